@@ -1,0 +1,19 @@
+/** The one image type of the package: a row-major 2-D plane of a supported pixel type. */
+export type PixelArray = Uint8Array | Uint16Array | Float32Array;
+export type DType = 'uint8' | 'uint16' | 'float32';
+
+export interface Image2D<T extends PixelArray = PixelArray> {
+  readonly data: T;
+  readonly width: number;
+  readonly height: number;
+}
+
+export function dtypeOf(data: PixelArray): DType {
+  if (data instanceof Uint8Array) return 'uint8';
+  if (data instanceof Uint16Array) return 'uint16';
+  return 'float32';
+}
+
+export function allocLike<T extends PixelArray>(data: T, length: number): T {
+  return new (data.constructor as new (n: number) => T)(length);
+}

@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { BackendError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import type { Backend, KernelBindings } from './backend.js';
+
+const require = createRequire(import.meta.url);
+
+/** Addon locations, first match wins: SCSEG_NATIVE_PATH alone if set, else the cmake-js / node-gyp output. */
+function candidates(): string[] {
+  const fromEnv = process.env.SCSEG_NATIVE_PATH;
+  if (fromEnv) return [path.resolve(fromEnv)];
+  const root = packageRoot();
+  return [
+    path.join(root, 'build', 'Release', 'scseg_kernels.node'),
+    path.join(root, 'build', 'Debug', 'scseg_kernels.node'),
+  ];
+}
+
+export function loadNativeBackend(): Backend {
+  const tried: string[] = [];
+  for (const file of candidates()) {
+    if (!fs.existsSync(file)) {
+      tried.push(`${file} (missing)`);
+      continue;
+    }
+    try {
+      return { name: 'native', path: file, bindings: require(file) as KernelBindings };
+    } catch (err) {
+      tried.push(`${file} (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+  throw new BackendError(
+    `native addon not available; tried:\n  ${tried.join('\n  ')}\n` +
+      'Build it with `npm run build:native` (needs cmake and a C++17 compiler) or use SCSEG_BACKEND=wasm.',
+  );
+}

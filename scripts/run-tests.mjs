@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// `npm test`: the whole jest suite once per backend (native, then WASM), then a check that the shipped
+// wasm/dist build matches the C++ sources. Extra arguments are passed to jest.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const jest = path.join(path.dirname(require.resolve('jest/package.json')), 'bin', 'jest.js');
+const backends = (process.env.SCSEG_TEST_BACKENDS ?? 'native,wasm').split(',');
+let failed = false;
+for (const backend of backends) {
+  console.log(`\n=== jest with SCSEG_BACKEND=${backend} ===`);
+  const r = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', jest, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, SCSEG_BACKEND: backend },
+  });
+  if (r.status !== 0) failed = true;
+}
+const check = spawnSync(process.execPath, ['scripts/build-wasm.mjs', '--check'], { stdio: 'inherit' });
+if (check.status !== 0) failed = true;
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,19 @@
+// SHA-256 over every file the WASM build reads from this repository (kernels, binding, build files).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export function wasmSourceFingerprint(root) {
+  const files = [
+    ...fs.readdirSync(path.join(root, 'native')).filter((f) => /\.(hpp|cpp|h)$/.test(f)).map((f) => `native/${f}`),
+    'CMakeLists.txt',
+    'wasm/toolchain-wasi.cmake',
+  ].sort();
+  const hash = crypto.createHash('sha256');
+  for (const f of files) {
+    hash.update(`${f}\0`);
+    hash.update(fs.readFileSync(path.join(root, f)).toString('utf8').replace(/\r\n/g, '\n'));
+    hash.update('\0');
+  }
+  return `sha256:${hash.digest('hex')}`;
+}

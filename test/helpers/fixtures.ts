@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Image2D, PixelArray } from '../../lib/image.js';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
+/** ../shared/data beside the checkout (read-only real images), overridable for other layouts. */
+export const sharedData = process.env.SCSEG_SHARED_DATA ?? path.resolve(repoRoot, '..', 'shared', 'data');
+
+export interface ArrayRef {
+  file: string;
+  dtype: 'uint8' | 'uint16' | 'float32';
+  shape: number[];
+}
+
+const CTORS = { uint8: Uint8Array, uint16: Uint16Array, float32: Float32Array } as const;
+
+export function readArray(dir: string, ref: ArrayRef): PixelArray {
+  const buf = fs.readFileSync(path.join(dir, ref.file));
+  const Ctor = CTORS[ref.dtype];
+  const copy = new Uint8Array(buf.byteLength);
+  copy.set(buf);
+  return new Ctor(copy.buffer, 0, buf.byteLength / Ctor.BYTES_PER_ELEMENT);
+}
+
+export function readImage(dir: string, ref: ArrayRef): Image2D {
+  const [height, width] = ref.shape;
+  return { data: readArray(dir, ref), width, height };
+}
+
+/** Index of the first element whose bit pattern differs, or -1 (NaN-safe, distinguishes -0 and +0). */
+export function firstBitDifference(a: PixelArray, b: PixelArray): number {
+  if (a.constructor !== b.constructor) return 0;
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return Math.floor(i / a.BYTES_PER_ELEMENT);
+  return -1;
+}
+
+/** Deterministic pseudo-random generator (mulberry32) for test images. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
