@@ -3,9 +3,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
+function listSources(root, dir) {
+  return fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listSources(root, `${dir}/${e.name}`) : /\.(hpp|cpp|h)$/.test(e.name) ? [`${dir}/${e.name}`] : [],
+  );
+}
+
 export function wasmSourceFingerprint(root) {
   const files = [
-    ...fs.readdirSync(path.join(root, 'native')).filter((f) => /\.(hpp|cpp|h)$/.test(f)).map((f) => `native/${f}`),
+    ...listSources(root, 'native'),
     'CMakeLists.txt',
     'wasm/toolchain-wasi.cmake',
   ].sort();
