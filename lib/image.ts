@@ -2,7 +2,10 @@
 export type PixelArray = Uint8Array | Uint16Array | Float32Array;
 export type DType = 'uint8' | 'uint16' | 'float32';
 
-export interface Image2D<T extends PixelArray = PixelArray> {
+/** Arrays that kernels exchange besides pixels: labels (Uint32), coordinates (Int32), distances (Float64). */
+export type KernelArray = PixelArray | Uint32Array | Int32Array | Float64Array;
+
+export interface Image2D<T extends KernelArray = PixelArray> {
   readonly data: T;
   readonly width: number;
   readonly height: number;
@@ -14,6 +17,6 @@ export function dtypeOf(data: PixelArray): DType {
   return 'float32';
 }
 
-export function allocLike<T extends PixelArray>(data: T, length: number): T {
+export function allocLike<T extends KernelArray>(data: T, length: number): T {
   return new (data.constructor as new (n: number) => T)(length);
 }
