@@ -50,7 +50,7 @@ class OrderStatistics {
 // numpy.quantile(x, q) with method "linear", reproducing numpy 1.24's evaluation order and precision.
 template <typename T>
 double quantileLinear(OrderStatistics<T>& stats, size_t n, double q) {
-  const double virtualIndex = (double(n) * q + (1.0 + (-q))) - 1.0;
+  const double virtualIndex = double(n - 1) * q;  // numpy's "linear" method: (n - 1) * q
   double prev = std::floor(virtualIndex);
   size_t lo, hi;
   if (virtualIndex >= double(n) - 1.0) {
@@ -71,6 +71,22 @@ double quantileLinear(OrderStatistics<T>& stats, size_t n, double q) {
 }
 
 }  // namespace detail
+
+// numpy.quantile(x, q) for each q (numpy 1.x "linear" method; integer input promoted to float32 first).
+template <typename T>
+Status quantiles(const T* in, int64_t width, int64_t height, const double* q, size_t count, double* out) {
+  size_t n;
+  if (!checkedArea(width, height, n)) return Status::BadShape;
+  for (size_t i = 0; i < count; ++i)
+    if (!(q[i] >= 0.0 && q[i] <= 1.0)) return Status::BadArgument;
+  if constexpr (!std::is_integral_v<T>) {
+    for (size_t i = 0; i < n; ++i)
+      if (std::isnan(in[i])) return Status::BadValue;
+  }
+  detail::OrderStatistics<T> stats(in, n);
+  for (size_t i = 0; i < count; ++i) out[i] = detail::quantileLinear(stats, n, q[i]);
+  return Status::Ok;
+}
 
 template <typename T>
 Status percentileNormalize(const T* in, int64_t width, int64_t height, double lower, double upper, float* out) {

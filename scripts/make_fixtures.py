@@ -86,6 +86,10 @@ def main():
         for lo, hi in [(0.001, 0.999), (0.01, 0.99), (0.0, 1.0), (0.3, 0.7), (0.5, 0.5), (0.02, 0.98)]:
             out = percentile_norm_reference(img, lo, hi)
             assert out.dtype == np.float32, out.dtype
+            if (lo, hi) in [(0.001, 0.999), (0.02, 0.98)]:
+                q = np.array([np.quantile(np.ravel(img.astype(np.float32) if img.dtype != np.float32 else img), v) for v in (lo, hi)], dtype=np.float64)
+                cases.append({"kernel": "quantiles", "input": src, "origin": origin, "q": [lo, hi],
+                              "expected": save(f"quant_{i:02d}_{lo}_{hi}", q)})
             cases.append({"kernel": "percentileNormalize", "input": src, "origin": origin, "lower": lo, "upper": hi,
                           "expected": save(f"pnorm_{i:02d}_{lo}_{hi}", out)})
 

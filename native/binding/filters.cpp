@@ -83,11 +83,49 @@ Napi::Value PercentileNormalize(const Napi::CallbackInfo& info) {
   });
 }
 
+// quantiles(input, width, height, q: Float64Array, output: Float64Array) — numpy.quantile, "linear".
+Napi::Value Quantiles(const Napi::CallbackInfo& info) {
+  return guarded(info, "quantiles", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    ArrayView in, q, out;
+    int64_t w, h;
+    if (!getArray(info, 0, in, "input") || !getInt(info, 1, w, "width") || !getInt(info, 2, h, "height") ||
+        !getArray(info, 3, q, "q") || !getArray(info, 4, out, "output"))
+      return env.Undefined();
+    if (!checkImage(env, in, w, h, "input")) return env.Undefined();
+    if (q.type != napi_float64_array || out.type != napi_float64_array || q.length != out.length) {
+      throwError(env, "ERR_SCSEG_ARGUMENT", "quantiles: q and output must be Float64Arrays of equal length");
+      return env.Undefined();
+    }
+    const double* qs = static_cast<const double*>(q.data);
+    double* o = static_cast<double*>(out.data);
+    Status s;
+    switch (in.type) {
+      case napi_uint8_array:
+        s = scseg::quantiles(static_cast<const uint8_t*>(in.data), w, h, qs, q.length, o);
+        break;
+      case napi_uint16_array:
+        s = scseg::quantiles(static_cast<const uint16_t*>(in.data), w, h, qs, q.length, o);
+        break;
+      case napi_float32_array:
+        s = scseg::quantiles(static_cast<const float*>(in.data), w, h, qs, q.length, o);
+        break;
+      default:
+        throwError(env, "ERR_SCSEG_DTYPE", "quantiles: input must be Uint8Array, Uint16Array or Float32Array");
+        return env.Undefined();
+    }
+    if (throwStatus(env, s, "quantiles")) return env.Undefined();
+    syncOutput(env, out);
+    return env.Undefined();
+  });
+}
+
 }  // namespace
 
 void registerFilters(Napi::Env env, Napi::Object exports) {
   exports.Set("medianFilter", Napi::Function::New(env, MedianFilter, "medianFilter"));
   exports.Set("percentileNormalize", Napi::Function::New(env, PercentileNormalize, "percentileNormalize"));
+  exports.Set("quantiles", Napi::Function::New(env, Quantiles, "quantiles"));
 }
 
 }  // namespace scseg::binding

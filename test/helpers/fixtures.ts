@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Image2D, PixelArray } from '../../lib/image.js';
+import type { Image2D, KernelArray, PixelArray } from '../../lib/image.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
@@ -10,13 +10,13 @@ export const sharedData = process.env.SCSEG_SHARED_DATA ?? path.resolve(repoRoot
 
 export interface ArrayRef {
   file: string;
-  dtype: 'uint8' | 'uint16' | 'float32';
+  dtype: 'uint8' | 'uint16' | 'float32' | 'float64';
   shape: number[];
 }
 
-const CTORS = { uint8: Uint8Array, uint16: Uint16Array, float32: Float32Array } as const;
+const CTORS = { uint8: Uint8Array, uint16: Uint16Array, float32: Float32Array, float64: Float64Array } as const;
 
-export function readArray(dir: string, ref: ArrayRef): PixelArray {
+export function readArray(dir: string, ref: ArrayRef): KernelArray {
   const buf = fs.readFileSync(path.join(dir, ref.file));
   const Ctor = CTORS[ref.dtype];
   const copy = new Uint8Array(buf.byteLength);
@@ -26,11 +26,11 @@ export function readArray(dir: string, ref: ArrayRef): PixelArray {
 
 export function readImage(dir: string, ref: ArrayRef): Image2D {
   const [height, width] = ref.shape;
-  return { data: readArray(dir, ref), width, height };
+  return { data: readArray(dir, ref) as PixelArray, width, height };
 }
 
 /** Index of the first element whose bit pattern differs, or -1 (NaN-safe, distinguishes -0 and +0). */
-export function firstBitDifference(a: PixelArray, b: PixelArray): number {
+export function firstBitDifference(a: KernelArray, b: KernelArray): number {
   if (a.constructor !== b.constructor) return 0;
   if (a.length !== b.length) return Math.min(a.length, b.length);
   const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

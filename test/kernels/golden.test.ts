@@ -8,7 +8,8 @@ import { kernels } from '../../lib/kernels/index.js';
 import { fixturesDir, firstBitDifference, readArray, readImage, type ArrayRef } from '../helpers/fixtures.js';
 
 interface Case {
-  kernel: 'medianFilter' | 'percentileNormalize';
+  kernel: 'medianFilter' | 'percentileNormalize' | 'quantiles';
+  q?: number[];
   input: ArrayRef;
   expected: ArrayRef;
   origin: string;
@@ -41,5 +42,14 @@ describe(`percentileNormalize matches scPortrait percentile_normalization [${k.b
   it.each(cases.map((c) => [label(c), c] as const))('%s', (_name, c) => {
     const out = k.percentileNormalize(readImage(dir, c.input), c.lower!, c.upper!);
     expect(firstBitDifference(out.data, readArray(dir, c.expected))).toBe(-1);
+  });
+});
+
+describe(`quantiles match numpy.quantile [${k.backendName}]`, () => {
+  const cases = manifest.cases.filter((c) => c.kernel === 'quantiles');
+  it('has fixtures', () => expect(cases.length).toBeGreaterThan(10));
+  it.each(cases.map((c) => [`${c.input.dtype} ${c.input.shape.join('×')} (${c.origin}) q=${c.q}`, c] as const))('%s', (_n, c) => {
+    const out = k.quantiles(readImage(dir, c.input), c.q!);
+    expect(firstBitDifference(out, readArray(dir, c.expected))).toBe(-1);
   });
 });
