@@ -100,11 +100,14 @@ class RankHistogram {
   uint32_t below_ = 0;  // number of elements with rank < m_
 };
 
-// P: padded rank image (H + 2r rows of stride Wp = W + 2r); writes the median rank of each output pixel.
+// Median over a footprint symmetric in x and y, given by its row half-widths: row dy (−r..r, r = hw.size() / 2)
+// covers |dx| <= hw[dy + r] and, by symmetry, column dx covers |dy| <= hw[dx + r] (a disk, or a square with all
+// half-widths equal). k: 0-based rank of the median within the footprint.
+// P: padded rank image (H + 2r rows of stride Wp = W + 2r); writes the median value of each output pixel.
 template <typename R, typename T>
-void medianOnPaddedRanks(const R* P, size_t Wp, int64_t H, int64_t W, int r, const std::vector<T>& values, T* out) {
-  const std::vector<int> hw = diskHalfWidths(r);
-  const uint32_t k = static_cast<uint32_t>(diskArea(r) / 2);
+void medianOnPaddedRanks(const R* P, size_t Wp, int64_t H, int64_t W, const std::vector<int>& hw, uint32_t k,
+                         const std::vector<T>& values, T* out) {
+  const int r = static_cast<int>(hw.size() / 2);
   RankHistogram<R> hist(values.size(), k);
   // Pixel (y, x) of the output sits at padded (y + r, x + r).
   auto at = [&](int64_t py, int64_t px) { return P[size_t(py) * Wp + size_t(px)]; };
@@ -142,17 +145,34 @@ void medianOnPaddedRanks(const R* P, size_t Wp, int64_t H, int64_t W, int r, con
   }
 }
 
-template <typename R, typename T>
-void medianWithRankType(const Ranked<T>& ranked, int64_t H, int64_t W, int r, T* out) {
+// Border modes for the padding: an out-of-image index i of an axis of length len → the index it reads.
+inline int64_t clampIndex(int64_t i, int64_t len) { return std::clamp<int64_t>(i, 0, len - 1); }
+
+// Pads the rank image by r = hw.size() / 2 on every side (coordinates mapped by edge(i, len)) and filters it.
+template <typename R, typename T, typename Edge>
+void medianWithRankType(const Ranked<T>& ranked, int64_t H, int64_t W, const std::vector<int>& hw, uint32_t k,
+                        Edge edge, T* out) {
+  const int r = static_cast<int>(hw.size() / 2);
   const size_t Wp = size_t(W) + 2 * size_t(r), Hp = size_t(H) + 2 * size_t(r);
+  std::vector<int64_t> col(Wp);
+  for (size_t px = 0; px < Wp; ++px) col[px] = edge(int64_t(px) - r, W);
   std::vector<R> P(Wp * Hp);
   for (size_t py = 0; py < Hp; ++py) {
-    const int64_t sy = std::clamp<int64_t>(int64_t(py) - r, 0, H - 1);
-    const uint32_t* src = ranked.rank.data() + size_t(sy) * size_t(W);
+    const uint32_t* src = ranked.rank.data() + size_t(edge(int64_t(py) - r, H)) * size_t(W);
     R* dst = P.data() + py * Wp;
-    for (size_t px = 0; px < Wp; ++px) dst[px] = static_cast<R>(src[std::clamp<int64_t>(int64_t(px) - r, 0, W - 1)]);
+    for (size_t px = 0; px < Wp; ++px) dst[px] = static_cast<R>(src[col[px]]);
   }
-  medianOnPaddedRanks<R>(P.data(), Wp, H, W, r, ranked.values, out);
+  medianOnPaddedRanks<R>(P.data(), Wp, H, W, hw, k, ranked.values, out);
+}
+
+// Ranks fit 16 bits for up to 65536 distinct values, which halves the padded image and histogram.
+template <typename T, typename Edge>
+void medianOfRanks(const Ranked<T>& ranked, int64_t H, int64_t W, const std::vector<int>& hw, uint32_t k, Edge edge,
+                   T* out) {
+  if (ranked.values.size() <= 65536)
+    medianWithRankType<uint16_t>(ranked, H, W, hw, k, edge, out);
+  else
+    medianWithRankType<uint32_t>(ranked, H, W, hw, k, edge, out);
 }
 
 // ---- selection networks for small disks ---------------------------------------------------------------
@@ -380,10 +400,8 @@ Status medianFilterDisk(const T* in, int64_t width, int64_t height, int radius, 
   if (detail::medianBySmallDisk(in, height, width, radius, out)) return Status::Ok;
   Ranked<T> ranked;
   if (Status s = rankValues(in, n, ranked); s != Status::Ok) return s;
-  if (ranked.values.size() <= 65536)
-    detail::medianWithRankType<uint16_t>(ranked, height, width, radius, out);
-  else
-    detail::medianWithRankType<uint32_t>(ranked, height, width, radius, out);
+  detail::medianOfRanks(ranked, height, width, diskHalfWidths(radius), static_cast<uint32_t>(diskArea(radius) / 2),
+                        detail::clampIndex, out);
   return Status::Ok;
 }
 

@@ -1,0 +1,228 @@
+/**
+ * HDF5 through h5wasm (host filesystem via NODERAWFS): input datasets shaped (C,H,W) or (H,W), and scPortrait's
+ * `segmentation.h5` output.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import h5wasm from 'h5wasm/node';
+import type { Dataset, Group } from 'h5wasm/node';
+import { InputError } from '../errors.js';
+import type { DType, Image2D, PixelArray } from '../image.js';
+import { writeAtomic } from './atomic.js';
+import { assertLabelImages, type WriteProgress } from './labels.js';
+import {
+  asInputError, BaseImageSource, errorMessage, IO_CORRUPT, IO_FORMAT, IO_NOT_FOUND, type PixelWindow, statInput,
+} from './source.js';
+
+/** scPortrait's names: input stacks are stored as `channels`, segmentation results as `labels`. */
+export const H5_CHANNELS_DATASET = 'channels';
+export const H5_LABELS_DATASET = 'labels';
+/** scPortrait's `chunk_size` config default: segmentation.h5 is chunked (1, 50, 50), uncompressed. */
+export const H5_DEFAULT_CHUNK_SIZE = 50;
+
+const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+let ready: Promise<unknown> | undefined;
+
+async function h5(): Promise<typeof h5wasm> {
+  ready ??= h5wasm.ready;
+  await ready;
+  return h5wasm;
+}
+
+/** The HDF5 superblock sits at 0, 512, 1024, 2048, … (after an optional user block). */
+export function hasHdf5Signature(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(8);
+    for (let at = 0; at + 8 <= size; at = at === 0 ? 512 : at * 2) {
+      if (fs.readSync(fd, buf, 0, 8, at) === 8 && SIGNATURE.every((b, i) => buf[i] === b)) return true;
+    }
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function typeName(meta: Dataset['metadata']): string {
+  if (meta.type === 0) return `${meta.signed ? 'int' : 'uint'}${meta.size * 8}`;
+  if (meta.type === 1) return `float${meta.size * 8}`;
+  const classes = ['integer', 'float', 'time', 'string', 'bitfield', 'opaque', 'compound', 'reference', 'enum', 'vlen', 'array'];
+  return classes[meta.type] ?? `class-${meta.type}`;
+}
+
+function dtypeOf(file: string, name: string, meta: Dataset['metadata']): DType {
+  const t = typeName(meta);
+  if (t === 'uint8' || t === 'uint16' || t === 'float32') return t;
+  throw new InputError(`${file}: dataset ${name} has unsupported dtype ${t}; supported: uint8, uint16, float32`, 'ERR_SCSEG_DTYPE');
+}
+
+/** Depth-first, in h5wasm's key order: the first dataset of rank 3, else of rank 2. */
+function findDataset(root: Group): string | undefined {
+  let rank2: string | undefined;
+  let visited = 0;
+  const walk = (group: Group, prefix: string, depth: number): string | undefined => {
+    for (const key of group.keys()) {
+      if (++visited > 10000 || depth > 32) return undefined;
+      let entity: unknown;
+      try {
+        entity = group.get(key);
+      } catch {
+        continue; // dangling soft/external link
+      }
+      const full = `${prefix}/${key}`;
+      if (entity instanceof h5wasm.Dataset) {
+        const rank = entity.shape?.length ?? 0;
+        if (rank === 3) return full;
+        if (rank === 2) rank2 ??= full;
+      } else if (entity instanceof h5wasm.Group) {
+        const found = walk(entity, full, depth + 1);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(root, '', 0) ?? rank2;
+}
+
+export interface Hdf5OpenOptions {
+  /** Dataset path inside the file; default `channels` if present, else the first 3-D dataset, else the first 2-D one. */
+  dataset?: string;
+}
+
+export class Hdf5Source extends BaseImageSource {
+  readonly format = 'hdf5' as const;
+
+  private constructor(
+    private readonly file: string,
+    private readonly handle: InstanceType<typeof h5wasm.File>,
+    private readonly dataset: Dataset,
+    readonly datasetPath: string,
+    private readonly rank: number,
+    shape: number[],
+    dtype: DType,
+  ) {
+    super([file], rank === 3 ? shape[0] : 1, shape[rank - 2], shape[rank - 1], dtype);
+  }
+
+  static async open(file: string, options: Hdf5OpenOptions = {}): Promise<Hdf5Source> {
+    statInput(file, 'file');
+    if (!hasHdf5Signature(file)) throw new InputError(`${file}: not an HDF5 file (no superblock signature)`, IO_FORMAT);
+    const lib = await h5();
+    let handle: InstanceType<typeof h5wasm.File>;
+    try {
+      handle = new lib.File(path.resolve(file), 'r');
+    } catch (e) {
+      throw asInputError(e, file, 'cannot open HDF5 file');
+    }
+    // h5wasm does not throw when H5Fopen fails; it hands back an invalid id.
+    if (handle.file_id < 0n) {
+      throw new InputError(`${file}: cannot open HDF5 file (truncated or corrupt; see the HDF5 diagnostics above)`, IO_CORRUPT);
+    }
+    try {
+      let name = options.dataset;
+      if (name === undefined) {
+        name = handle.keys().includes(H5_CHANNELS_DATASET) ? H5_CHANNELS_DATASET : findDataset(handle);
+        if (name === undefined) throw new InputError(`${file}: no 2-D or 3-D dataset found`, IO_FORMAT);
+      }
+      let entity: unknown;
+      try {
+        entity = handle.get(name);
+      } catch {
+        entity = null;
+      }
+      if (!(entity instanceof lib.Dataset)) {
+        throw new InputError(`${file}: no dataset ${name} (top-level entries: ${handle.keys().join(', ') || 'none'})`, IO_NOT_FOUND);
+      }
+      const meta = entity.metadata;
+      const shape = meta.shape ?? [];
+      if (shape.length !== 2 && shape.length !== 3) {
+        throw new InputError(`${file}: dataset ${name} has shape (${shape.join(', ')}); expected (C, H, W) or (H, W)`, 'ERR_SCSEG_SHAPE');
+      }
+      const dtype = dtypeOf(file, name, meta);
+      return new Hdf5Source(file, handle, entity, name, shape.length, shape, dtype);
+    } catch (e) {
+      try { handle.close(); } catch { /* already failing */ }
+      throw asInputError(e, file, 'cannot read HDF5 dataset');
+    }
+  }
+
+  protected async decodeWindow(channel: number, win: PixelWindow): Promise<PixelArray> {
+    const yx: [number, number][] = [[win.y, win.y + win.height], [win.x, win.x + win.width]];
+    const ranges = this.rank === 3 ? [[channel, channel + 1] as [number, number], ...yx] : yx;
+    const data = this.dataset.slice(ranges);
+    if (!(data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Float32Array)) {
+      throw new InputError(`${this.file}: h5wasm returned ${(data as object)?.constructor?.name} for ${this.dtype}`, IO_CORRUPT);
+    }
+    // HDF5 converts to the host byte order on read (big-endian datasets included).
+    return data;
+  }
+
+  protected async release(): Promise<void> {
+    this.handle.close();
+  }
+}
+
+export interface SegmentationH5Options {
+  /** HDF5 chunk edge (scPortrait's `chunk_size`, default 50); clamped to the image so small images stay writable. */
+  chunkSize?: number;
+  /** Memory for one band of uint64 rows handed to HDF5 (default 16 MiB); bands are whole chunk rows. */
+  maxBufferBytes?: number;
+  /** Called after each written band; throwing aborts the write (the temp file is removed). */
+  onProgress?: WriteProgress;
+}
+
+/**
+ * Writes masks as scPortrait's segmentation.h5: one dataset `labels`, uint64 (DEFAULT_SEGMENTATION_DTYPE),
+ * shape (n_masks, H, W), chunks (1, chunk, chunk), no compression, no other dataset (classes go to classes.csv).
+ * Atomic: written to a temp file beside `file`, fsynced, then renamed.
+ */
+export async function writeSegmentationH5(
+  file: string,
+  masks: readonly Image2D<Uint32Array>[],
+  options: SegmentationH5Options = {},
+): Promise<void> {
+  const { width, height } = assertLabelImages(masks, `${file}: masks`);
+  const chunk = options.chunkSize ?? H5_DEFAULT_CHUNK_SIZE;
+  if (!Number.isSafeInteger(chunk) || chunk < 1) {
+    throw new InputError(`${file}: chunkSize must be a positive integer, got ${String(chunk)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  const budget = options.maxBufferBytes ?? 16 << 20;
+  if (!(budget > 0)) throw new InputError(`${file}: maxBufferBytes must be positive`, 'ERR_SCSEG_ARGUMENT');
+  const lib = await h5();
+  const n = masks.length;
+  // Bands of whole chunk rows within the budget: bounded memory in the WASM heap for any image size.
+  const bandRows = Math.max(1, Math.floor(budget / 8 / width / chunk)) * chunk;
+  const bands = Math.ceil(height / bandRows);
+  await writeAtomic(file, async (tmp) => {
+    const out = new lib.File(path.resolve(tmp), 'w');
+    try {
+      const ds = out.create_dataset({
+        name: H5_LABELS_DATASET,
+        data: new BigUint64Array(0),
+        shape: [0, height, width],
+        maxshape: [n, height, width],
+        chunks: [1, Math.min(chunk, height), Math.min(chunk, width)],
+        dtype: '<Q',
+      });
+      ds.resize([n, height, width]);
+      for (let i = 0; i < n; i++) {
+        const src = masks[i].data;
+        for (let b = 0; b < bands; b++) {
+          const y0 = b * bandRows;
+          const y1 = Math.min(height, y0 + bandRows);
+          const band = new BigUint64Array((y1 - y0) * width);
+          const words = new Uint32Array(band.buffer);
+          for (let k = 0, j = y0 * width; k < band.length; k++, j++) words[2 * k] = src[j]; // little-endian low word
+          ds.write_slice([[i, i + 1], [y0, y1], [0, width]], band);
+          options.onProgress?.(i * bands + b + 1, n * bands);
+        }
+      }
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(`${file}: cannot write HDF5: ${errorMessage(e)}`, 'ERR_SCSEG_IO_WRITE', { cause: e });
+    } finally {
+      out.close();
+    }
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * Results directory in scPortrait's layout: `segmentation.h5` (dataset `labels`, (n_masks, H, W)),
+ * `classes.csv` (kept cell ids), optionally OME-Zarr labels and a QC overlay PNG. Every file is written to a
+ * temporary name and renamed, so an interrupted run never leaves a half-written result under a final name.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+import type { Image2D } from '../image.js';
+import { writeClassesCsv, writeOmeZarrLabels, writeQcOverlay, writeSegmentationH5 } from '../io/index.js';
+import type { SegmentationResult } from '../workflows/types.js';
+
+export interface OutputOptions {
+  /** Also write `labels.zarr` (OME-Zarr labels group, one label image per mask). */
+  zarr?: boolean;
+  /** Write `qc_overlay.png` (default true). */
+  qc?: boolean;
+  /** HDF5 chunk edge (scPortrait's chunk_size). */
+  chunkSize?: number;
+}
+
+export interface WrittenFiles {
+  segmentation: string;
+  classes: string;
+  zarr?: string;
+  qc?: string;
+}
+
+/** Creates the directory if needed and proves it writable before any work is spent on it. */
+export function prepareOutputDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.scseg-write-test-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (err) {
+    throw new InputError(
+      `output directory ${dir} is not writable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'ERR_SCSEG_OUTPUT',
+      { cause: err },
+    );
+  }
+}
+
+export async function writeOutputs(
+  dir: string,
+  result: SegmentationResult,
+  background: Image2D,
+  options: OutputOptions = {},
+): Promise<WrittenFiles> {
+  prepareOutputDir(dir);
+  const files: WrittenFiles = {
+    segmentation: path.join(dir, 'segmentation.h5'),
+    classes: path.join(dir, 'classes.csv'),
+  };
+  await writeSegmentationH5(files.segmentation, result.masks, { chunkSize: options.chunkSize });
+  await writeClassesCsv(files.classes, result.classes);
+  if (options.zarr) {
+    files.zarr = path.join(dir, 'labels.zarr');
+    await writeOmeZarrLabels(files.zarr, result.masks, result.maskNames);
+  }
+  if (options.qc ?? true) {
+    files.qc = path.join(dir, 'qc_overlay.png');
+    await writeQcOverlay(files.qc, background, result.masks);
+  }
+  return files;
+}

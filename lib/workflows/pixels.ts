@@ -1,0 +1,72 @@
+/** Element-wise helpers the workflows need between kernel calls, with numpy 1.x's float32 semantics. */
+import type { Image2D, PixelArray } from '../image.js';
+import type { LabelImage } from './types.js';
+
+export type Mask = Image2D<Uint8Array>;
+
+/**
+ * `image > threshold` (or `<` when `below`) as numpy evaluates it for a float32/integer image and a float64
+ * scalar: value-based casting makes the comparison run in float32, so the threshold is rounded to float32 first.
+ */
+export function compareScalar(image: Image2D, threshold: number, below = false): Mask {
+  const t = Math.fround(threshold);
+  const src = image.data;
+  const out = new Uint8Array(src.length);
+  if (below) for (let i = 0; i < src.length; i++) out[i] = src[i] < t ? 1 : 0;
+  else for (let i = 0; i < src.length; i++) out[i] = src[i] > t ? 1 : 0;
+  return { data: out, width: image.width, height: image.height };
+}
+
+/** `image > thresholdMap`, element-wise (both float32). */
+export function compareMap(image: Image2D, thresholdMap: Image2D<Float32Array>): Mask {
+  const src = image.data;
+  const t = thresholdMap.data;
+  const out = new Uint8Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = src[i] > t[i] ? 1 : 0;
+  return { data: out, width: image.width, height: image.height };
+}
+
+export function foreground(labels: LabelImage): Mask {
+  const out = new Uint8Array(labels.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = labels.data[i] !== 0 ? 1 : 0;
+  return { data: out, width: labels.width, height: labels.height };
+}
+
+export function invert(mask: Mask): Mask {
+  const out = new Uint8Array(mask.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = mask.data[i] ? 0 : 1;
+  return { data: out, width: mask.width, height: mask.height };
+}
+
+/** `a AND NOT b`. */
+export function andNot(a: Mask, b: Mask): Mask {
+  const out = new Uint8Array(a.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = a.data[i] && !b.data[i] ? 1 : 0;
+  return { data: out, width: a.width, height: a.height };
+}
+
+export function toFloat32(image: Image2D): Image2D<Float32Array> {
+  return image.data instanceof Float32Array
+    ? (image as Image2D<Float32Array>)
+    : { data: Float32Array.from(image.data as PixelArray), width: image.width, height: image.height };
+}
+
+/** numpy.round: halves go to the nearest even integer. */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Sorted unique non-zero ids of a label image. */
+export function uniqueIds(labels: LabelImage): Uint32Array {
+  const seen = new Set<number>();
+  for (const v of labels.data) if (v !== 0) seen.add(v);
+  return Uint32Array.from([...seen].sort((a, b) => a - b));
+}
+
+/** Sets every id of `labels` that is absent from `keep` to 0, in place. */
+export function keepIds(labels: LabelImage, keep: Uint32Array): void {
+  const ids = new Set(keep);
+  const d = labels.data;
+  for (let i = 0; i < d.length; i++) if (d[i] !== 0 && !ids.has(d[i])) d[i] = 0;
+}

@@ -1,0 +1,101 @@
+/** scPortrait `WGASegmentation`: nucleus + cytosol thresholding/watershed workflow (SPEC §2–§4). */
+import type { WgaConfig, WgaCytosolConfig } from '../config/types.js';
+import type { Image2D } from '../image.js';
+import type { Kernels } from '../kernels/index.js';
+import { applySizeFilter, preprocess, segmentNuclei, type NucleusResult } from './classical.js';
+import { andNot, compareScalar, invert, keepIds, roundHalfEven, uniqueIds, type Mask } from './pixels.js';
+import { StepTimer, type LabelImage, type SegmentationResult } from './types.js';
+
+/**
+ * SPEC §4.6: speed map of the fast marching from the normalised, median-filtered cytosol channel. The float32
+ * steps mirror numpy 1.x (array op float64 scalar stays float32); subtracting the integer nucleus mask promotes
+ * to float64, as in the original.
+ */
+function speedMap(k: Kernels, channel: Image2D, nuclei: Mask, cfg: WgaCytosolConfig): Image2D<Float64Array> {
+  const [q02, q98] = k.quantiles(channel, [0.02, 0.98]);
+  const lo = Math.fround(q02);
+  const scale = Math.fround(q98);
+  const span = cfg.maxClip - cfg.minClip;
+  const src = channel.data;
+  const out = new Float64Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    let p32 = Math.fround(Math.fround(src[i] - lo) / scale);
+    p32 = p32 < 0 ? 0 : p32 > 1 ? 1 : p32;
+    let p = p32 - nuclei.data[i];
+    p = 1 - (p < 0 ? 0 : p > 1 ? 1 : p);
+    p = ((p < cfg.minClip ? cfg.minClip : p > cfg.maxClip ? cfg.maxClip : p) - cfg.minClip) / span;
+    out[i] = p * 0.9 + 0.1;
+  }
+  return { data: out, width: channel.width, height: channel.height };
+}
+
+/** SPEC §4.1–4.5: background mask (true = not cytosol), nuclei forced to foreground, then shrink/grow. */
+function backgroundMask(k: Kernels, channel: Image2D, nuclei: Mask, cfg: WgaCytosolConfig, timer: StepTimer): Mask {
+  return timer.time('cytosol mask', () => {
+    const image = cfg.normalization ? k.percentileNormalize(channel, cfg.normalization.lower, cfg.normalization.upper) : channel;
+    const threshold = cfg.threshold ?? k.otsuThreshold(image);
+    const background = andNot(compareScalar(image, threshold, true), nuclei);
+    // Config names are scPortrait's: `erosion` grows the background (cells shrink), `dilation` then erodes it.
+    return k.binaryErosion(k.binaryDilation(background, cfg.erosion, 0), cfg.dilation, 1);
+  });
+}
+
+/** SPEC §4.7–4.9: travel time from the nucleus centres through the cytosol, marker watershed, filters. */
+function segmentCytosol(
+  k: Kernels,
+  thresholdChannel: Image2D,
+  potentialChannel: Image2D,
+  nuclei: NucleusResult,
+  cfg: WgaConfig,
+  timer: StepTimer,
+): LabelImage {
+  const { width, height } = thresholdChannel;
+  const n = width * height;
+  const background = backgroundMask(k, thresholdChannel, nuclei.detected, cfg.cytosol, timer);
+  const allowed = invert(background);
+  const speed = timer.time('cytosol speed map', () => speedMap(k, potentialChannel, nuclei.detected, cfg.cytosol));
+
+  // Every detected nucleus seeds the fast marching; only kept nuclei label the watershed markers.
+  const seeds = new Uint8Array(n);
+  const markers = new Uint32Array(n);
+  const { y, x } = nuclei.centers;
+  for (let i = 0; i < y.length; i++) {
+    const at = roundHalfEven(y[i]) * width + roundHalfEven(x[i]);
+    seeds[at] = 1;
+    markers[at] = nuclei.labels.data[at];
+  }
+  if (y.length === 0) return { data: new Uint32Array(n), width, height };
+
+  const travel = timer.time('cytosol fast marching', () => k.travelTime({ data: seeds, width, height }, allowed, speed));
+  // Masked (background) and unreachable pixels are filled with the largest travel time, as `.filled(max)` does.
+  let max = -Infinity;
+  for (const v of travel.data) if (Number.isFinite(v) && v > max) max = v;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(travel.data[i])) travel.data[i] = max;
+
+  const cells = timer.time('cytosol watershed', () => k.watershed(travel, { data: markers, width, height }, allowed));
+  for (let i = 0; i < n; i++) if (background.data[i]) cells.data[i] = 0;
+  return timer.time('cytosol filters', () => {
+    let l = k.removeEdgeLabels(cells);
+    l = applySizeFilter(k, l, cfg.cytosol.sizeFilter, cfg.filterMasksSize);
+    return cfg.cytosol.contactFilter !== null ? k.contactFilter(l, cfg.cytosol.contactFilter) : l;
+  });
+}
+
+/** `channels`: [nucleus, cytosol] after channel selection. */
+export function runWgaSegmentation(k: Kernels, channels: Image2D[], cfg: WgaConfig): SegmentationResult {
+  const timer = new StepTimer();
+  const { input, current } = preprocess(k, channels.slice(0, 2), cfg.normalization, cfg.medianFilterSize, timer);
+  const nuclei = segmentNuclei(k, current[0], cfg.nucleus, cfg.filterMasksSize, timer);
+  const cytosol = segmentCytosol(k, input[1], current[1], nuclei, cfg, timer);
+  // Nuclei whose cell did not survive the cytosol step are dropped; ids match by construction (SPEC §4.10).
+  keepIds(nuclei.labels, uniqueIds(cytosol));
+  return {
+    workflow: 'WGASegmentation',
+    masks: [nuclei.labels, cytosol],
+    maskNames: ['nucleus', 'cytosol'],
+    nucleus: nuclei.labels,
+    cytosol,
+    classes: uniqueIds(nuclei.labels),
+    timings: timer.timings,
+  };
+}

@@ -1,0 +1,72 @@
+// Bindings of the fast-marching kernels: geodesic distance and travel time (scikit-fmm semantics, see fmm.hpp).
+#include "napi_args.hpp"
+#include "../fmm.hpp"
+
+namespace scseg::binding {
+namespace {
+
+bool checkType(Napi::Env env, const ArrayView& a, napi_typedarray_type type, const char* kernel, const char* what) {
+  if (a.type == type) return true;
+  throwError(env, "ERR_SCSEG_DTYPE", std::string(kernel) + ": " + what);
+  return false;
+}
+
+// fmmDistance(seeds: Uint8Array, allowed: Uint8Array, width, height, output: Float64Array)
+Napi::Value FmmDistance(const Napi::CallbackInfo& info) {
+  return guarded(info, "fmmDistance", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    ArrayView seeds, allowed, out;
+    int64_t w, h;
+    if (!getArray(info, 0, seeds, "seeds") || !getArray(info, 1, allowed, "allowed") || !getInt(info, 2, w, "width") ||
+        !getInt(info, 3, h, "height") || !getArray(info, 4, out, "output"))
+      return env.Undefined();
+    if (!checkImage(env, seeds, w, h, "seeds") || !checkImage(env, allowed, w, h, "allowed") ||
+        !checkImage(env, out, w, h, "output"))
+      return env.Undefined();
+    if (!checkType(env, seeds, napi_uint8_array, "fmmDistance", "seeds must be a Uint8Array") ||
+        !checkType(env, allowed, napi_uint8_array, "fmmDistance", "allowed must be a Uint8Array") ||
+        !checkType(env, out, napi_float64_array, "fmmDistance", "output must be a Float64Array"))
+      return env.Undefined();
+    const Status s = scseg::fmmDistance(static_cast<const uint8_t*>(seeds.data), static_cast<const uint8_t*>(allowed.data),
+                                        w, h, static_cast<double*>(out.data));
+    if (throwStatus(env, s, "fmmDistance")) return env.Undefined();
+    syncOutput(env, out);
+    return env.Undefined();
+  });
+}
+
+// fmmTravelTime(seeds: Uint8Array, allowed: Uint8Array, speed: Float64Array, width, height, output: Float64Array)
+Napi::Value FmmTravelTime(const Napi::CallbackInfo& info) {
+  return guarded(info, "fmmTravelTime", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    ArrayView seeds, allowed, speed, out;
+    int64_t w, h;
+    if (!getArray(info, 0, seeds, "seeds") || !getArray(info, 1, allowed, "allowed") ||
+        !getArray(info, 2, speed, "speed") || !getInt(info, 3, w, "width") || !getInt(info, 4, h, "height") ||
+        !getArray(info, 5, out, "output"))
+      return env.Undefined();
+    if (!checkImage(env, seeds, w, h, "seeds") || !checkImage(env, allowed, w, h, "allowed") ||
+        !checkImage(env, speed, w, h, "speed") || !checkImage(env, out, w, h, "output"))
+      return env.Undefined();
+    if (!checkType(env, seeds, napi_uint8_array, "fmmTravelTime", "seeds must be a Uint8Array") ||
+        !checkType(env, allowed, napi_uint8_array, "fmmTravelTime", "allowed must be a Uint8Array") ||
+        !checkType(env, speed, napi_float64_array, "fmmTravelTime", "speed must be a Float64Array") ||
+        !checkType(env, out, napi_float64_array, "fmmTravelTime", "output must be a Float64Array"))
+      return env.Undefined();
+    const Status s = scseg::fmmTravelTime(static_cast<const uint8_t*>(seeds.data),
+                                          static_cast<const uint8_t*>(allowed.data),
+                                          static_cast<const double*>(speed.data), w, h, static_cast<double*>(out.data));
+    if (throwStatus(env, s, "fmmTravelTime")) return env.Undefined();
+    syncOutput(env, out);
+    return env.Undefined();
+  });
+}
+
+}  // namespace
+
+void registerFmm(Napi::Env env, Napi::Object exports) {
+  exports.Set("fmmDistance", Napi::Function::New(env, FmmDistance, "fmmDistance"));
+  exports.Set("fmmTravelTime", Napi::Function::New(env, FmmTravelTime, "fmmTravelTime"));
+}
+
+}  // namespace scseg::binding

@@ -1,0 +1,235 @@
+/**
+ * Fast marching (fmmDistance, travelTime) against scikit-fmm 2022.08 goldens (scripts/make_fixtures_fmm.py),
+ * compared bit for bit: the kernel reproduces skfmm's marching rules and arithmetic exactly, so no tolerance.
+ * Also: hand-checkable values, the +Infinity convention, native ≡ WASM bit identity, bad input → InputError.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { InputError } from '../../lib/errors.js';
+import type { Image2D } from '../../lib/image.js';
+import { kernels } from '../../lib/kernels/index.js';
+import { fixturesDir, rng } from '../helpers/fixtures.js';
+
+interface Ref {
+  file: string;
+  dtype: 'uint8' | 'float64';
+  shape: [number, number];
+}
+interface Case {
+  name: string;
+  origin: string;
+  seeds: Ref;
+  allowed: Ref;
+  speed?: Ref;
+  distance?: Ref | null;
+  travelTime?: Ref | null;
+  skfmmError?: string;
+}
+
+const dir = path.join(fixturesDir, 'fmm');
+const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { cases: Case[] };
+
+function read<T extends Uint8Array | Float64Array>(ref: Ref): Image2D<T> {
+  const buf = fs.readFileSync(path.join(dir, ref.file));
+  const bytes = new Uint8Array(buf.byteLength);
+  bytes.set(buf);
+  const data = ref.dtype === 'uint8' ? bytes : new Float64Array(bytes.buffer, 0, bytes.byteLength / 8);
+  return { data: data as T, width: ref.shape[1], height: ref.shape[0] };
+}
+
+/** Index of the first element whose bit pattern differs (distinguishes ±0 and NaN payloads), or -1. */
+function firstBitDifference64(a: Float64Array, b: Float64Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const x = new BigUint64Array(a.buffer, a.byteOffset, a.length);
+  const y = new BigUint64Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+function maxAbsFiniteDifference(a: Float64Array, b: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i]) && Number.isFinite(b[i])) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function expectSameBits(actual: Float64Array, expected: Float64Array): void {
+  const i = firstBitDifference64(actual, expected);
+  if (i !== -1) {
+    throw new Error(
+      `first difference at index ${i}: got ${actual[i]}, skfmm ${expected[i]} ` +
+        `(max |Δ| over finite values ${maxAbsFiniteDifference(actual, expected)})`,
+    );
+  }
+}
+
+const mask = (width: number, height: number, ones: number[] = []): Image2D<Uint8Array> => {
+  const data = new Uint8Array(width * height);
+  for (const i of ones) data[i] = 1;
+  return { data, width, height };
+};
+const full = (width: number, height: number, v: number): Image2D<Uint8Array> => ({
+  data: new Uint8Array(width * height).fill(v),
+  width,
+  height,
+});
+const speedOf = (width: number, height: number, v: number): Image2D<Float64Array> => ({
+  data: new Float64Array(width * height).fill(v),
+  width,
+  height,
+});
+
+const k = kernels();
+
+describe(`fast marching matches scikit-fmm 2022.08 bit for bit [${k.backendName}]`, () => {
+  it('has synthetic and real-image fixtures for both kernels', () => {
+    expect(manifest.cases.filter((c) => c.distance).length).toBeGreaterThanOrEqual(10);
+    expect(manifest.cases.filter((c) => c.travelTime).length).toBeGreaterThanOrEqual(10);
+    expect(manifest.cases.filter((c) => c.name.startsWith('real')).length).toBe(4);
+  });
+
+  const withDistance = manifest.cases.filter((c) => c.distance !== undefined);
+  it.each(withDistance.map((c) => [`${c.name}: ${c.origin}`, c] as const))('fmmDistance %s', (_n, c) => {
+    const out = k.fmmDistance(read<Uint8Array>(c.seeds), read<Uint8Array>(c.allowed)).data;
+    if (c.distance) expectSameBits(out, read<Float64Array>(c.distance).data);
+    else expect(out.every((v) => v === Infinity)).toBe(true); // skfmm raised (no usable seed)
+  });
+
+  const withTravel = manifest.cases.filter((c) => c.travelTime !== undefined);
+  it.each(withTravel.map((c) => [`${c.name}: ${c.origin}`, c] as const))('travelTime %s', (_n, c) => {
+    const out = k.travelTime(read<Uint8Array>(c.seeds), read<Uint8Array>(c.allowed), read<Float64Array>(c.speed!)).data;
+    if (c.travelTime) expectSameBits(out, read<Float64Array>(c.travelTime).data);
+    else expect(out.every((v) => v === Infinity)).toBe(true);
+  });
+});
+
+describe(`fast marching semantics [${k.backendName}]`, () => {
+  it('marches along a row like skfmm, rounding of 1/3 included', () => {
+    // Exact on a line in exact arithmetic; skfmm's tp = (1/3)(4 T1 − T2) with 1/3 rounded drifts by a few ulps.
+    const d = k.fmmDistance(mask(9, 1, [2]), full(9, 1, 1)).data;
+    expect(Array.from(d)).toEqual([2, 1, 0, 1, 2, 2.999999999999999, 3.9999999999999982, 4.999999999999995, 5.999999999999994]);
+    const t = k.travelTime(mask(9, 1, [2]), full(9, 1, 1), speedOf(9, 1, 0.5)).data;
+    expect(Array.from(t)).toEqual([4, 2, 0, 2, 4, 5.999999999999998, 7.9999999999999964, 9.99999999999999, 11.999999999999988]);
+  });
+
+  it('is 0 at seeds and +Infinity at pixels that are not allowed or not reachable', () => {
+    // 5×3: seed at (0,0); column 2 is a wall, so columns 3-4 are allowed but unreachable.
+    const allowed = full(5, 3, 1);
+    for (const y of [0, 1, 2]) allowed.data[y * 5 + 2] = 0;
+    const I = Infinity;
+    // skfmm: [[0 1 - - -] [1 1.7071… - - -] [2 2.5144… - - -]] with the masked entries ("-") → +Infinity.
+    expect(Array.from(k.fmmDistance(mask(5, 3, [0]), allowed).data)).toEqual(
+      [0, 1, I, I, I, 1, 1.7071067811865475, I, I, I, 2, 2.51447806718764, I, I, I],
+    );
+    expect(Array.from(k.travelTime(mask(5, 3, [0]), allowed, speedOf(5, 3, 0.25)).data)).toEqual(
+      [0, 4, I, I, I, 4, 6.82842712474619, I, I, I, 8, 10.05791226875056, I, I, I],
+    );
+  });
+
+  it('ignores seeds outside `allowed` and treats any non-zero mask value as set', () => {
+    const allowed = full(6, 1, 255);
+    allowed.data[5] = 0;
+    const withMaskedSeed = k.fmmDistance(mask(6, 1, [0, 5]), allowed).data;
+    expect(Array.from(withMaskedSeed)).toEqual([0, 1, 2, 2.999999999999999, 3.9999999999999982, Infinity]);
+    const seeds = mask(6, 1);
+    seeds.data[0] = 7;
+    expect(firstBitDifference64(k.fmmDistance(seeds, allowed).data, withMaskedSeed)).toBe(-1);
+  });
+
+  it('returns +Infinity everywhere without a usable seed (skfmm raises "no zero contour")', () => {
+    expect(k.fmmDistance(mask(4, 3), full(4, 3, 1)).data.every((v) => v === Infinity)).toBe(true);
+    expect(k.travelTime(mask(4, 3, [5]), mask(4, 3), speedOf(4, 3, 1)).data.every((v) => v === Infinity)).toBe(true);
+  });
+
+  it('masks pixels with speed below DBL_EPSILON, as skfmm does', () => {
+    const speed = speedOf(5, 1, 1);
+    speed.data[2] = 1e-17;
+    expect(Array.from(k.travelTime(mask(5, 1, [0]), full(5, 1, 1), speed).data)).toEqual([0, 1, Infinity, Infinity, Infinity]);
+  });
+});
+
+describe('native and WASM fast marching give bit-identical outputs', () => {
+  const native = kernels('native');
+  const wasm = kernels('wasm');
+  const SHAPES: [number, number][] = [[1, 1], [1, 37], [37, 1], [2, 2], [17, 31], [64, 63], [301, 257]];
+
+  for (const [h, w] of SHAPES) {
+    it(`random seeds/mask/speed ${h}×${w}`, () => {
+      const r = rng(h * 7919 + w);
+      const n = h * w;
+      const seeds = { data: Uint8Array.from({ length: n }, () => (r() < 0.01 ? 1 : 0)), width: w, height: h };
+      seeds.data[Math.floor(r() * n)] = 1;
+      const allowed = { data: Uint8Array.from({ length: n }, () => (r() < 0.8 ? 1 : 0)), width: w, height: h };
+      const speed = { data: Float64Array.from({ length: n }, () => 0.1 + 0.9 * r()), width: w, height: h };
+      expect(firstBitDifference64(native.fmmDistance(seeds, allowed).data, wasm.fmmDistance(seeds, allowed).data)).toBe(-1);
+      expect(
+        firstBitDifference64(native.travelTime(seeds, allowed, speed).data, wasm.travelTime(seeds, allowed, speed).data),
+      ).toBe(-1);
+    });
+  }
+
+  it.each(manifest.cases.filter((c) => c.name.startsWith('real')).map((c) => [c.name, c] as const))(
+    'real-image fixture %s',
+    (_n, c) => {
+      const seeds = read<Uint8Array>(c.seeds);
+      const allowed = read<Uint8Array>(c.allowed);
+      expect(firstBitDifference64(native.fmmDistance(seeds, allowed).data, wasm.fmmDistance(seeds, allowed).data)).toBe(-1);
+      if (c.speed) {
+        const speed = read<Float64Array>(c.speed);
+        const a = native.travelTime(seeds, allowed, speed).data;
+        expect(firstBitDifference64(a, wasm.travelTime(seeds, allowed, speed).data)).toBe(-1);
+      }
+    },
+  );
+});
+
+describe.each(['native', 'wasm'] as const)('fast marching bad input [%s]', (name) => {
+  const kk = kernels(name);
+  const s = mask(4, 3, [0]);
+  const a = full(4, 3, 1);
+  const v = speedOf(4, 3, 1);
+  const withSpeed = (value: number) => {
+    const sp = speedOf(4, 3, 1);
+    sp.data[5] = value;
+    return sp;
+  };
+  const cases: [string, () => unknown, RegExp, string][] = [
+    ['Uint16Array seeds', () => kk.fmmDistance({ ...s, data: new Uint16Array(12) as never }, a), /seeds.*Uint8Array.*Uint16Array/, 'ERR_SCSEG_DTYPE'],
+    ['Float32Array allowed', () => kk.travelTime(s, { ...a, data: new Float32Array(12) as never }, v), /allowed.*Uint8Array/, 'ERR_SCSEG_DTYPE'],
+    ['Float32Array speed', () => kk.travelTime(s, a, { ...v, data: new Float32Array(12) as never }), /speed.*Float64Array/, 'ERR_SCSEG_DTYPE'],
+    ['seeds/allowed shape mismatch', () => kk.fmmDistance(s, full(3, 4, 1)), /3×4 but .* 4×3/, 'ERR_SCSEG_SHAPE'],
+    ['speed shape mismatch', () => kk.travelTime(s, a, speedOf(6, 2, 1)), /speed is 6×2/, 'ERR_SCSEG_SHAPE'],
+    ['length ≠ width×height', () => kk.fmmDistance({ ...s, width: 5 }, a), /12 elements/, 'ERR_SCSEG_SHAPE'],
+    ['zero width', () => kk.fmmDistance({ data: new Uint8Array(0), width: 0, height: 3 }, a), /width must be a positive integer/, 'ERR_SCSEG_SHAPE'],
+    ['speed 0', () => kk.travelTime(s, a, withSpeed(0)), /finite and > 0.*found 0 at index 5/, 'ERR_SCSEG_VALUE'],
+    ['negative speed', () => kk.travelTime(s, a, withSpeed(-0.5)), /found -0.5 at index 5/, 'ERR_SCSEG_VALUE'],
+    ['NaN speed', () => kk.travelTime(s, a, withSpeed(NaN)), /found NaN at index 5/, 'ERR_SCSEG_VALUE'],
+    ['infinite speed', () => kk.travelTime(s, a, withSpeed(Infinity)), /found Infinity/, 'ERR_SCSEG_VALUE'],
+    ['null seeds', () => kk.fmmDistance(null as never, a), /must be an object/, 'ERR_SCSEG_SHAPE'],
+  ];
+  it.each(cases)('%s → InputError', (_n, call, message, code) => {
+    let caught: unknown;
+    try {
+      call();
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(InputError);
+    expect((caught as InputError).code).toBe(code);
+    expect((caught as Error).message).toMatch(message);
+  });
+
+  it('the raw bindings check lengths, dtypes and speeds themselves (defence in depth)', () => {
+    const raw = kk.backend.bindings;
+    const out = new Float64Array(12);
+    expect(() => raw.fmmDistance(new Uint8Array(10), a.data, 4, 3, out)).toThrow(/length does not equal/);
+    expect(() => raw.fmmTravelTime(s.data, a.data, new Float64Array(11), 4, 3, out)).toThrow(/length does not equal/);
+    expect(() => raw.fmmDistance(s.data, a.data, 4, 3, new Float32Array(12) as never)).toThrow(/Float64Array/);
+    let caught: { code?: string } | undefined;
+    try {
+      raw.fmmTravelTime(s.data, a.data, withSpeed(NaN).data, 4, 3, out);
+    } catch (err) {
+      caught = err as { code?: string };
+    }
+    expect(caught?.code).toBe('ERR_SCSEG_VALUE');
+  });
+});

@@ -1,0 +1,82 @@
+/** Channel selection cases 1–3 of scPortrait's documentation, plus defaults and out-of-range errors. */
+import { loadConfig } from '../../lib/config/index.js';
+import { InputError } from '../../lib/errors.js';
+import type { Image2D } from '../../lib/image.js';
+import { selectChannels, type ChannelReader } from '../../lib/segmentation/channels.js';
+
+const W = 4;
+const H = 3;
+// Channel c holds value (c + 1) * 10 + i at pixel i, except channel 2 which is larger on odd pixels only.
+const planes: Image2D<Uint16Array>[] = [0, 1, 2, 3].map((c) => ({
+  data: Uint16Array.from({ length: W * H }, (_, i) => (c === 2 ? (i % 2 ? 1000 + i : i) : (c + 1) * 10 + i)),
+  width: W,
+  height: H,
+}));
+
+function reader(): ChannelReader & { reads: number[] } {
+  const reads: number[] = [];
+  return {
+    reads,
+    channelCount: planes.length,
+    width: W,
+    height: H,
+    dtype: 'uint16',
+    readChannel: async (c) => {
+      reads.push(c);
+      return planes[c];
+    },
+  };
+}
+
+const base = `
+WGASegmentation:
+  median_filter_size: 4
+  nucleus_segmentation: { median_block: 41, median_step: 4, threshold: 0.2, speckle_kernel: 9, peak_footprint: 7, min_distance: 8, dilation: 0 }
+  cytosol_segmentation: { threshold: 0.05, erosion: 2, dilation: 7, min_clip: 0, max_clip: 0.2 }
+`;
+const wga = (extra: string) => loadConfig({ text: base + extra.replace(/^/gm, '  ') }, 'WGASegmentation').config;
+const max = (a: Uint16Array, b: Uint16Array) => Array.from(a, (v, i) => Math.max(v, b[i]));
+
+describe('channel selection', () => {
+  it('defaults to nucleus = channel 0, cytosol = channel 1 and reads only those', async () => {
+    const r = reader();
+    const [nuc, cyt] = await selectChannels(r, wga(''), ['nucleus', 'cytosol']);
+    expect(nuc).toBe(planes[0]);
+    expect(cyt).toBe(planes[1]);
+    expect(r.reads.sort()).toEqual([0, 1]);
+  });
+
+  it('case 1: combine_*_channels take the maximum-intensity projection', async () => {
+    const r = reader();
+    const [nuc, cyt] = await selectChannels(r, wga('combine_nucleus_channels: [0, 2]\ncombine_cytosol_channels: [1, 2]'), ['nucleus', 'cytosol']);
+    expect(Array.from(nuc.data)).toEqual(max(planes[0].data, planes[2].data));
+    expect(Array.from(cyt.data)).toEqual(max(planes[1].data, planes[2].data));
+    expect(nuc.data).toBeInstanceOf(Uint16Array);
+    expect(r.reads.sort()).toEqual([0, 1, 2]);
+  });
+
+  it('case 2: segmentation_channel_* select other channels', async () => {
+    const r = reader();
+    const [nuc, cyt] = await selectChannels(r, wga('segmentation_channel_nuclei: [2]\nsegmentation_channel_cytosol: [3]'), ['nucleus', 'cytosol']);
+    expect(nuc).toBe(planes[2]);
+    expect(cyt).toBe(planes[3]);
+    expect(r.reads.sort()).toEqual([2, 3]);
+  });
+
+  it('case 3: selection for one mask, combination for the other; combine supersedes select', async () => {
+    const r = reader();
+    const cfg = wga('segmentation_channel_nuclei: [2]\ncombine_cytosol_channels: [1, 3]\nsegmentation_channel_cytosol: [0]');
+    const [nuc, cyt] = await selectChannels(r, cfg, ['nucleus', 'cytosol']);
+    expect(nuc).toBe(planes[2]);
+    expect(Array.from(cyt.data)).toEqual(max(planes[1].data, planes[3].data));
+    expect(r.reads).not.toContain(0);
+  });
+
+  it('out-of-range indices are an InputError naming the key and the channel count', async () => {
+    await expect(selectChannels(reader(), wga('segmentation_channel_nuclei: [7]'), ['nucleus', 'cytosol'])).rejects.toThrow(
+      new InputError('channel 7 (segmentation_channel_nuclei) is out of range: the input has 4 channels (valid indices 0–3)'),
+    );
+    const two: ChannelReader = { ...reader(), channelCount: 1 };
+    await expect(selectChannels(two, wga(''), ['nucleus', 'cytosol'])).rejects.toThrow(/channel 1 \(the default cytosol channel\) is out of range: the input has 1 channel \(/);
+  });
+});
