@@ -5,6 +5,7 @@
  * BigInts, so the two can differ in the last bits. Instance counts (TP/FP/FN, cell counts) must be exact.
  */
 import { execFileSync } from 'node:child_process';
+import { PYTHON, pythonHas } from '../helpers/python.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,6 @@ import { InputError } from '../../lib/errors.js';
 import { adjustedRandIndex, cellCount, f1AtIoU } from '../../benchmarks/python-original/metrics.js';
 import { rng } from '../helpers/fixtures.js';
 
-const PYTHON = process.env.SCSEG_PYTHON ?? '/usr/bin/python3';
 
 const REFERENCE = String.raw`
 import json, sys
@@ -34,14 +34,6 @@ for c in cases:
 print(json.dumps(out))
 `;
 
-function pythonHasSklearn(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Case {
   name: string;
@@ -110,7 +102,7 @@ function makeCases(): Case[] {
   return cases;
 }
 
-const haveReference = pythonHasSklearn();
+const haveReference = pythonHas('sklearn', 'numpy');
 if (!haveReference) console.warn(`metrics.test: ${PYTHON} with sklearn not available, reference cases skipped`);
 const describeRef = haveReference ? describe : describe.skip;
 

@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { scseg } from '../helpers/cli.js';
-import { fixturesDir, sharedData } from '../helpers/fixtures.js';
+import { sharedData } from '../helpers/fixtures.js';
+import { PYTHON, pythonHas } from '../helpers/python.js';
+import { spawnSync } from 'node:child_process';
+import { openImage } from '../../lib/io/index.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-cli-'));
 const example3 = path.join(sharedData, 'scportrait_example3');
@@ -90,4 +93,65 @@ describe('scseg segment: bad input exits 2 with one clear message and writes not
   });
 });
 
-export { fixturesDir };
+
+/** Writes channels as a minimal OME-Zarr (NGFF 0.4) image: axes c, y, x, one uncompressed chunk per channel. */
+async function writeOmeZarrImage(dir: string, files: string[]): Promise<void> {
+  const src = await openImage(files);
+  const planes = await Promise.all(files.map((_, i) => src.readChannel(i)));
+  await src.close();
+  const { width: w, height: h } = planes[0];
+  fs.mkdirSync(path.join(dir, '0'), { recursive: true });
+  fs.writeFileSync(path.join(dir, '.zgroup'), JSON.stringify({ zarr_format: 2 }));
+  fs.writeFileSync(path.join(dir, '.zattrs'), JSON.stringify({
+    multiscales: [{ version: '0.4', axes: [{ name: 'c', type: 'channel' }, { name: 'y', type: 'space' }, { name: 'x', type: 'space' }],
+      datasets: [{ path: '0', coordinateTransformations: [{ type: 'scale', scale: [1, 1, 1] }] }] }],
+  }));
+  fs.writeFileSync(path.join(dir, '0', '.zarray'), JSON.stringify({
+    zarr_format: 2, shape: [planes.length, h, w], chunks: [1, h, w], dtype: '<u2', compressor: null, fill_value: 0,
+    order: 'C', filters: null, dimension_separator: '/',
+  }));
+  planes.forEach((p, c) => {
+    fs.mkdirSync(path.join(dir, '0', String(c), '0'), { recursive: true });
+    fs.writeFileSync(path.join(dir, '0', String(c), '0', '0'), Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength));
+  });
+}
+
+describe('scseg segment on scPortrait example 3 (as a new user would)', () => {
+  const inputs = ['Ch1.tif', 'Ch2.tif', 'Ch3.tif'].map((f) => path.join(example3, f));
+  let classes = '';
+
+  function checkResults(out: string, r: { status: number | null; stderr: string }): void {
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'segmentation.h5']);
+    const ids = fs.readFileSync(path.join(out, 'classes.csv'), 'utf8').split('\n').map(Number);
+    expect(ids.length).toBeGreaterThan(20);
+    expect(ids.every((v) => Number.isInteger(v) && v > 0)).toBe(true);
+    expect(fs.readFileSync(path.join(out, 'qc_overlay.png')).subarray(1, 4).toString()).toBe('PNG');
+    if (pythonHas('h5py', 'numpy')) {
+      const py = spawnSync(PYTHON, ['-c', [
+        'import sys, h5py, numpy as np',
+        'd = h5py.File(sys.argv[1], "r")["labels"]',
+        'print(d.shape, d.dtype, sorted(set(np.unique(d[0])) - {0}) == sorted(set(np.unique(d[1])) - {0}), len(set(np.unique(d[0])) - {0}))',
+      ].join('\n'), path.join(out, 'segmentation.h5')], { encoding: 'utf8' });
+      expect(py.stdout.trim()).toBe(`(2, 400, 400) uint64 True ${ids.length}`);
+    }
+  }
+
+  it('from TIFF files (one per channel)', () => {
+    const out = path.join(tmp, 'tiff-out');
+    const r = scseg(['segment', '-c', config3, '-w', 'WGASegmentation', '-i', ...inputs, '-o', out]);
+    checkResults(out, r);
+    expect(r.stderr).toMatch(/cells/);
+    classes = fs.readFileSync(path.join(out, 'classes.csv'), 'utf8');
+  });
+
+  it('from OME-Zarr gives the same cells', async () => {
+    const zarr = path.join(tmp, 'example3.ome.zarr');
+    await writeOmeZarrImage(zarr, inputs);
+    const out = path.join(tmp, 'zarr-out');
+    const r = scseg(['segment', '-q', '-c', config3, '-w', 'WGASegmentation', '-i', zarr, '-o', out]);
+    checkResults(out, r);
+    expect(fs.readFileSync(path.join(out, 'classes.csv'), 'utf8')).toBe(classes);
+  });
+});

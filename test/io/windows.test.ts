@@ -4,6 +4,7 @@
  * strips/tiles/chunks/rows would run out of memory or time. Known pixels are planted where the windows read.
  */
 import { spawnSync } from 'node:child_process';
+import { PYTHON, pythonHas } from '../helpers/python.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -153,7 +154,7 @@ it('sparse (2, 40000, 40000) .npy: windows of channel 1 read only their rows', a
   }
 });
 
-const hasH5py = spawnSync('/usr/bin/python3', ['-c', 'import h5py'], { encoding: 'utf8' }).status === 0;
+const hasH5py = pythonHas('h5py', 'numpy');
 (hasH5py ? it : it.skip)('chunked (3, 40000, 40000) HDF5 with few allocated chunks: hyperslab window reads', async () => {
   const file = path.join(tmp, 'big.h5');
   const py = `
@@ -163,7 +164,7 @@ with h5py.File(sys.argv[1], "w") as f:
     y, x = np.mgrid[30000:30100, 1000:1300]
     d[2, 30000:30100, 1000:1300] = ((x * 7 + y * 13) % 65536).astype(np.uint16)
 `;
-  const r = spawnSync('/usr/bin/python3', ['-c', py, file], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, ['-c', py, file], { encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(fs.statSync(file).size).toBeLessThan(1 << 20);
   const src = await openImage(file);

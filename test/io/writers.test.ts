@@ -1,5 +1,6 @@
 /** Output files: scPortrait's segmentation.h5 / classes.csv layout, OME-Zarr labels, QC overlay, atomic writes. */
 import { spawnSync } from 'node:child_process';
+import { PYTHON, pythonHas } from '../helpers/python.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,8 +13,7 @@ import {
 } from '../../lib/io/index.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
 
-const PYTHON = '/usr/bin/python3';
-const hasPython = (mod: string) => spawnSync(PYTHON, ['-c', `import ${mod}`]).status === 0;
+const hasPython = (mod: string) => pythonHas(mod);
 
 let tmp: string;
 beforeAll(() => {
