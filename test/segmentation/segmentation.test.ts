@@ -1,0 +1,68 @@
+/** The programmatic API: Segmentation.create + run, in memory and with a results directory. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { InputError } from '../../lib/errors.js';
+import type { Image2D } from '../../lib/image.js';
+import { openImage, readClassesCsv } from '../../lib/io/index.js';
+import { Segmentation } from '../../lib/segmentation/segmentation.js';
+import { sharedData } from '../helpers/fixtures.js';
+
+const example3 = path.join(sharedData, 'scportrait_example3');
+const config = { path: path.join(example3, 'config_example3.yml') };
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-api-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('Segmentation', () => {
+  let planes: Image2D[];
+  beforeAll(async () => {
+    const src = await openImage(['Ch1.tif', 'Ch2.tif', 'Ch3.tif'].map((f) => path.join(example3, f)));
+    planes = await Promise.all([0, 1, 2].map((c) => src.readChannel(c)));
+    await src.close();
+  });
+
+  it('segments in-memory planes and files alike; writes the results directory only when asked', async () => {
+    const seg = await Segmentation.create({ config, workflow: 'WGASegmentation' });
+    const inMemory = await seg.run({ input: planes });
+    expect(inMemory.files).toBeUndefined();
+    expect(inMemory.maskNames).toEqual(['nucleus', 'cytosol']);
+    expect(inMemory.warnings.some((w) => /chunk_size/.test(w))).toBe(true); // example 3 repeats chunk_size
+
+    const out = path.join(tmp, 'res');
+    const fromFiles = await seg.run({ input: ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(example3, f)), output: out, qc: false });
+    expect(Array.from(fromFiles.classes)).toEqual(Array.from(inMemory.classes));
+    expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'segmentation.h5']);
+    expect(readClassesCsv(fromFiles.files!.classes)).toEqual(Array.from(inMemory.classes));
+  });
+
+  it('DAPI returns the nucleus mask as cytosol and writes one mask', async () => {
+    const dapi = {
+      DAPISegmentation: {
+        lower_quantile_normalization: 0.001,
+        upper_quantile_normalization: 0.999,
+        median_filter_size: 4,
+        nucleus_segmentation: {
+          lower_quantile_normalization: 0.01, upper_quantile_normalization: 0.99, median_block: 41, median_step: 4,
+          threshold: 0.2, min_distance: 8, peak_footprint: 7, speckle_kernel: 9, dilation: 0,
+        },
+      },
+    };
+    const seg = await Segmentation.create({ config: { object: dapi }, workflow: 'DAPISegmentation' });
+    const out = path.join(tmp, 'dapi');
+    const r = await seg.run({ input: planes, output: out, qc: false });
+    expect(r.masks).toHaveLength(1);
+    expect(r.cytosol).toBe(r.nucleus);
+    expect(r.classes.length).toBeGreaterThan(20);
+    expect(readClassesCsv(r.files!.classes)).toEqual(Array.from(r.classes));
+  });
+
+  it('rejects unavailable workflows and unwritable outputs with InputError', async () => {
+    await expect(
+      Segmentation.create({ config: { object: { DAPISegmentationCellpose: { nucleus_segmentation: { model: 'nuclei' } } } }, workflow: 'DAPISegmentationCellpose' }),
+    ).rejects.toThrow(InputError);
+    const seg = await Segmentation.create({ config, workflow: 'WGASegmentation' });
+    const blocker = path.join(tmp, 'blocker');
+    fs.writeFileSync(blocker, '');
+    await expect(seg.run({ input: planes, output: path.join(blocker, 'x') })).rejects.toThrow(/not writable/);
+  });
+});
