@@ -14,8 +14,9 @@
 // keys are distinct, the pop order is unique, and a faster queue takes over. Labels are therefore identical
 // to the original's, including marker-vs-marker ties (typical: every seed at surface value 0).
 //
-// Later skimage (0.25.0, PR #7071) pushes markers at -inf and raises each key to at least its parent's —
-// a different flooding; this kernel follows the long-standing behaviour described above.
+// scikit-image 0.25 (PR #7071; markers back at their surface value since 0.25.2, PR #7702) raises every pushed
+// priority to at least the priority of the pixel it came from: `raiseToParent` selects that variant (with it
+// the queue never receives a key below the last popped one, so the radix heap alone serves it).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -98,9 +99,13 @@ class FloodHeap {
   std::vector<FloodItem<Index>> items_;
 };
 
-// After the last tie among marker keys is resolved every key in the queue is distinct, so any priority queue
-// yields the same pop order. This one is a 4-ary heap on order-preserving integer keys: fewer levels and
-// branch-free child selection, ~2x fewer mispredictions than the binary heap.
+// After the last tie among marker keys is resolved every queued key is distinct, so any priority queue yields
+// the same pop order. DistinctKeyQueue is built for watershed flooding, where popped values almost only grow:
+//  - a radix heap (Ahuja et al. 1990) on order-preserving integer keys holds every item whose value is >= the
+//    radix heap's last minimum: appends to per-bit buckets, sequential memory access, amortised O(key bits);
+//  - the rare "downhill" pushes (value below that minimum — ~2 % on travel-time surfaces) go to a small 4-ary
+//    heap, which always pops first (its keys are all below every radix key).
+// Ties of value inside the radix heap are ordered by age when a bucket is split, so (value, age) order holds.
 template <typename Index>
 struct FastItem {
   uint64_t key;  // orderedBits(value)
@@ -173,9 +178,92 @@ class QuadHeap {
   size_t size_ = 0;
 };
 
+inline int highestBit(uint64_t v) { return 63 - __builtin_clzll(v); }  // v != 0
+
+// Monotone radix heap: every pushed key must be >= last(). Bucket 0 holds the keys equal to last() in age
+// order (consumed front to back); bucket b > 0 the keys whose highest bit differing from last() is b − 1.
+template <typename Index>
+class RadixQueue {
+ public:
+  bool empty() const { return count_ == 0; }
+  uint64_t last() const { return last_; }
+
+  void push(const FastItem<Index>& item) {
+    ++count_;
+    if (item.key == last_)
+      equal_.push_back(item);  // newest age: order kept
+    else
+      toBucket(item);
+  }
+
+  FastItem<Index> pop() {
+    if (head_ == equal_.size()) refill();
+    --count_;
+    return equal_[head_++];
+  }
+
+ private:
+  // Bucket 0 is used up: the smallest non-empty bucket holds the new minimum; split it around that minimum.
+  void refill() {
+    equal_.clear();
+    head_ = 0;
+    const int b = __builtin_ctzll(occupied_) + 1;
+    occupied_ &= occupied_ - 1;
+    std::vector<FastItem<Index>>& src = buckets_[b];
+    uint64_t m = src[0].key;
+    for (const FastItem<Index>& it : src) m = std::min(m, it.key);
+    last_ = m;
+    for (const FastItem<Index>& it : src) {
+      if (it.key == last_)
+        equal_.push_back(it);
+      else
+        toBucket(it);  // always a lower bucket than b
+    }
+    if (src.capacity() > 65536)
+      std::vector<FastItem<Index>>().swap(src);  // give back the memory of a large front
+    else
+      src.clear();
+    // Equal keys may have reached this bucket out of age order (pushed directly vs. moved down from a higher
+    // bucket later); ages are distinct, so this sort is deterministic.
+    if (equal_.size() > 1)
+      std::sort(equal_.begin(), equal_.end(),
+                [](const FastItem<Index>& a, const FastItem<Index>& c) { return a.age < c.age; });
+  }
+
+  void toBucket(const FastItem<Index>& item) {
+    const int bit = highestBit(item.key ^ last_);
+    buckets_[bit + 1].push_back(item);
+    occupied_ |= uint64_t(1) << bit;
+  }
+
+  std::vector<FastItem<Index>> buckets_[65];
+  uint64_t occupied_ = 0;  // bit b − 1 set iff buckets_[b] is not empty
+  std::vector<FastItem<Index>> equal_;
+  size_t head_ = 0;
+  size_t count_ = 0;
+  uint64_t last_ = 0;  // below orderedBits of any double
+};
+
+template <typename Index>
+class DistinctKeyQueue {
+ public:
+  bool empty() const { return below_.empty() && above_.empty(); }
+  void push(const FastItem<Index>& item) {
+    if (item.key >= above_.last())
+      above_.push(item);
+    else
+      below_.push(item);
+  }
+  FastItem<Index> pop() { return below_.empty() ? above_.pop() : below_.pop(); }
+
+ private:
+  RadixQueue<Index> above_;
+  QuadHeap<Index> below_;  // keys < above_.last() <= every key in above_
+};
+
 template <typename Index, typename T>
 void floodFromMarkers(const T* surface, const uint8_t* inMask, int64_t width, int64_t height, size_t area,
-                      uint32_t* out) {
+                      bool raiseToParent, uint32_t* out) {
   const Index w = static_cast<Index>(width);
   const Index h = static_cast<Index>(height);
 
@@ -200,7 +288,7 @@ void floodFromMarkers(const T* surface, const uint8_t* inMask, int64_t width, in
   std::vector<uint64_t>().swap(markerKeys);
 
   FloodHeap<Index> exact(tiedGroups > 0 ? markers + 4096 : 0);
-  QuadHeap<Index> fast;
+  DistinctKeyQueue<Index> fast;
   bool exactPhase = tiedGroups > 0;
   for (size_t i = 0; i < area; ++i) {
     if (out[i] == 0) continue;
@@ -212,17 +300,22 @@ void floodFromMarkers(const T* surface, const uint8_t* inMask, int64_t width, in
   }
 
   int64_t age = 1;
+  double poppedValue = 0;  // priority of the pixel being expanded (raiseToParent)
+  uint64_t poppedKey = 0;
   auto visit = [&](Index n, uint32_t label) {
     if (inMask != nullptr && inMask[n] == 0) return;
     if (out[n] != 0) return;
     ++age;
     out[n] = label;
-    const double v = static_cast<double>(surface[n]);
+    double v = static_cast<double>(surface[n]);
     const int32_t a = static_cast<int32_t>(static_cast<uint32_t>(age));
-    if (exactPhase)
+    if (exactPhase) {
+      if (raiseToParent && v < poppedValue) v = poppedValue;
       exact.push({v, a, n});
-    else
-      fast.push({orderedBits(v), a, n});
+    } else {
+      const uint64_t key = orderedBits(v);
+      fast.push({raiseToParent && key < poppedKey ? poppedKey : key, a, n});
+    }
   };
   for (;;) {
     Index p;
@@ -230,6 +323,8 @@ void floodFromMarkers(const T* surface, const uint8_t* inMask, int64_t width, in
       if (exact.empty()) break;
       const FloodItem<Index> e = exact.pop();
       p = e.index;
+      poppedValue = e.value;
+      poppedKey = orderedBits(e.value);  // the queue may switch while this pixel is expanded
       if (e.age == 0) {
         const uint64_t key = orderedBits(e.value);
         const auto it = std::lower_bound(tiedKeys.begin(), tiedKeys.end(), key);
@@ -244,7 +339,9 @@ void floodFromMarkers(const T* surface, const uint8_t* inMask, int64_t width, in
       }
     } else {
       if (fast.empty()) break;
-      p = fast.pop().index;
+      const FastItem<Index> e = fast.pop();
+      p = e.index;
+      poppedKey = e.key;
     }
     const Index y = p / w, x = p - y * w;
     const uint32_t label = out[p];
@@ -259,18 +356,21 @@ void floodFromMarkers(const T* surface, const uint8_t* inMask, int64_t width, in
 
 // surface: float/double (no NaN: validated by the caller, checked here); markers: 0 = no marker;
 // mask: nullptr (everything) or 0/non-zero bytes. out receives the labels (may not alias the inputs).
+// raiseToParent = false: scikit-image 0.19–0.24. raiseToParent = true: scikit-image >= 0.25.2, where a pushed
+// pixel's priority is raised to that of the pixel it was reached from (max(surface, parent priority)); the
+// flooding then differs from 0.19 only where priorities tie (plateaus), e.g. on -EDT surfaces.
 template <typename T>
 Status watershedFromMarkers(const T* surface, const uint32_t* markers, const uint8_t* mask, int64_t width,
-                            int64_t height, uint32_t* out) {
+                            int64_t height, uint32_t* out, bool raiseToParent = false) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
   for (size_t i = 0; i < area; ++i)
     if (std::isnan(surface[i])) return Status::BadValue;
   for (size_t i = 0; i < area; ++i) out[i] = (mask == nullptr || mask[i] != 0) ? markers[i] : 0u;
   if (area <= std::numeric_limits<uint32_t>::max())
-    detail::floodFromMarkers<uint32_t>(surface, mask, width, height, area, out);
+    detail::floodFromMarkers<uint32_t>(surface, mask, width, height, area, raiseToParent, out);
   else
-    detail::floodFromMarkers<uint64_t>(surface, mask, width, height, area, out);
+    detail::floodFromMarkers<uint64_t>(surface, mask, width, height, area, raiseToParent, out);
   return Status::Ok;
 }
 

@@ -5,7 +5,8 @@ Run with Debian's interpreter: /usr/bin/python3 scripts/make_fixtures_labels.py
 Writes test/fixtures/labels/<name>.bin (raw little-endian arrays, identical arrays stored once) and manifest.json.
 
 References (Debian scikit-image 0.19.3, numpy 1.24.2, scipy 1.10.1, scikit-learn, scikit-fmm, numba):
-  watershed            skimage.segmentation.watershed(surface, markers, mask=mask)
+  watershed            skimage.segmentation.watershed(surface, markers, mask=mask); again under scikit-image
+                       >= 0.25.2 ($SCSEG_SKIMAGE_NEW_PATH) for the raiseToParent variant
   labelCentroids       scPortrait numba_mask_centroid(mask)                        } the ORIGINAL module files,
   removeEdgeLabels     scPortrait remove_edge_labels(mask)                         } exported from the read-only
   contactFilter        scPortrait contact_filter(mask, threshold)                  } mirror checkout into a temp
@@ -47,6 +48,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "test", "fixtures", "labels")
 SHARED = os.environ.get("SCSEG_SHARED_DATA", os.path.join(ROOT, "..", "shared", "data"))
 MIRROR = os.environ.get("SCSEG_SCPORTRAIT_MIRROR", "/work/.mirror/MannLabs+scPortrait/repo")
+# A scikit-image >= 0.25.2 (raises pushed priorities to the parent's: Kernels.watershed raiseToParent) importable
+# with Debian's numpy, e.g.:  pip download scikit-image==0.26.0 lazy_loader --no-deps --only-binary=:all: -d W
+# && unzip W/*.whl into one directory; pass that directory here.
+SKIMAGE_NEW = os.environ.get("SCSEG_SKIMAGE_NEW_PATH")
+
+RAISE_SCRIPT = """
+import sys, numpy as np, skimage
+from skimage.segmentation import watershed
+v = tuple(int(p) for p in skimage.__version__.split(".")[:3])
+assert v >= (0, 25, 2), skimage.__version__
+data = np.load(sys.argv[1], allow_pickle=True)
+out = {}
+for k in sorted({k.rsplit("__", 1)[0] for k in data.files}):
+    mask = data[k + "__mask"] if k + "__mask" in data.files else None
+    out[k] = watershed(data[k + "__surface"], data[k + "__markers"], mask=mask)
+np.savez(sys.argv[2], version=skimage.__version__, **out)
+"""
 
 rng = np.random.default_rng(20261127)
 cases = []
@@ -131,9 +149,13 @@ def normalise(img):
 
 # ── watershed ─────────────────────────────────────────────────────────────────────────────────────────────────
 
+ws_inputs = {}  # name -> (surface, markers, mask) for the scikit-image >= 0.25.2 run
+
+
 def add_watershed(name, surface, markers, mask, origin):
     ref = watershed(surface, markers, mask=mask)
     assert ref.dtype == np.int32
+    ws_inputs[name] = (surface, markers, mask)
     cases.append({
         "kernel": "watershed", "name": name, "origin": origin,
         "surface": save(f"ws_{name}_surface", surface),
@@ -357,6 +379,28 @@ def match_cases(mf, real, label_refs):
                           "expectedCytosol": save(f"match_{i}_{t}_cytosol", rc.astype(np.uint32))})
 
 
+def raise_to_parent_references():
+    """Runs the watershed cases again under scikit-image >= 0.25.2 (a separate interpreter environment)."""
+    if not SKIMAGE_NEW:
+        sys.exit("set SCSEG_SKIMAGE_NEW_PATH to a scikit-image >= 0.25.2 directory (see the top of this script)")
+    tmp = tempfile.mkdtemp(prefix="scseg-ws-")
+    arrays = {}
+    for name, (surface, markers, mask) in ws_inputs.items():
+        arrays[name + "__surface"] = surface
+        arrays[name + "__markers"] = markers
+        if mask is not None:
+            arrays[name + "__mask"] = mask
+    np.savez(os.path.join(tmp, "in.npz"), **arrays)
+    env = {**os.environ, "PYTHONPATH": SKIMAGE_NEW}
+    subprocess.run([sys.executable, "-c", RAISE_SCRIPT, os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")],
+                   check=True, env=env)
+    out = np.load(os.path.join(tmp, "out.npz"))
+    for c in cases:
+        if c["kernel"] == "watershed":
+            c["expectedRaiseToParent"] = save(f"ws_{c['name']}_expected_raise", out[c["name"]].astype(np.uint32))
+    return str(out["version"])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -364,6 +408,7 @@ def main():
             os.remove(os.path.join(OUT, f))
     seg, mf, commit, tmp = load_original()
     real = watershed_cases(seg)
+    new_version = raise_to_parent_references()
     label_refs = label_cases(seg, mf, real, tmp)
     match_cases(mf, real, label_refs)
     ps = [1e-300, 1e-20, 1e-10, 1e-5, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.2, 0.3, 0.4, 0.45, 0.5,
@@ -372,8 +417,9 @@ def main():
     cases.append({"kernel": "normalQuantile", "p": ps, "ppf": [float(norm.ppf(p)) for p in ps]})
     manifest = {
         "generator": "scripts/make_fixtures_labels.py",
-        "reference": f"scikit-image {skimage.__version__}, numpy {np.__version__}, scipy {scipy.__version__}, "
-                     f"scikit-fmm; scPortrait {commit} (segmentation.py, mask_filtering.py)",
+        "reference": f"scikit-image {skimage.__version__} (raiseToParent: scikit-image {new_version}), numpy "
+                     f"{np.__version__}, scipy {scipy.__version__}, scikit-fmm; scPortrait {commit} "
+                     "(segmentation.py, mask_filtering.py)",
         "cases": cases,
     }
     with open(os.path.join(OUT, "manifest.json"), "w") as f:  # one case per line

@@ -41,6 +41,7 @@ export interface KernelBindings {
     width: number,
     height: number,
     output: Uint32Array,
+    raiseToParent?: boolean,
   ): void;
   labelCentroids(labels: Uint32Array, width: number, height: number): { ids: Uint32Array; y: Float64Array; x: Float64Array };
   labelAreas(labels: Uint32Array, width: number, height: number): { ids: Uint32Array; areas: Float64Array };

@@ -268,11 +268,14 @@ export class Kernels {
    * (mask byte 0) are dropped; pixels flood in increasing surface value, equal values first-in-first-out,
    * markers of equal value in skimage's own heap order; mask pixels no marker reaches stay 0. `mask` null =
    * everywhere. The surface must not contain NaN.
+   * `raiseToParent: true` gives scikit-image ≥ 0.25.2 instead, which raises each pushed pixel's priority to
+   * that of the pixel it was reached from; results differ from 0.19–0.24 only where priorities tie.
    */
   watershed(
     surface: Image2D<Float64Array | Float32Array>,
     markers: Image2D<Uint32Array>,
     mask: Image2D<Uint8Array> | null,
+    options: { raiseToParent?: boolean } = {},
   ): Image2D<Uint32Array> {
     assertTypedImage(surface, [Float64Array, Float32Array], 'watershed surface');
     assertLabelImage(markers, 'watershed markers');
@@ -281,11 +284,15 @@ export class Kernels {
       assertTypedImage(mask, [Uint8Array], 'watershed mask');
       assertSameShape(surface, mask, 'watershed surface', 'watershed mask');
     }
+    if (options === null || typeof options !== 'object' || !['undefined', 'boolean'].includes(typeof options.raiseToParent)) {
+      throw new InputError('watershed options must be { raiseToParent?: boolean }', 'ERR_SCSEG_ARGUMENT');
+    }
     assertNoNaNValues(surface.data, 'watershed surface');
     this.checkCapacity(surface, 'watershed');
     const out = new Uint32Array(markers.data.length);
     try {
-      this.backend.bindings.watershed(surface.data, markers.data, mask?.data ?? null, surface.width, surface.height, out);
+      const { width, height } = surface;
+      this.backend.bindings.watershed(surface.data, markers.data, mask?.data ?? null, width, height, out, options.raiseToParent === true);
     } catch (err) {
       rethrow(err, 'watershed');
     }

@@ -42,7 +42,7 @@ Napi::Value newTypedArray(Napi::Env env, const std::vector<T>& values) {
 }
 
 // watershed(surface: Float64Array|Float32Array, markers: Uint32Array, mask: Uint8Array|null, width, height,
-//           output: Uint32Array)
+//           output: Uint32Array, raiseToParent?: boolean)
 Napi::Value Watershed(const Napi::CallbackInfo& info) {
   return guarded(info, "watershed", [&]() -> Napi::Value {
     Napi::Env env = info.Env();
@@ -59,16 +59,17 @@ Napi::Value Watershed(const Napi::CallbackInfo& info) {
           !checkImage(env, mask, w, h, "mask"))
         return env.Undefined();
     }
+    const bool raise = info.Length() > 6 && info[6].IsBoolean() && info[6].As<Napi::Boolean>().Value();
     const uint8_t* m = hasMask ? static_cast<const uint8_t*>(mask.data) : nullptr;
     const uint32_t* mk = static_cast<const uint32_t*>(markers.data);
     uint32_t* o = static_cast<uint32_t*>(out.data);
     Status s;
     switch (surface.type) {
       case napi_float64_array:
-        s = scseg::watershedFromMarkers(static_cast<const double*>(surface.data), mk, m, w, h, o);
+        s = scseg::watershedFromMarkers(static_cast<const double*>(surface.data), mk, m, w, h, o, raise);
         break;
       case napi_float32_array:
-        s = scseg::watershedFromMarkers(static_cast<const float*>(surface.data), mk, m, w, h, o);
+        s = scseg::watershedFromMarkers(static_cast<const float*>(surface.data), mk, m, w, h, o, raise);
         break;
       default:
         throwError(env, "ERR_SCSEG_DTYPE", "watershed: surface must be a Float64Array or Float32Array");

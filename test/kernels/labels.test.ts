@@ -65,6 +65,11 @@ describe(`watershed matches skimage.segmentation.watershed [${k.backendName}]`, 
     const mask = c.mask ? { data: readRef(c.mask as Ref) as Uint8Array, width: s.shape[1], height: s.shape[0] } : null;
     const out = k.watershed(surface, labelsOf(c.markers as Ref), mask);
     expect(firstDifference(out.data, uint32Of(c.expected as Ref))).toBe(-1);
+    const raised = k.watershed(surface, labelsOf(c.markers as Ref), mask, { raiseToParent: true });
+    expect(firstDifference(raised.data, uint32Of(c.expectedRaiseToParent as Ref))).toBe(-1);
+  });
+  it('the two scikit-image generations differ on some fixtures (plateaus), so both variants are exercised', () => {
+    expect(ws.filter((c) => (c.expected as Ref).file !== (c.expectedRaiseToParent as Ref).file).length).toBeGreaterThan(3);
   });
 });
 
@@ -196,6 +201,8 @@ describe('native and WASM label kernels are bit-identical', () => {
       for (const surface of [{ data: s64, width: w, height: h }, { data: Float32Array.from(s64), width: w, height: h }]) {
         for (const mk of [null, { data: mask, width: w, height: h }]) {
           same(native.watershed(surface, m, mk).data, wasm.watershed(surface, m, mk).data);
+          const raise = { raiseToParent: true };
+          same(native.watershed(surface, m, mk, raise).data, wasm.watershed(surface, m, mk, raise).data);
         }
       }
     }
@@ -280,6 +287,7 @@ describe.each(['native', 'wasm'] as const)('label kernels reject bad input [%s]'
     ['watershed markers shape', () => kk.watershed(surface, { data: new Uint32Array(12), width: 3, height: 4 }, null), /3×4.*4×3/, 'ERR_SCSEG_SHAPE'],
     ['watershed mask shape', () => kk.watershed(surface, labels, { data: new Uint8Array(12), width: 6, height: 2 }), /mask is 6×2/, 'ERR_SCSEG_SHAPE'],
     ['watershed NaN surface', () => kk.watershed({ ...surface, data: Float64Array.from({ length: 12 }, (_, i) => (i === 5 ? NaN : 0)) }, labels, null), /NaN \(first at index 5\)/, 'ERR_SCSEG_VALUE'],
+    ['watershed options', () => kk.watershed(surface, labels, null, { raiseToParent: 1 as never }), /raiseToParent\?: boolean/, 'ERR_SCSEG_ARGUMENT'],
     ['watershed length ≠ w×h', () => kk.watershed({ ...surface, width: 5 }, labels, null), /12 elements.*5×3 = 15/, 'ERR_SCSEG_SHAPE'],
     ['labels Uint16Array', () => kk.labelCentroids({ ...labels, data: new Uint16Array(12) as never }), /Uint32Array.*Uint16Array/, 'ERR_SCSEG_DTYPE'],
     ['labels zero width', () => kk.labelAreas({ data: new Uint32Array(0), width: 0, height: 3 }), /width must be a positive integer/, 'ERR_SCSEG_SHAPE'],

@@ -1,0 +1,22 @@
+/** SPEC §9 shortcut: normalise(median(raw)) must equal median(normalise(raw)) bit for bit, as the original computes it. */
+import path from 'node:path';
+import { openImage } from '../../lib/io/index.js';
+import { kernels } from '../../lib/kernels/index.js';
+import { preprocess } from '../../lib/workflows/classical.js';
+import { StepTimer } from '../../lib/workflows/types.js';
+import { firstBitDifference, sharedData } from '../helpers/fixtures.js';
+
+it.each([
+  ['scportrait_example3/Ch2.tif', 4, 0.001, 0.999],
+  ['scportrait_example3/Ch1.tif', 2, 0.01, 0.99],
+  ['cellprofiler_human/AS_09125_050116030001_D03f00d0.tif', 4, 0.001, 0.999],
+  ['dsb_nuclei/dsb_512_image.tif', 3, 0.0, 1.0],
+])('%s r=%d q=%d..%d', async (file, r, lo, hi) => {
+  const src = await openImage(path.join(sharedData, file));
+  const raw = await src.readChannel(0);
+  await src.close();
+  const k = kernels();
+  const { current } = preprocess(k, [raw], { lower: lo, upper: hi }, r, new StepTimer());
+  const reference = k.medianFilter(k.percentileNormalize(raw, lo, hi), r);
+  expect(firstBitDifference(current[0].data, reference.data)).toBe(-1);
+});
