@@ -342,27 +342,36 @@ void medianNetworkDisk(const T* in, int64_t H, int64_t W, T* out) {
   constexpr auto& net = DiskNetwork<Radius>::net;
   constexpr int kArea = DiskNetwork<Radius>::area();
   const int r = Radius;
-  // Padded copy: r replicated pixels on each side ("nearest"), plus kLanes columns so full vectors can be
-  // loaded at the right edge (those lanes are computed and discarded).
-  const size_t Wp = size_t(W) + 2 * size_t(r) + kLanes, Hp = size_t(H) + 2 * size_t(r);
-  std::vector<L> P(Wp * Hp);
-  for (size_t py = 0; py < Hp; ++py) {
-    const T* src = in + size_t(std::clamp<int64_t>(int64_t(py) - r, 0, H - 1)) * size_t(W);
-    L* dst = P.data() + py * Wp;
+  // A ring of 2r+1 padded rows: r replicated pixels on each side ("nearest"), plus kLanes columns so full
+  // vectors can be loaded at the right edge (those lanes are computed and discarded). Working memory stays
+  // O(r·W) — cache-resident, and small in WASM's linear memory — instead of a padded copy of the image.
+  const size_t Wp = size_t(W) + 2 * size_t(r) + kLanes;
+  const size_t ring = 2 * size_t(r) + 1;
+  std::vector<L> rows(ring * Wp);
+  auto loadRow = [&](int64_t py) {  // padded row py = source row clamp(py - r)
+    const T* src = in + size_t(std::clamp<int64_t>(py - r, 0, H - 1)) * size_t(W);
+    L* dst = rows.data() + size_t(py % int64_t(ring)) * Wp;
     for (size_t px = 0; px < Wp; ++px) dst[px] = Lane::in(src[std::clamp<int64_t>(int64_t(px) - r, 0, W - 1)]);
-  }
+  };
+  for (int64_t py = 0; py < 2 * r; ++py) loadRow(py);
+
   const std::vector<int> hw = diskHalfWidths(r);
-  std::array<ptrdiff_t, kArea> offset{};
+  std::array<int, kArea> tapRow{}, tapDx{};
   for (int dy = -r, i = 0; dy <= r; ++dy)
-    for (int dx = -hw[dy + r]; dx <= hw[dy + r]; ++dx) offset[i++] = ptrdiff_t(dy) * ptrdiff_t(Wp) + dx;
+    for (int dx = -hw[dy + r]; dx <= hw[dy + r]; ++dx, ++i) {
+      tapRow[i] = dy + r;
+      tapDx[i] = dx;
+    }
 
   V v[kArea];
   L lanes[kLanes];
+  const L* rowAt[2 * Radius + 1];
   for (int64_t y = 0; y < H; ++y) {
+    loadRow(y + 2 * r);
+    for (int d = 0; d <= 2 * r; ++d) rowAt[d] = rows.data() + size_t((y + d) % int64_t(ring)) * Wp + r;
     T* row = out + size_t(y) * size_t(W);
     for (int64_t x = 0; x < W; x += kLanes) {
-      const L* centre = P.data() + size_t(y + r) * Wp + size_t(x + r);
-      for (int i = 0; i < kArea; ++i) std::memcpy(&v[i], centre + offset[i], sizeof(V));
+      for (int i = 0; i < kArea; ++i) std::memcpy(&v[i], rowAt[tapRow[i]] + x + tapDx[i], sizeof(V));
       applyNetwork<net>(v);
       std::memcpy(lanes, &v[kArea / 2], sizeof(V));
       const int64_t n = std::min<int64_t>(kLanes, W - x);
