@@ -17,7 +17,7 @@ class LabelIndex {
  public:
   static constexpr uint32_t kAbsent = 0xFFFFFFFFu;
 
-  // Indexes every id of `labels` (including 0 when includeZero) plus the extra ids given.
+  // Indexes every id present in `labels` (0 too when includeZero).
   LabelIndex(const uint32_t* labels, size_t n, bool includeZero) {
     uint32_t maxId = 0;
     for (size_t i = 0; i < n; ++i) maxId = std::max(maxId, labels[i]);
@@ -153,6 +153,12 @@ inline Status labelAreas(const uint32_t* labels, int64_t width, int64_t height, 
   return Status::Ok;
 }
 
+// out[i] = 0 where drop[index.find(labels[i])], else labels[i] (every label must be in the index).
+inline void dropIndexed(const uint32_t* labels, size_t n, const LabelIndex& index, const std::vector<uint8_t>& drop,
+                        uint32_t* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = drop[index.find(labels[i])] ? 0u : labels[i];
+}
+
 // out = labels with every id listed in `remove` set to 0 (ids absent from the image, duplicates and 0 are fine).
 inline Status removeLabels(const uint32_t* labels, int64_t width, int64_t height, const uint32_t* remove,
                            size_t removeCount, uint32_t* out) {
@@ -207,12 +213,11 @@ inline Status contactFilter(const uint32_t* labels, int64_t width, int64_t heigh
       other[j] += int64_t(up != c) + int64_t(left != c) + int64_t(down != c) + int64_t(right != c);
     }
   }
-  std::vector<uint32_t> remove;
-  for (size_t j = 0; j < index.size(); ++j) {
-    if (index.ids()[j] == 0) continue;
-    if (double(bg[j]) / double(other[j]) < threshold) remove.push_back(index.ids()[j]);
-  }
-  return removeLabels(labels, width, height, remove.data(), remove.size(), out);
+  std::vector<uint8_t> drop(index.size(), 0);
+  for (size_t j = 0; j < index.size(); ++j)
+    drop[j] = index.ids()[j] != 0 && double(bg[j]) / double(other[j]) < threshold;
+  dropIndexed(labels, area, index, drop, out);
+  return Status::Ok;
 }
 
 // MatchNucleusCytosolIds(filtering_threshold).filter(nucleus, cytosol), without downsampling:
@@ -288,7 +293,7 @@ inline Status matchNucleusCytosol(const uint32_t* nucleus, const uint32_t* cytos
       renameTo[c] = nuc.ids()[j];
     }
   }
-  for (size_t i = 0; i < area; ++i) nucleusOut[i] = nucDiscard[nuc.find(nucleus[i])] ? 0u : nucleus[i];
+  dropIndexed(nucleus, area, nuc, nucDiscard, nucleusOut);
   for (size_t i = 0; i < area; ++i) {
     const uint32_t c = cyt.find(cytosol[i]);
     cytosolOut[i] = cytDiscard[c] ? 0u : renamed[c] ? renameTo[c] : cytosol[i];

@@ -1,5 +1,6 @@
 // Marker-controlled watershed, bit-identical to skimage.segmentation.watershed(surface, markers, mask=mask)
-// of scikit-image 0.19–0.24 with its defaults (connectivity 1, compactness 0, watershed_line False):
+// of scikit-image 0.19–0.24 with its defaults (connectivity 1, compactness 0, watershed_line False) — tested
+// against 0.19.3; the 0.22–0.24 sources have the same flooding and heap rules:
 //
 //   out = markers where mask, else 0          (markers outside the mask are dropped, never flood)
 //   every marker pixel is pushed with key (surface, age 0), in raster order;
@@ -14,14 +15,15 @@
 // keys are distinct, the pop order is unique, and a faster queue takes over. Labels are therefore identical
 // to the original's, including marker-vs-marker ties (typical: every seed at surface value 0).
 //
-// scikit-image 0.25 (PR #7071; markers back at their surface value since 0.25.2, PR #7702) raises every pushed
-// priority to at least the priority of the pixel it came from: `raiseToParent` selects that variant (with it
-// the queue never receives a key below the last popped one, so the radix heap alone serves it).
+// scikit-image >= 0.25 (PR #7071) raises every pushed priority to at least the priority of the pixel it came
+// from: `raiseToParent` selects that variant, tested against 0.26.0 (= 0.25.2+; 0.25.0/0.25.1 also pushed the
+// markers at -inf, not reproduced). With it the queue never receives a key below the last popped one.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <vector>
 
@@ -202,6 +204,11 @@ class RadixQueue {
     return equal_[head_++];
   }
 
+  // The item `ahead` pops after the next one, when already known (same value), else nullptr.
+  const FastItem<Index>* peek(size_t ahead) const {
+    return head_ + ahead < equal_.size() ? &equal_[head_ + ahead] : nullptr;
+  }
+
  private:
   // Bucket 0 is used up: the smallest non-empty bucket holds the new minimum; split it around that minimum.
   void refill() {
@@ -255,6 +262,7 @@ class DistinctKeyQueue {
       below_.push(item);
   }
   FastItem<Index> pop() { return below_.empty() ? above_.pop() : below_.pop(); }
+  const FastItem<Index>* peek(size_t ahead) const { return below_.empty() ? above_.peek(ahead) : nullptr; }
 
  private:
   RadixQueue<Index> above_;
@@ -342,6 +350,16 @@ void floodFromMarkers(const T* surface, const uint8_t* inMask, int64_t width, in
       const FastItem<Index> e = fast.pop();
       p = e.index;
       poppedKey = e.key;
+      // Flooding hops between fronts all over the image: fetch the neighbourhood of a pixel popped a few
+      // steps later while this one is expanded (~20-30 % faster on 2048² travel-time surfaces).
+      if (const FastItem<Index>* later = fast.peek(2)) {
+        const size_t q = size_t(later->index);
+        for (const size_t r : {q, q >= size_t(w) ? q - size_t(w) : q, q + size_t(w) < area ? q + size_t(w) : q}) {
+          __builtin_prefetch(out + r);
+          __builtin_prefetch(surface + r);
+          if (inMask != nullptr) __builtin_prefetch(inMask + r);
+        }
+      }
     }
     const Index y = p / w, x = p - y * w;
     const uint32_t label = out[p];

@@ -26,6 +26,8 @@ export type { Backend, BackendName } from './backend.js';
 export const MAX_MEDIAN_RADIUS = 4096;
 /** WASM linear memory is 4 GiB at most; kernels use ~16 bytes/pixel of scratch. Larger images: tile or go native. */
 const WASM_MAX_PIXELS = 2 ** 27;
+/** Fast marching holds ~35 bytes/pixel in WASM memory (inputs, output, 17 bytes/pixel of state): half the limit. */
+const WASM_MAX_FMM_PIXELS = 2 ** 26;
 
 const loaded = new Map<BackendName, Backend>();
 
@@ -102,8 +104,8 @@ export class Kernels {
     return this.backend.name;
   }
 
-  private checkCapacity(image: Pick<Image2D, 'width' | 'height'>, kernel: string): void {
-    if (this.backend.name === 'wasm' && image.width * image.height > WASM_MAX_PIXELS) {
+  private checkCapacity(image: Pick<Image2D, 'width' | 'height'>, kernel: string, maxPixels = WASM_MAX_PIXELS): void {
+    if (this.backend.name === 'wasm' && image.width * image.height > maxPixels) {
       throw new InputError(
         `${kernel}: ${image.width}×${image.height} exceeds what the WASM backend can hold in its 4 GiB memory; ` +
           'process the image in tiles (sharded segmentation) or use the native backend',
@@ -459,7 +461,7 @@ export class Kernels {
    */
   fmmDistance(seeds: Image2D<Uint8Array>, allowed: Image2D<Uint8Array>): Image2D<Float64Array> {
     assertFmmMasks(seeds, allowed, 'fmmDistance');
-    this.checkCapacity(seeds, 'fmmDistance');
+    this.checkCapacity(seeds, 'fmmDistance', WASM_MAX_FMM_PIXELS);
     const out = new Float64Array(seeds.data.length);
     try {
       this.backend.bindings.fmmDistance(seeds.data, allowed.data, seeds.width, seeds.height, out);
@@ -480,7 +482,7 @@ export class Kernels {
     assertTypedImage(speed, [Float64Array], 'travelTime speed');
     assertSameShape(seeds, speed, 'travelTime seeds', 'travelTime speed');
     assertPositiveSpeed(speed.data, 'travelTime speed');
-    this.checkCapacity(seeds, 'travelTime');
+    this.checkCapacity(seeds, 'travelTime', WASM_MAX_FMM_PIXELS);
     const out = new Float64Array(seeds.data.length);
     try {
       this.backend.bindings.fmmTravelTime(seeds.data, allowed.data, speed.data, seeds.width, seeds.height, out);

@@ -70,6 +70,8 @@ function segmentCytosol(
   // Masked (background) and unreachable pixels are filled with the largest travel time, as `.filled(max)` does.
   let max = -Infinity;
   for (const v of travel.data) if (Number.isFinite(v) && v > max) max = v;
+  // Every seed on background: nothing is reachable (the original's skfmm call would raise) — no cytosols.
+  if (max === -Infinity) return { data: new Uint32Array(n), width, height };
   for (let i = 0; i < n; i++) if (!Number.isFinite(travel.data[i])) travel.data[i] = max;
 
   const cells = timer.time('cytosol watershed', () => k.watershed(travel, { data: markers, width, height }, allowed));

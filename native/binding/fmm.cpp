@@ -27,8 +27,9 @@ Napi::Value FmmDistance(const Napi::CallbackInfo& info) {
         !checkType(env, allowed, napi_uint8_array, "fmmDistance", "allowed must be a Uint8Array") ||
         !checkType(env, out, napi_float64_array, "fmmDistance", "output must be a Float64Array"))
       return env.Undefined();
-    const Status s = scseg::fmmDistance(static_cast<const uint8_t*>(seeds.data), static_cast<const uint8_t*>(allowed.data),
-                                        w, h, static_cast<double*>(out.data));
+    const Status s = scseg::fmmDistance(static_cast<const uint8_t*>(seeds.data),
+                                        static_cast<const uint8_t*>(allowed.data), w, h,
+                                        static_cast<double*>(out.data));
     if (throwStatus(env, s, "fmmDistance")) return env.Undefined();
     syncOutput(env, out);
     return env.Undefined();
