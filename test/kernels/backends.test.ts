@@ -4,6 +4,7 @@ import path from 'node:path';
 import { activeBackend, kernels, loadBackend } from '../../lib/kernels/index.js';
 import type { PixelArray } from '../../lib/image.js';
 import { firstBitDifference, repoRoot, rng } from '../helpers/fixtures.js';
+import { describeIfNative } from '../helpers/backends.js';
 
 const SHAPES: [number, number][] = [[1, 1], [1, 37], [37, 1], [2, 2], [17, 31], [64, 63], [1023, 1025]];
 
@@ -44,7 +45,7 @@ describe('backend selection', () => {
   });
 });
 
-describe('native and WASM give bit-identical outputs', () => {
+describeIfNative('native and WASM give bit-identical outputs', () => {
   const native = kernels('native');
   const wasm = kernels('wasm');
   it('loads both backends from their own files', () => {

@@ -2,10 +2,11 @@
 import { InputError } from '../../lib/errors.js';
 import { kernels } from '../../lib/kernels/index.js';
 import type { Image2D } from '../../lib/image.js';
+import { testBackends } from '../helpers/backends.js';
 
 const ok: Image2D = { data: new Uint16Array(12), width: 4, height: 3 };
 
-describe.each(['native', 'wasm'] as const)('bad input [%s]', (name) => {
+describe.each(testBackends)('bad input [%s]', (name) => {
   const k = kernels(name);
   const cases: [string, () => unknown, RegExp, string][] = [
     ['Int32Array data', () => k.medianFilter({ ...ok, data: new Int32Array(12) as never }, 1), /Int32Array/, 'ERR_SCSEG_DTYPE'],

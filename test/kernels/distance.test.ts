@@ -8,6 +8,7 @@ import { InputError } from '../../lib/errors.js';
 import type { Image2D } from '../../lib/image.js';
 import { kernels, MAX_PEAK_FOOTPRINT_RADIUS } from '../../lib/kernels/index.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
+import { describeIfNative } from '../helpers/backends.js';
 
 interface Ref {
   file: string;
@@ -112,7 +113,7 @@ function randomBlobMask(h: number, w: number, seed: number): Uint8Array {
   return m;
 }
 
-describe('native and WASM give bit-identical distance kernels', () => {
+describeIfNative('native and WASM give bit-identical distance kernels', () => {
   const native = kernels('native');
   const wasm = kernels('wasm');
   const SHAPES: [number, number][] = [[1, 1], [1, 37], [37, 1], [2, 2], [17, 31], [64, 63], [300, 257], [515, 509]];

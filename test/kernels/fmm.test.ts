@@ -9,6 +9,7 @@ import { InputError } from '../../lib/errors.js';
 import type { Image2D } from '../../lib/image.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
+import { testBackends, describeIfNative } from '../helpers/backends.js';
 
 interface Ref {
   file: string;
@@ -154,7 +155,7 @@ describe(`fast marching semantics [${k.backendName}]`, () => {
   });
 });
 
-describe('native and WASM fast marching give bit-identical outputs', () => {
+describeIfNative('native and WASM fast marching give bit-identical outputs', () => {
   const native = kernels('native');
   const wasm = kernels('wasm');
   const SHAPES: [number, number][] = [[1, 1], [1, 37], [37, 1], [2, 2], [17, 31], [64, 63], [301, 257]];
@@ -190,7 +191,7 @@ describe('native and WASM fast marching give bit-identical outputs', () => {
   );
 });
 
-describe.each(['native', 'wasm'] as const)('fast marching bad input [%s]', (name) => {
+describe.each(testBackends)('fast marching bad input [%s]', (name) => {
   const kk = kernels(name);
   const s = mask(4, 3, [0]);
   const a = full(4, 3, 1);

@@ -17,6 +17,7 @@ import {
   type SizeThresholds,
 } from '../../lib/segmentation-ops/size-filter.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
+import { testBackends, describeIfNative } from '../helpers/backends.js';
 
 interface Ref {
   file: string;
@@ -185,7 +186,7 @@ function same(a: ArrayLike<number>, b: ArrayLike<number>): void {
   expect(firstDifference(a, b)).toBe(-1);
 }
 
-describe('native and WASM label kernels are bit-identical', () => {
+describeIfNative('native and WASM label kernels are bit-identical', () => {
   const native = kernels('native');
   const wasm = kernels('wasm');
   const SHAPES: [number, number][] = [[1, 1], [1, 37], [37, 1], [2, 2], [17, 31], [64, 63], [257, 129]];
@@ -275,7 +276,7 @@ describe('native and WASM label kernels are bit-identical', () => {
 
 // ── bad input ──────────────────────────────────────────────────────────────────────────────────────────────
 
-describe.each(['native', 'wasm'] as const)('label kernels reject bad input [%s]', (name) => {
+describe.each(testBackends)('label kernels reject bad input [%s]', (name) => {
   const kk: Kernels = kernels(name);
   const labels = { data: new Uint32Array(12), width: 4, height: 3 };
   const surface = { data: new Float64Array(12), width: 4, height: 3 };

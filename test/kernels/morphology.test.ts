@@ -11,6 +11,7 @@ import { InputError } from '../../lib/errors.js';
 import type { Image2D } from '../../lib/image.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { fixturesDir, firstBitDifference, readArray, readImage, rng, type ArrayRef } from '../helpers/fixtures.js';
+import { testBackends, describeIfNative } from '../helpers/backends.js';
 
 interface Case {
   kernel: 'binaryErosion' | 'binaryDilation' | 'localMedianThreshold' | 'otsuThreshold';
@@ -111,7 +112,7 @@ describe('morphology / threshold kernels: properties', () => {
   });
 });
 
-describe('morphology / threshold kernels: native and WASM are bit-identical', () => {
+describeIfNative('morphology / threshold kernels: native and WASM are bit-identical', () => {
   const native = kernels('native');
   const wasm = kernels('wasm');
   const SHAPES: [number, number][] = [[1, 1], [1, 130], [130, 1], [2, 2], [17, 31], [64, 63], [65, 129], [1023, 1025]];
@@ -142,7 +143,7 @@ describe('morphology / threshold kernels: native and WASM are bit-identical', ()
   }
 });
 
-describe.each(['native', 'wasm'] as const)('morphology / threshold kernels: bad input [%s]', (name) => {
+describe.each(testBackends)('morphology / threshold kernels: bad input [%s]', (name) => {
   const kb = kernels(name);
   const m: Image2D<Uint8Array> = { data: new Uint8Array(12), width: 4, height: 3 };
   const f: Image2D<Float32Array> = { data: new Float32Array(12), width: 4, height: 3 };
