@@ -9,15 +9,17 @@ import { BackendError, InputError, InternalError, ScsegError } from '../errors.j
 import { allocLike, type Image2D, type PixelArray } from '../image.js';
 import type { Backend, BackendName } from './backend.js';
 import { loadNativeBackend } from './native.js';
-import { assertImage, assertIntegerInRange, assertNumberInRange } from './validate.js';
 import {
   assertFiniteNumber,
+  assertImage,
+  assertIntegerInRange,
+  assertNumberInRange,
   assertLabelImage,
   assertNoNaNValues,
   assertSameShape,
   assertTypedImage,
   isTypedArrayOf,
-} from './validate-labels.js';
+} from './validate.js';
 import { loadWasmBackend } from './wasm.js';
 
 export type { Backend, BackendName } from './backend.js';

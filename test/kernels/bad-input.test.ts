@@ -3,6 +3,7 @@ import { InputError } from '../../lib/errors.js';
 import { kernels } from '../../lib/kernels/index.js';
 import type { Image2D } from '../../lib/image.js';
 import { testBackends } from '../helpers/backends.js';
+import { expectInputError } from '../helpers/errors.js';
 
 const ok: Image2D = { data: new Uint16Array(12), width: 4, height: 3 };
 
@@ -24,17 +25,7 @@ describe.each(testBackends)('bad input [%s]', (name) => {
     ['NaN pixel (normalize)', () => k.percentileNormalize({ ...ok, data: new Float32Array(12).fill(NaN) }, 0, 1), /NaN/, 'ERR_SCSEG_VALUE'],
     ['null image', () => k.medianFilter(null as never, 1), /must be an object/, 'ERR_SCSEG_SHAPE'],
   ];
-  it.each(cases)('%s → InputError', (_n, call, message, code) => {
-    let caught: unknown;
-    try {
-      call();
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(InputError);
-    expect((caught as InputError).code).toBe(code);
-    expect((caught as Error).message).toMatch(message);
-  });
+  it.each(cases)('%s → InputError', (_n, call, message, code) => expectInputError(call, code, message));
 
   it('the raw binding rejects a mismatched length itself (defence in depth, no out-of-bounds access)', () => {
     const raw = k.backend.bindings;

@@ -10,6 +10,7 @@ import type { Image2D } from '../../lib/image.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
 import { testBackends, describeIfNative } from '../helpers/backends.js';
+import { expectInputError } from '../helpers/errors.js';
 
 interface Ref {
   file: string;
@@ -217,17 +218,7 @@ describe.each(testBackends)('fast marching bad input [%s]', (name) => {
     ['infinite speed', () => kk.travelTime(s, a, withSpeed(Infinity)), /found Infinity/, 'ERR_SCSEG_VALUE'],
     ['null seeds', () => kk.fmmDistance(null as never, a), /must be an object/, 'ERR_SCSEG_SHAPE'],
   ];
-  it.each(cases)('%s → InputError', (_n, call, message, code) => {
-    let caught: unknown;
-    try {
-      call();
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(InputError);
-    expect((caught as InputError).code).toBe(code);
-    expect((caught as Error).message).toMatch(message);
-  });
+  it.each(cases)('%s → InputError', (_n, call, message, code) => expectInputError(call, code, message));
 
   it('the raw bindings check lengths, dtypes and speeds themselves (defence in depth)', () => {
     const raw = kk.backend.bindings;

@@ -18,6 +18,7 @@ import {
 } from '../../lib/segmentation-ops/size-filter.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
 import { testBackends, describeIfNative } from '../helpers/backends.js';
+import { expectInputError } from '../helpers/errors.js';
 
 interface Ref {
   file: string;
@@ -301,17 +302,7 @@ describe.each(testBackends)('label kernels reject bad input [%s]', (name) => {
     ['sizeFilter min NaN', () => sizeFilter(kk, labels, { min: NaN, max: 5 }), /min must be a finite number/, 'ERR_SCSEG_ARGUMENT'],
     ['sizeFilter ci > 1', () => sizeFilter(kk, labels, { confidenceInterval: 95 }), /confidenceInterval must be a number in \[0, 1\]/, 'ERR_SCSEG_ARGUMENT'],
   ];
-  it.each(bad)('%s → InputError', (_n, call, message, code) => {
-    let caught: unknown;
-    try {
-      call();
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(InputError);
-    expect((caught as InputError).code).toBe(code);
-    expect((caught as Error).message).toMatch(message);
-  });
+  it.each(bad)('%s → InputError', (_n, call, message, code) => expectInputError(call, code, message));
 
   it('the raw bindings check types and lengths themselves (no out-of-bounds access)', () => {
     const raw = kk.backend.bindings;
