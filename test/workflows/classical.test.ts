@@ -85,6 +85,18 @@ describe(`WGASegmentation on scPortrait example 3 [${kernels().backendName}]`, (
     }
   });
 
+  it('constant and all-zero images give empty masks, not errors or NaN labels', () => {
+    const W = 120;
+    const H = 90;
+    const zero = { data: new Uint16Array(W * H), width: W, height: H };
+    const flat = { data: new Uint16Array(W * H).fill(1000), width: W, height: H };
+    for (const [a, b] of [[zero, zero], [flat, flat], [zero, flat]]) {
+      const r = runWgaSegmentation(kernels(), [a, b], config);
+      expect(r.classes.length).toBe(0);
+      expect(r.cytosol.data.every((v) => v === 0)).toBe(true);
+    }
+  });
+
   itIfNative('native and WASM give bit-identical masks', () => {
     const other = kernels(kernels().backendName === 'native' ? 'wasm' : 'native');
     const again = runWgaSegmentation(other, input, config);
