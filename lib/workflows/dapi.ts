@@ -3,7 +3,6 @@ import type { DapiConfig } from '../config/types.js';
 import type { Image2D } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
 import { preprocess, segmentNuclei } from './classical.js';
-import { uniqueIds } from './pixels.js';
 import { StepTimer, type SegmentationResult } from './types.js';
 
 /**
@@ -20,7 +19,7 @@ export function runDapiSegmentation(k: Kernels, channels: Image2D[], cfg: DapiCo
     maskNames: ['nucleus'],
     nucleus: labels,
     cytosol: labels,
-    classes: uniqueIds(labels),
+    classes: Uint32Array.from(k.labelAreas(labels).ids),
     timings: timer.timings,
   };
 }

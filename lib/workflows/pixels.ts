@@ -56,21 +56,6 @@ export function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
-
-/** Sorted unique non-zero ids of a label image. */
-export function uniqueIds(labels: LabelImage): Uint32Array {
-  const seen = new Set<number>();
-  for (const v of labels.data) if (v !== 0) seen.add(v);
-  return Uint32Array.from([...seen].sort((a, b) => a - b));
-}
-
-/** Sets every id of `labels` that is absent from `keep` to 0, in place. */
-export function keepIds(labels: LabelImage, keep: Uint32Array): void {
-  const ids = new Set(keep);
-  const d = labels.data;
-  for (let i = 0; i < d.length; i++) if (d[i] !== 0 && !ids.has(d[i])) d[i] = 0;
-}
-
 /**
  * scPortrait's `_normalize_image` with precomputed quantiles `l`, `u` (float64), in numpy 1.x float32 arithmetic:
  * clip((x − f32(l)) / f32(u − l), 0, 1), the division skipped when u == l. Same bits as percentileNormalize.

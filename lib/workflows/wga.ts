@@ -3,7 +3,7 @@ import type { WgaConfig, WgaCytosolConfig } from '../config/types.js';
 import type { Image2D } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
 import { applySizeFilter, preprocess, segmentNuclei, type NucleusResult } from './classical.js';
-import { andNot, compareScalar, invert, keepIds, roundHalfEven, uniqueIds, type Mask } from './pixels.js';
+import { andNot, compareScalar, invert, roundHalfEven, type Mask } from './pixels.js';
 import { StepTimer, type LabelImage, type SegmentationResult } from './types.js';
 
 /**
@@ -69,10 +69,11 @@ function segmentCytosol(
   const travel = timer.time('cytosol fast marching', () => k.travelTime({ data: seeds, width, height }, allowed, speed));
   // Masked (background) and unreachable pixels are filled with the largest travel time, as `.filled(max)` does.
   let max = -Infinity;
-  for (const v of travel.data) if (Number.isFinite(v) && v > max) max = v;
+  const tt = travel.data;
+  for (let i = 0; i < n; i++) if (tt[i] > max && tt[i] !== Infinity) max = tt[i];
   // Every seed on background: nothing is reachable (the original's skfmm call would raise) — no cytosols.
   if (max === -Infinity) return { data: new Uint32Array(n), width, height };
-  for (let i = 0; i < n; i++) if (!Number.isFinite(travel.data[i])) travel.data[i] = max;
+  for (let i = 0; i < n; i++) if (tt[i] === Infinity) tt[i] = max;
 
   const cells = timer.time('cytosol watershed', () => k.watershed(travel, { data: markers, width, height }, allowed));
   for (let i = 0; i < n; i++) if (background.data[i]) cells.data[i] = 0;
@@ -90,14 +91,16 @@ export function runWgaSegmentation(k: Kernels, channels: Image2D[], cfg: WgaConf
   const nuclei = segmentNuclei(k, current[0], cfg.nucleus, cfg.filterMasksSize, timer);
   const cytosol = segmentCytosol(k, input[1], current[1], nuclei, cfg, timer);
   // Nuclei whose cell did not survive the cytosol step are dropped; ids match by construction (SPEC §4.10).
-  keepIds(nuclei.labels, uniqueIds(cytosol));
+  const kept = new Set(k.labelAreas(cytosol).ids);
+  const dropped = k.labelAreas(nuclei.labels).ids.filter((id) => !kept.has(id));
+  const nucleus = dropped.length > 0 ? k.removeLabels(nuclei.labels, Uint32Array.from(dropped)) : nuclei.labels;
   return {
     workflow: 'WGASegmentation',
-    masks: [nuclei.labels, cytosol],
+    masks: [nucleus, cytosol],
     maskNames: ['nucleus', 'cytosol'],
-    nucleus: nuclei.labels,
+    nucleus,
     cytosol,
-    classes: uniqueIds(nuclei.labels),
+    classes: Uint32Array.from(k.labelAreas(nucleus).ids),
     timings: timer.timings,
   };
 }
