@@ -69,6 +69,7 @@ class FrontQueue {
   struct Entry {
     double key;
     uint32_t pixel;
+    uint32_t tag;  // the pixel's state byte when pushed: the entry is live while the byte still equals it
   };
 
   // Makes the smallest entry available as top(); false once the queue is empty.
@@ -78,10 +79,10 @@ class FrontQueue {
   }
   const Entry& top() const { return heap_[0]; }
 
-  void push(uint32_t pixel, double key) {
+  void push(uint32_t pixel, uint32_t tag, double key) {
     const size_t b = bucketOf(key);
     if (b <= current_) {
-      heap_.push_back({key, pixel});
+      heap_.push_back({key, pixel, tag});
       siftUp(heap_.size() - 1);
       return;
     }
@@ -93,9 +94,12 @@ class FrontQueue {
       head_[b] = c = fresh;
     }
     Chunk& chunk = chunks_[c];
-    chunk.items[chunk.count++] = Entry{key, pixel};
+    chunk.items[chunk.count++] = Entry{key, pixel, tag};
     ++waiting_;
   }
+
+  // The pixels of the entries likely to come out next (the children of the top).
+  uint32_t nextPixel(size_t k) const { return k < heap_.size() ? heap_[k].pixel : heap_[0].pixel; }
 
   void pop() {
     heap_[0] = heap_.back();
