@@ -116,8 +116,8 @@ export function segmentNuclei(
     ? timer.time('nucleus normalize', () => k.percentileNormalize(channel, cfg.normalization!.lower, cfg.normalization!.upper))
     : channel;
   const all = labelsFromMask(k, thresholdMask(k, image, cfg, timer), cfg, timer);
-  const detected = foreground(all);
-  const centers = k.labelCentroids(all);
+  const detected = timer.time('nucleus mask', () => foreground(all));
+  const centers = timer.time('nucleus centroids', () => k.labelCentroids(all));
   const labels = timer.time('nucleus filters', () => {
     let l = k.removeEdgeLabels(all);
     l = applySizeFilter(k, l, cfg.sizeFilter, filterMasksSize);

@@ -52,7 +52,7 @@ function segmentCytosol(
   const { width, height } = thresholdChannel;
   const n = width * height;
   const background = backgroundMask(k, thresholdChannel, nuclei.detected, cfg.cytosol, timer);
-  const allowed = invert(background);
+  const allowed = timer.time('cytosol mask', () => invert(background));
   const speed = timer.time('cytosol speed map', () => speedMap(k, potentialChannel, nuclei.detected, cfg.cytosol));
 
   // Every detected nucleus seeds the fast marching; only kept nuclei label the watershed markers.
@@ -75,8 +75,11 @@ function segmentCytosol(
   if (max === -Infinity) return { data: new Uint32Array(n), width, height };
   for (let i = 0; i < n; i++) if (tt[i] === Infinity) tt[i] = max;
 
-  const cells = timer.time('cytosol watershed', () => k.watershed(travel, { data: markers, width, height }, allowed));
-  for (let i = 0; i < n; i++) if (background.data[i]) cells.data[i] = 0;
+  const cells = timer.time('cytosol watershed', () => {
+    const c = k.watershed(travel, { data: markers, width, height }, allowed);
+    for (let i = 0; i < n; i++) if (background.data[i]) c.data[i] = 0;
+    return c;
+  });
   return timer.time('cytosol filters', () => {
     let l = k.removeEdgeLabels(cells);
     l = applySizeFilter(k, l, cfg.cytosol.sizeFilter, cfg.filterMasksSize);
@@ -91,9 +94,11 @@ export function runWgaSegmentation(k: Kernels, channels: Image2D[], cfg: WgaConf
   const nuclei = segmentNuclei(k, current[0], cfg.nucleus, cfg.filterMasksSize, timer);
   const cytosol = segmentCytosol(k, input[1], current[1], nuclei, cfg, timer);
   // Nuclei whose cell did not survive the cytosol step are dropped; ids match by construction (SPEC §4.10).
-  const kept = new Set(k.labelAreas(cytosol).ids);
-  const dropped = k.labelAreas(nuclei.labels).ids.filter((id) => !kept.has(id));
-  const nucleus = dropped.length > 0 ? k.removeLabels(nuclei.labels, Uint32Array.from(dropped)) : nuclei.labels;
+  const nucleus = timer.time('match ids', () => {
+    const kept = new Set(k.labelAreas(cytosol).ids);
+    const dropped = k.labelAreas(nuclei.labels).ids.filter((id) => !kept.has(id));
+    return dropped.length > 0 ? k.removeLabels(nuclei.labels, Uint32Array.from(dropped)) : nuclei.labels;
+  });
   return {
     workflow: 'WGASegmentation',
     masks: [nucleus, cytosol],
