@@ -7,6 +7,7 @@ import { InputError } from '../../lib/errors.js';
 import type { PixelArray } from '../../lib/image.js';
 import { openImage, type ImageSource } from '../../lib/io/index.js';
 import { firstBitDifference, fixturesDir, readArray, rng, sharedData, type ArrayRef } from '../helpers/fixtures.js';
+import { expectInputErrorAsync } from '../helpers/errors.js';
 
 const dir = path.join(fixturesDir, 'io');
 interface InputCase {
@@ -37,25 +38,21 @@ const resolve = (c: { paths: string[] }) => c.paths.map((p) => path.join(dir, p)
 const open = (c: InputCase) => openImage(c.paths.length === 1 ? resolve(c)[0] : resolve(c), c.openOptions);
 
 /** Plane c of a C×H×W expected array, cropped to a window. */
+/** Opens a file and decodes every channel (the way a corrupt file is fully exercised). */
+async function readAllChannels(file: string): Promise<void> {
+  const src = await openImage(file);
+  try {
+    for (let c = 0; c < src.channelCount; c++) await src.readChannel(c);
+  } finally {
+    await src.close();
+  }
+}
+
 function expectedWindow(all: PixelArray, shape: number[], c: number, x: number, y: number, w: number, h: number): PixelArray {
   const [, H, W] = shape;
   const out = new (all.constructor as new (n: number) => PixelArray)(w * h);
   for (let r = 0; r < h; r++) out.set(all.subarray(c * H * W + (y + r) * W + x, c * H * W + (y + r) * W + x + w), r * w);
   return out;
-}
-
-async function expectInputError(p: Promise<unknown>, code: string, ...fragments: (string | RegExp)[]): Promise<InputError> {
-  let err: unknown;
-  try {
-    await p;
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InputError);
-  const e = err as InputError;
-  expect(e.code).toBe(code);
-  for (const f of fragments) expect(e.message).toMatch(f);
-  return e;
 }
 
 let tmp: string;
@@ -126,13 +123,13 @@ describe.each(manifest.inputs.map((c) => [c.name, c] as const))('%s', (_name, c)
 
   it('rejects out-of-range channels and windows with an InputError naming the file', async () => {
     const named = path.basename(resolve(c)[0]);
-    await expectInputError(src.readChannel(C), 'ERR_SCSEG_ARGUMENT', `channel index ${C} out of range`, named);
-    await expectInputError(src.readChannel(-1), 'ERR_SCSEG_ARGUMENT', 'out of range');
-    await expectInputError(src.readChannel(0.5), 'ERR_SCSEG_ARGUMENT', 'out of range');
-    await expectInputError(src.readWindow(0, { x: W - 1, y: 0, width: 2, height: 1 }), 'ERR_SCSEG_ARGUMENT', 'not inside', named);
-    await expectInputError(src.readWindow(0, { x: 0, y: 0, width: 0, height: 1 }), 'ERR_SCSEG_ARGUMENT', 'not inside');
-    await expectInputError(src.readWindow(0, { x: -1, y: 0, width: 1, height: 1 }), 'ERR_SCSEG_ARGUMENT', 'not inside');
-    await expectInputError(src.readChannels([0, C]), 'ERR_SCSEG_ARGUMENT', 'out of range');
+    await expectInputErrorAsync(src.readChannel(C), 'ERR_SCSEG_ARGUMENT', `channel index ${C} out of range`, named);
+    await expectInputErrorAsync(src.readChannel(-1), 'ERR_SCSEG_ARGUMENT', 'out of range');
+    await expectInputErrorAsync(src.readChannel(0.5), 'ERR_SCSEG_ARGUMENT', 'out of range');
+    await expectInputErrorAsync(src.readWindow(0, { x: W - 1, y: 0, width: 2, height: 1 }), 'ERR_SCSEG_ARGUMENT', 'not inside', named);
+    await expectInputErrorAsync(src.readWindow(0, { x: 0, y: 0, width: 0, height: 1 }), 'ERR_SCSEG_ARGUMENT', 'not inside');
+    await expectInputErrorAsync(src.readWindow(0, { x: -1, y: 0, width: 1, height: 1 }), 'ERR_SCSEG_ARGUMENT', 'not inside');
+    await expectInputErrorAsync(src.readChannels([0, C]), 'ERR_SCSEG_ARGUMENT', 'out of range');
   });
 });
 
@@ -179,7 +176,7 @@ describe('real PackBits TIFF from shared data', () => {
 describe('unsupported content gives one InputError naming the file', () => {
   it.each(manifest.bad.map((b) => [b.name, b] as const))('%s', async (_name, b) => {
     const files = resolve(b);
-    const e = await expectInputError(openImage(files.length === 1 ? files[0] : files), b.code, b.match);
+    const e = await expectInputErrorAsync(openImage(files.length === 1 ? files[0] : files), b.code, b.match);
     expect(files.some((f) => e.message.includes(f))).toBe(true);
   });
 });
@@ -194,21 +191,21 @@ describe('missing, corrupt and truncated files', () => {
 
   it('missing file / missing list member / missing directory', async () => {
     const missing = path.join(tmp, 'nope.tif');
-    await expectInputError(openImage(missing), 'ERR_SCSEG_IO_NOT_FOUND', missing, 'no such file');
-    await expectInputError(openImage([fixture('list_c0.tif'), missing]), 'ERR_SCSEG_IO_NOT_FOUND', missing);
-    await expectInputError(openImage(path.join(tmp, 'nope.ome.zarr')), 'ERR_SCSEG_IO_NOT_FOUND', 'nope.ome.zarr');
+    await expectInputErrorAsync(openImage(missing), 'ERR_SCSEG_IO_NOT_FOUND', missing, 'no such file');
+    await expectInputErrorAsync(openImage([fixture('list_c0.tif'), missing]), 'ERR_SCSEG_IO_NOT_FOUND', missing);
+    await expectInputErrorAsync(openImage(path.join(tmp, 'nope.ome.zarr')), 'ERR_SCSEG_IO_NOT_FOUND', 'nope.ome.zarr');
   });
 
   it('empty path list, empty file, unknown format, plain directory', async () => {
-    await expectInputError(openImage([]), 'ERR_SCSEG_ARGUMENT', 'empty list');
-    await expectInputError(openImage(copyTo('empty.tif', new Uint8Array(0))), 'ERR_SCSEG_IO_CORRUPT', 'empty.tif', 'empty file');
-    await expectInputError(openImage(copyTo('notes.txt', Buffer.from('hello world'))), 'ERR_SCSEG_IO_FORMAT', 'notes.txt', 'unrecognised');
-    await expectInputError(openImage(copyTo('fake.tif', Buffer.from('GIF89a........'))), 'ERR_SCSEG_IO_FORMAT', 'fake.tif', 'not a TIFF');
-    await expectInputError(openImage(copyTo('fake.npy', Buffer.from('\x93NUMPX\x01\x00'))), 'ERR_SCSEG_IO_FORMAT', 'fake.npy');
-    await expectInputError(openImage(copyTo('fake.h5', Buffer.from('not an hdf5 file at all'))), 'ERR_SCSEG_IO_FORMAT', 'fake.h5', 'not an HDF5');
+    await expectInputErrorAsync(openImage([]), 'ERR_SCSEG_ARGUMENT', 'empty list');
+    await expectInputErrorAsync(openImage(copyTo('empty.tif', new Uint8Array(0))), 'ERR_SCSEG_IO_CORRUPT', 'empty.tif', 'empty file');
+    await expectInputErrorAsync(openImage(copyTo('notes.txt', Buffer.from('hello world'))), 'ERR_SCSEG_IO_FORMAT', 'notes.txt', 'unrecognised');
+    await expectInputErrorAsync(openImage(copyTo('fake.tif', Buffer.from('GIF89a........'))), 'ERR_SCSEG_IO_FORMAT', 'fake.tif', 'not a TIFF');
+    await expectInputErrorAsync(openImage(copyTo('fake.npy', Buffer.from('\x93NUMPX\x01\x00'))), 'ERR_SCSEG_IO_FORMAT', 'fake.npy');
+    await expectInputErrorAsync(openImage(copyTo('fake.h5', Buffer.from('not an hdf5 file at all'))), 'ERR_SCSEG_IO_FORMAT', 'fake.h5', 'not an HDF5');
     const plain = path.join(tmp, 'plain-dir');
     fs.mkdirSync(plain, { recursive: true });
-    await expectInputError(openImage(plain), 'ERR_SCSEG_IO_FORMAT', 'plain-dir', 'not an OME-Zarr');
+    await expectInputErrorAsync(openImage(plain), 'ERR_SCSEG_IO_FORMAT', 'plain-dir', 'not an OME-Zarr');
   });
 
   it.each([
@@ -245,18 +242,13 @@ describe('missing, corrupt and truncated files', () => {
 
   it('truncated .npy and HDF5', async () => {
     const npy = fs.readFileSync(fixture('cyx_u16.npy'));
-    await expectInputError(openImage(copyTo('cut.npy', npy.subarray(0, npy.length - 2))), 'ERR_SCSEG_IO_CORRUPT', 'cut.npy', 'truncated');
-    await expectInputError(openImage(copyTo('cut-header.npy', npy.subarray(0, 40))), 'ERR_SCSEG_IO_CORRUPT', 'cut-header.npy');
+    await expectInputErrorAsync(openImage(copyTo('cut.npy', npy.subarray(0, npy.length - 2))), 'ERR_SCSEG_IO_CORRUPT', 'cut.npy', 'truncated');
+    await expectInputErrorAsync(openImage(copyTo('cut-header.npy', npy.subarray(0, 40))), 'ERR_SCSEG_IO_CORRUPT', 'cut-header.npy');
     const h5 = fs.readFileSync(fixture('channels_u16.h5'));
     const p = copyTo('cut.h5', h5.subarray(0, Math.floor(h5.length / 2)));
     let err: unknown;
     try {
-      const src = await openImage(p);
-      try {
-        for (let c = 0; c < src.channelCount; c++) await src.readChannel(c);
-      } finally {
-        await src.close();
-      }
+      await readAllChannels(p);
     } catch (e) {
       err = e;
     }
@@ -290,18 +282,13 @@ describe('missing, corrupt and truncated files', () => {
     const ifd1 = loop.readUInt32LE(nextPtr);
     const n1 = loop.readUInt16LE(ifd1);
     loop.writeUInt32LE(ifd0, ifd1 + 2 + n1 * 12);
-    await expectInputError(openImage(copyTo('loop.tif', loop)), 'ERR_SCSEG_IO_CORRUPT', 'loop.tif', 'loop');
+    await expectInputErrorAsync(openImage(copyTo('loop.tif', loop)), 'ERR_SCSEG_IO_CORRUPT', 'loop.tif', 'loop');
     // Compressed strips overwritten with garbage: LZW decoder errors must surface as InputError.
     const garbled = Buffer.from(base);
     for (let i = Math.floor(garbled.length * 0.1); i < Math.floor(garbled.length * 0.4); i++) garbled[i] = Math.floor(r() * 256);
     const p = copyTo('garbled.tif', garbled);
     try {
-      const src = await openImage(p);
-      try {
-        for (let c = 0; c < src.channelCount; c++) await src.readChannel(c);
-      } finally {
-        await src.close();
-      }
+      await readAllChannels(p);
     } catch (e) {
       expect(e).toBeInstanceOf(InputError);
       expect((e as Error).message).toContain(p);
@@ -313,7 +300,7 @@ describe('missing, corrupt and truncated files', () => {
     const src = await openImage(fixture('cyx_u16.npy'));
     await src.close();
     await src.close();
-    await expectInputError(src.readChannel(0), 'ERR_SCSEG_ARGUMENT', 'closed');
+    await expectInputErrorAsync(src.readChannel(0), 'ERR_SCSEG_ARGUMENT', 'closed');
   });
 });
 

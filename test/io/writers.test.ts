@@ -1,6 +1,7 @@
 /** Output files: scPortrait's segmentation.h5 / classes.csv layout, OME-Zarr labels, QC overlay, atomic writes. */
 import { spawnSync } from 'node:child_process';
 import { PYTHON, pythonHas } from '../helpers/python.js';
+import { expectInputErrorAsync } from '../helpers/errors.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,18 +34,6 @@ function labels(width: number, height: number, seed: number, max = 5000): Image2
 /** Files left in a directory besides the expected ones (temp files must never linger). */
 function leftovers(dir: string, expected: string[]): string[] {
   return fs.readdirSync(dir).filter((f) => !expected.includes(f));
-}
-
-async function expectInputError(p: Promise<unknown>, code: string, ...fragments: (string | RegExp)[]): Promise<void> {
-  let err: unknown;
-  try {
-    await p;
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InputError);
-  expect((err as InputError).code).toBe(code);
-  for (const f of fragments) expect((err as Error).message).toMatch(f);
 }
 
 function python(script: string, ...args: string[]): string {
@@ -98,16 +87,16 @@ describe('writeSegmentationH5', () => {
       }
     }
     // Our own HDF5 reader refuses uint64 (not a pixel type) with a clear error.
-    await expectInputError(openImage(file, { dataset: 'labels' }), 'ERR_SCSEG_DTYPE', 'uint64');
+    await expectInputErrorAsync(openImage(file, { dataset: 'labels' }), 'ERR_SCSEG_DTYPE', 'uint64');
   });
 
   it('rejects bad masks before creating anything', async () => {
     const file = path.join(tmp, 'bad.h5');
-    await expectInputError(writeSegmentationH5(file, []), 'ERR_SCSEG_SHAPE', 'at least one');
-    await expectInputError(writeSegmentationH5(file, [labels(4, 4, 1), labels(5, 4, 2)]), 'ERR_SCSEG_SHAPE', '5×4');
+    await expectInputErrorAsync(writeSegmentationH5(file, []), 'ERR_SCSEG_SHAPE', 'at least one');
+    await expectInputErrorAsync(writeSegmentationH5(file, [labels(4, 4, 1), labels(5, 4, 2)]), 'ERR_SCSEG_SHAPE', '5×4');
     const u16 = { data: new Uint16Array(16), width: 4, height: 4 } as unknown as Image2D<Uint32Array>;
-    await expectInputError(writeSegmentationH5(file, [u16]), 'ERR_SCSEG_DTYPE', 'Uint32Array');
-    await expectInputError(writeSegmentationH5(path.join(tmp, 'no-such-dir', 'x.h5'), [labels(4, 4, 1)]), 'ERR_SCSEG_IO_WRITE', 'does not exist');
+    await expectInputErrorAsync(writeSegmentationH5(file, [u16]), 'ERR_SCSEG_DTYPE', 'Uint32Array');
+    await expectInputErrorAsync(writeSegmentationH5(path.join(tmp, 'no-such-dir', 'x.h5'), [labels(4, 4, 1)]), 'ERR_SCSEG_IO_WRITE', 'does not exist');
     expect(fs.existsSync(file)).toBe(false);
   });
 });
@@ -117,7 +106,7 @@ describe('atomic writes: a failure mid-write never leaves a partial file under t
     const dir = fs.mkdtempSync(path.join(tmp, 'atomic-h5-'));
     const file = path.join(dir, 'segmentation.h5');
     let calls = 0;
-    await expectInputError(
+    await expectInputErrorAsync(
       writeSegmentationH5(file, [labels(64, 64, 3), labels(64, 64, 4)], {
         maxBufferBytes: 64 * 8 * 10,
         chunkSize: 10,
@@ -136,7 +125,7 @@ describe('atomic writes: a failure mid-write never leaves a partial file under t
     const file = path.join(dir, 'segmentation.h5');
     await writeSegmentationH5(file, [labels(20, 20, 5)]);
     const before = fs.readFileSync(file);
-    await expectInputError(
+    await expectInputErrorAsync(
       writeSegmentationH5(file, [labels(20, 20, 6)], { onProgress: () => { throw new Error('disk full'); } }),
       'ERR_SCSEG_IO_WRITE', 'disk full',
     );
@@ -147,7 +136,7 @@ describe('atomic writes: a failure mid-write never leaves a partial file under t
   it('writeAtomic: partial bytes written then a throw → nothing under the final name', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'atomic-raw-'));
     const file = path.join(dir, 'out.bin');
-    await expectInputError(
+    await expectInputErrorAsync(
       writeAtomic(file, async (t) => {
         await fs.promises.writeFile(t, Buffer.alloc(1000, 7));
         throw new Error('killed halfway');
@@ -202,7 +191,7 @@ describe('classes.csv', () => {
 
   it('rejects non-integer ids', async () => {
     for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) {
-      await expectInputError(writeClassesCsv(path.join(tmp, 'x.csv'), [1, bad]), 'ERR_SCSEG_ARGUMENT', String(bad));
+      await expectInputErrorAsync(writeClassesCsv(path.join(tmp, 'x.csv'), [1, bad]), 'ERR_SCSEG_ARGUMENT', String(bad));
     }
   });
 });
@@ -262,14 +251,14 @@ print(json.dumps(meta))
     const image = await openImage(root);
     expect(image.shape).toEqual([3, 37, 53]);
     await image.close();
-    await expectInputError(readOmeZarrLabels(root, 'golgi'), 'ERR_SCSEG_IO_NOT_FOUND', 'golgi', 'nucleus, cytosol');
+    await expectInputErrorAsync(readOmeZarrLabels(root, 'golgi'), 'ERR_SCSEG_IO_NOT_FOUND', 'golgi', 'nucleus, cytosol');
   });
 
   it('a failed rewrite keeps the previous label image intact and leaves no temp directory', async () => {
     const root = path.join(tmp, 'atomic.ome.zarr');
     const first = labels(40, 30, 31);
     await writeOmeZarrLabels(root, [first], ['nucleus'], { chunkSize: 8 });
-    await expectInputError(
+    await expectInputErrorAsync(
       writeOmeZarrLabels(root, [labels(40, 30, 32)], ['nucleus'], {
         chunkSize: 8,
         onProgress: (done) => { if (done === 2) throw new Error('power cut'); },
@@ -282,9 +271,9 @@ print(json.dumps(meta))
 
   it('rejects bad names and mismatched lists', async () => {
     const root = path.join(tmp, 'bad.ome.zarr');
-    await expectInputError(writeOmeZarrLabels(root, [labels(4, 4, 1)], []), 'ERR_SCSEG_ARGUMENT', 'one name per mask');
-    await expectInputError(writeOmeZarrLabels(root, [labels(4, 4, 1)], ['../x']), 'ERR_SCSEG_ARGUMENT', 'invalid');
-    await expectInputError(writeOmeZarrLabels(root, [labels(4, 4, 1), labels(4, 4, 2)], ['a', 'a']), 'ERR_SCSEG_ARGUMENT', 'duplicate');
+    await expectInputErrorAsync(writeOmeZarrLabels(root, [labels(4, 4, 1)], []), 'ERR_SCSEG_ARGUMENT', 'one name per mask');
+    await expectInputErrorAsync(writeOmeZarrLabels(root, [labels(4, 4, 1)], ['../x']), 'ERR_SCSEG_ARGUMENT', 'invalid');
+    await expectInputErrorAsync(writeOmeZarrLabels(root, [labels(4, 4, 1), labels(4, 4, 2)], ['a', 'a']), 'ERR_SCSEG_ARGUMENT', 'duplicate');
   });
 });
 
@@ -338,8 +327,8 @@ describe('QC overlay PNG', () => {
   it('rejects mismatched masks and bad options', async () => {
     const bg = { data: new Uint8Array(16), width: 4, height: 4 };
     const file = path.join(tmp, 'qc-bad.png');
-    await expectInputError(writeQcOverlay(file, bg, [{ data: new Uint32Array(20), width: 5, height: 4 }]), 'ERR_SCSEG_SHAPE', 'mask 0');
-    await expectInputError(writeQcOverlay(file, bg, [], { lowerPercentile: 50, upperPercentile: 10 }), 'ERR_SCSEG_ARGUMENT', 'Percentile');
+    await expectInputErrorAsync(writeQcOverlay(file, bg, [{ data: new Uint32Array(20), width: 5, height: 4 }]), 'ERR_SCSEG_SHAPE', 'mask 0');
+    await expectInputErrorAsync(writeQcOverlay(file, bg, [], { lowerPercentile: 50, upperPercentile: 10 }), 'ERR_SCSEG_ARGUMENT', 'Percentile');
     expect(fs.existsSync(file)).toBe(false);
   });
 });

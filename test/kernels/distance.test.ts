@@ -9,6 +9,7 @@ import type { Image2D } from '../../lib/image.js';
 import { kernels, MAX_PEAK_FOOTPRINT_RADIUS } from '../../lib/kernels/index.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
 import { describeIfNative } from '../helpers/backends.js';
+import { expectInputError } from '../helpers/errors.js';
 
 interface Ref {
   file: string;
@@ -143,16 +144,6 @@ describeIfNative('native and WASM give bit-identical distance kernels', () => {
 // ── bad input ───────────────────────────────────────────────────────────────────────────────────────────
 
 describe(`distance kernels reject bad input with InputError [${k.backendName}]`, () => {
-  const expectInputError = (f: () => unknown, code: string) => {
-    let err: unknown;
-    try {
-      f();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(InputError);
-    expect((err as InputError).code).toBe(code);
-  };
   const img = (n = 12) => ({ data: new Float64Array(n), width: 4, height: 3 });
 
   it('distanceTransform: dtype and shape', () => {
