@@ -69,7 +69,7 @@ export function assertTypedImage(image: Image2D<KernelArray>, ctors: readonly Ty
   const data = image.data as unknown;
   if (!ctors.some((C) => isTypedArrayOf(data, C))) {
     throw new InputError(
-      `${what}: data must be a ${ctors.map((C) => C.name).join(' or ')}, got ${typeName(data)}`,
+      `${what}: data must be a ${ctors.map((C) => C.name).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${typeName(data)}`,
       'ERR_SCSEG_DTYPE',
     );
   }

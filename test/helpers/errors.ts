@@ -9,14 +9,14 @@ function check(caught: unknown, code: string, fragments: readonly (string | RegE
 }
 
 /** Runs `call` and checks it throws an InputError with this code and a message matching every fragment. */
-export function expectInputError(call: () => unknown, code: string, ...fragments: (string | RegExp)[]): InputError {
+export function expectInputError(call: () => unknown, code: string, ...fragments: (string | RegExp)[]): void {
   let caught: unknown;
   try {
     call();
   } catch (err) {
     caught = err;
   }
-  return check(caught, code, fragments);
+  check(caught, code, fragments);
 }
 
 /** The same for a promise: it must reject with such an InputError. */
