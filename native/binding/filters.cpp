@@ -25,21 +25,12 @@ Napi::Value MedianFilter(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
     const int radius = static_cast<int>(r);
-    Status s;
-    switch (in.type) {
-      case napi_uint8_array:
-        s = scseg::medianFilterDisk(static_cast<const uint8_t*>(in.data), w, h, radius, static_cast<uint8_t*>(out.data));
-        break;
-      case napi_uint16_array:
-        s = scseg::medianFilterDisk(static_cast<const uint16_t*>(in.data), w, h, radius, static_cast<uint16_t*>(out.data));
-        break;
-      case napi_float32_array:
-        s = scseg::medianFilterDisk(static_cast<const float*>(in.data), w, h, radius, static_cast<float*>(out.data));
-        break;
-      default:
-        throwError(env, "ERR_SCSEG_DTYPE", "medianFilter: input must be Uint8Array, Uint16Array or Float32Array");
-        return env.Undefined();
-    }
+    Status s = Status::Ok;
+    const bool known = dispatchPixelType(env, in, "medianFilter", [&](auto pixel) {
+      using T = decltype(pixel);
+      s = scseg::medianFilterDisk(static_cast<const T*>(in.data), w, h, radius, static_cast<T*>(out.data));
+    });
+    if (!known) return env.Undefined();
     if (throwStatus(env, s, "medianFilter")) return env.Undefined();
     syncOutput(env, out);
     return env.Undefined();
@@ -61,22 +52,13 @@ Napi::Value PercentileNormalize(const Napi::CallbackInfo& info) {
       throwError(env, "ERR_SCSEG_ARGUMENT", "percentileNormalize: output must be a Float32Array");
       return env.Undefined();
     }
-    Status s;
     float* o = static_cast<float*>(out.data);
-    switch (in.type) {
-      case napi_uint8_array:
-        s = scseg::percentileNormalize(static_cast<const uint8_t*>(in.data), w, h, lo, hi, o);
-        break;
-      case napi_uint16_array:
-        s = scseg::percentileNormalize(static_cast<const uint16_t*>(in.data), w, h, lo, hi, o);
-        break;
-      case napi_float32_array:
-        s = scseg::percentileNormalize(static_cast<const float*>(in.data), w, h, lo, hi, o);
-        break;
-      default:
-        throwError(env, "ERR_SCSEG_DTYPE", "percentileNormalize: input must be Uint8Array, Uint16Array or Float32Array");
-        return env.Undefined();
-    }
+    Status s = Status::Ok;
+    const bool known = dispatchPixelType(env, in, "percentileNormalize", [&](auto pixel) {
+      using T = decltype(pixel);
+      s = scseg::percentileNormalize(static_cast<const T*>(in.data), w, h, lo, hi, o);
+    });
+    if (!known) return env.Undefined();
     if (throwStatus(env, s, "percentileNormalize")) return env.Undefined();
     syncOutput(env, out);
     return env.Undefined();
@@ -99,21 +81,12 @@ Napi::Value Quantiles(const Napi::CallbackInfo& info) {
     }
     const double* qs = static_cast<const double*>(q.data);
     double* o = static_cast<double*>(out.data);
-    Status s;
-    switch (in.type) {
-      case napi_uint8_array:
-        s = scseg::quantiles(static_cast<const uint8_t*>(in.data), w, h, qs, q.length, o);
-        break;
-      case napi_uint16_array:
-        s = scseg::quantiles(static_cast<const uint16_t*>(in.data), w, h, qs, q.length, o);
-        break;
-      case napi_float32_array:
-        s = scseg::quantiles(static_cast<const float*>(in.data), w, h, qs, q.length, o);
-        break;
-      default:
-        throwError(env, "ERR_SCSEG_DTYPE", "quantiles: input must be Uint8Array, Uint16Array or Float32Array");
-        return env.Undefined();
-    }
+    Status s = Status::Ok;
+    const bool known = dispatchPixelType(env, in, "quantiles", [&](auto pixel) {
+      using T = decltype(pixel);
+      s = scseg::quantiles(static_cast<const T*>(in.data), w, h, qs, q.length, o);
+    });
+    if (!known) return env.Undefined();
     if (throwStatus(env, s, "quantiles")) return env.Undefined();
     syncOutput(env, out);
     return env.Undefined();

@@ -76,21 +76,12 @@ Napi::Value OtsuThreshold(const Napi::CallbackInfo& info) {
       return env.Undefined();
     if (!checkImage(env, in, w, h, "input")) return env.Undefined();
     double t = 0;
-    Status s;
-    switch (in.type) {
-      case napi_uint8_array:
-        s = scseg::otsuThreshold(static_cast<const uint8_t*>(in.data), w, h, t);
-        break;
-      case napi_uint16_array:
-        s = scseg::otsuThreshold(static_cast<const uint16_t*>(in.data), w, h, t);
-        break;
-      case napi_float32_array:
-        s = scseg::otsuThreshold(static_cast<const float*>(in.data), w, h, t);
-        break;
-      default:
-        throwError(env, "ERR_SCSEG_DTYPE", "otsuThreshold: input must be Uint8Array, Uint16Array or Float32Array");
-        return env.Undefined();
-    }
+    Status s = Status::Ok;
+    const bool known = dispatchPixelType(env, in, "otsuThreshold", [&](auto pixel) {
+      using T = decltype(pixel);
+      s = scseg::otsuThreshold(static_cast<const T*>(in.data), w, h, t);
+    });
+    if (!known) return env.Undefined();
     if (throwStatus(env, s, "otsuThreshold")) return env.Undefined();
     return Napi::Number::New(env, t);
   });

@@ -97,6 +97,26 @@ inline bool checkImage(Napi::Env env, const ArrayView& a, int64_t width, int64_t
   return true;
 }
 
+// Calls f with a value of the pixel type of `a` (uint8_t, uint16_t or float), so one generic lambda serves
+// every supported dtype; any other typed array is a JS error and returns false.
+template <typename F>
+inline bool dispatchPixelType(Napi::Env env, const ArrayView& a, const char* kernel, F&& f) {
+  switch (a.type) {
+    case napi_uint8_array:
+      f(uint8_t{});
+      return true;
+    case napi_uint16_array:
+      f(uint16_t{});
+      return true;
+    case napi_float32_array:
+      f(float{});
+      return true;
+    default:
+      throwError(env, "ERR_SCSEG_DTYPE", std::string(kernel) + ": input must be Uint8Array, Uint16Array or Float32Array");
+      return false;
+  }
+}
+
 // emnapi copies typed arrays into WASM memory; results written there must be copied back to the JS array.
 inline void syncOutput(Napi::Env env, ArrayView& out) {
 #ifdef __wasm__
