@@ -9,6 +9,7 @@
 // Quirk kept for parity: a mask without any background pixel is not +inf everywhere. scipy's feature transform
 // then leaves each pixel's nearest "feature" at (row −1, column 0), so pixel (y, x) gets sqrt((y+1)² + x²).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "parallel.hpp"
 
 namespace scseg {
 
@@ -71,39 +73,42 @@ inline Status distanceTransformEdt(const uint8_t* mask, int64_t width, int64_t h
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
   const double inf = std::numeric_limits<double>::infinity();
 
-  // Column pass, downwards: distance to the nearest background pixel above or at (y, x), inf if none; kept in out.
-  for (size_t x = 0; x < W; ++x) out[x] = mask[x] ? inf : 0.0;
-  for (size_t y = 1; y < H; ++y) {
-    const uint8_t* m = mask + y * W;
-    const double* above = out + (y - 1) * W;
-    double* row = out + y * W;
-    for (size_t x = 0; x < W; ++x) row[x] = m[x] ? above[x] + 1.0 : 0.0;
-  }
+  // Column pass (columns split across threads): the vertical distance of (y, x) to the nearest background pixel
+  // in its column, inf if none; down, then up, kept in out.
+  parallelFor(W, 64, [&](size_t x0, size_t x1) {
+    for (size_t x = x0; x < x1; ++x) out[x] = mask[x] ? inf : 0.0;
+    for (size_t y = 1; y < H; ++y) {
+      const uint8_t* m = mask + y * W;
+      const double* above = out + (y - 1) * W;
+      double* row = out + y * W;
+      for (size_t x = x0; x < x1; ++x) row[x] = m[x] ? above[x] + 1.0 : 0.0;
+    }
+    for (size_t y = H - 1; y-- > 0;) {
+      const double* below = out + (y + 1) * W;
+      double* row = out + y * W;
+      for (size_t x = x0; x < x1; ++x) row[x] = std::min(row[x], below[x] + 1.0);
+    }
+  });
 
-  // Upwards, row by row: finish the column distance with the nearest background below, then the row pass, which
-  // overwrites the row with its result (rows above still hold their downward column distances).
-  std::vector<double> below(W, inf);
-  std::vector<int64_t> g(W), site(W), start(W), d2(W);
-  for (size_t y = H; y-- > 0;) {
-    const uint8_t* m = mask + y * W;
-    double* row = out + y * W;
-    for (size_t x = 0; x < W; ++x) {
-      below[x] = m[x] ? below[x] + 1.0 : 0.0;
-      const double v = below[x] < row[x] ? below[x] : row[x];
-      g[x] = v == inf ? -1 : static_cast<int64_t>(v);
-    }
-    edt_detail::rowPass(g.data(), width, site.data(), start.data(), d2.data());
-    if (d2[0] < 0) {
-      // No background anywhere (every row sees the same columns): scipy's feature (−1, 0).
-      const int64_t dy = static_cast<int64_t>(y) + 1;
-      for (size_t x = 0; x < W; ++x) {
-        const int64_t dx = static_cast<int64_t>(x);
-        row[x] = std::sqrt(static_cast<double>(dy * dy) + static_cast<double>(dx * dx));
+  // Row pass (rows split across threads), in place.
+  parallelFor(H, rowsPerChunk(width), [&](size_t y0, size_t y1) {
+    std::vector<int64_t> g(W), site(W), start(W), d2(W);
+    for (size_t y = y0; y < y1; ++y) {
+      double* row = out + y * W;
+      for (size_t x = 0; x < W; ++x) g[x] = row[x] == inf ? -1 : static_cast<int64_t>(row[x]);
+      edt_detail::rowPass(g.data(), width, site.data(), start.data(), d2.data());
+      if (d2[0] < 0) {
+        // No background anywhere (every row sees the same columns): scipy's feature (−1, 0).
+        const int64_t dy = static_cast<int64_t>(y) + 1;
+        for (size_t x = 0; x < W; ++x) {
+          const int64_t dx = static_cast<int64_t>(x);
+          row[x] = std::sqrt(static_cast<double>(dy * dy) + static_cast<double>(dx * dx));
+        }
+        continue;
       }
-      continue;
+      for (size_t x = 0; x < W; ++x) row[x] = std::sqrt(static_cast<double>(d2[x]));
     }
-    for (size_t x = 0; x < W; ++x) row[x] = std::sqrt(static_cast<double>(d2[x]));
-  }
+  });
   return Status::Ok;
 }
 

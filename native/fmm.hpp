@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "tiles.hpp"
 
 // The stencil helpers take a, b, c by reference; out of line (clang leaves them so for WASM) those live on the
 // linear-memory stack, which made WASM travelTime ~25 % slower. Forced inlining keeps them in registers.
@@ -78,6 +79,15 @@ class FrontQueue {
     return !heap_.empty();
   }
   const Entry& top() const { return heap_[0]; }
+
+  // True once after each refill of the heap from a waiting bucket; the heap then holds that whole bucket.
+  bool takeRefilled() {
+    const bool r = refilled_;
+    refilled_ = false;
+    return r;
+  }
+  size_t size() const { return heap_.size(); }
+  uint32_t pixelAt(size_t k) const { return heap_[k].pixel; }
 
   void push(uint32_t pixel, uint32_t tag, double key) {
     const size_t b = bucketOf(key);
@@ -150,6 +160,7 @@ class FrontQueue {
         c = next;
       }
       for (size_t i = heap_.size() / 2; i-- > 0;) siftDown(i);
+      refilled_ = true;
       return;
     }
   }
@@ -182,6 +193,7 @@ class FrontQueue {
   std::vector<Chunk> chunks_;   // all chunks; unused ones are linked from freeChunk_
   uint32_t freeChunk_ = kNil;
   size_t current_ = 0, waiting_ = 0;
+  bool refilled_ = false;
 };
 
 // A pixel's value and right-hand side side by side: the front visits pixels in no spatial order, so reading
@@ -195,11 +207,9 @@ constexpr double kNone = std::numeric_limits<double>::max();  // skfmm's "no fro
 constexpr double kOneThird = 1.0 / 3.0;
 constexpr double kSecondOrderWeight = 9.0 / 4.0;
 
-// The march runs on a copy of the grid framed by at least one pixel of Masked border, so that every neighbour looked
-// at exists: a pixel's ±1 neighbours always do, and a ±2 pixel is only read beyond a Frozen ±1 neighbour, which is
-// inside. The copy is stored in tiles of 16 x 16 pixels (row-major inside a tile, tiles row-major): the front visits
-// pixels in no spatial order, and with plain rows each update touched five rows far apart — five pages — so that
-// TLB misses took a third of the time; a tile of cells is one 4 KiB page.
+// The march runs on a copy of the grid in TiledGrid order (tiles.hpp), its frame Masked, so that every neighbour
+// looked at exists: a pixel's ±1 neighbours always do, and a ±2 pixel is only read beyond a Frozen ±1 neighbour,
+// which is inside. A 16 x 16 tile of cells is one 4 KiB page.
 // state: low two bits = Masked / Frozen (seed) / Far on entry, Frozen = reached on exit; the upper six bits count
 // the pixel's pushes, and an entry carries the whole byte it set, so the queue tells a pixel's latest entry
 // without reading its value. (The count cannot wrap: a pixel is pushed at most 9 times — once into the initial
@@ -207,18 +217,11 @@ constexpr double kSecondOrderWeight = 9.0 / 4.0;
 // always has key |t|; an older entry with that same key (value changed and changed back) is now dropped where
 // skfmm's rule would keep it, but the pixel is still frozen in the same step, by the latest entry.
 // cells: t = 0 at seeds on entry, final values at Frozen pixels on exit (other values are meaningless).
-constexpr uint32_t kTileBits = 4, kTile = 1u << kTileBits, kTileMask = kTile - 1, kTileArea = kTile * kTile;
-
-// Index of framed pixel (x, y) in the tiled layout; tilesPerRow = framed width / kTile.
-inline size_t tiledIndex(size_t x, size_t y, size_t tilesPerRow) {
-  return (((y >> kTileBits) * tilesPerRow + (x >> kTileBits)) << (2 * kTileBits)) + ((y & kTileMask) << kTileBits) +
-         (x & kTileMask);
-}
 
 class Marcher {
  public:
-  Marcher(size_t tilesPerRow, bool travelTime, uint8_t* state, Cell* cells)
-      : tileRow_(static_cast<uint32_t>(tilesPerRow * kTileArea)), travel_(travelTime), state_(state), cells_(cells) {}
+  Marcher(const TiledGrid& grid, bool travelTime, uint8_t* state, Cell* cells)
+      : grid_(grid), travel_(travelTime), state_(state), cells_(cells) {}
 
   // pixels: the size of the framed grid.
   void run(uint32_t pixels) {
@@ -229,15 +232,7 @@ class Marcher {
  private:
   static constexpr uint8_t kStateBits = 3, kTagUnit = 4;
   // Neighbour directions: 0 = row above, 1 = row below (axis 0), 2 = column left, 3 = column right (axis 1).
-  SCSEG_FMM_INLINE uint32_t neighbour(uint32_t i, int dir) const {
-    const uint32_t r = (i >> kTileBits) & kTileMask, col = i & kTileMask;
-    switch (dir) {
-      case 0: return r != 0 ? i - kTile : i - tileRow_ + (kTileArea - kTile);
-      case 1: return r != kTileMask ? i + kTile : i + tileRow_ - (kTileArea - kTile);
-      case 2: return col != 0 ? i - 1 : i - kTileArea + kTileMask;
-      default: return col != kTileMask ? i + 1 : i + kTileArea - kTileMask;
-    }
-  }
+  SCSEG_FMM_INLINE uint32_t neighbour(uint32_t i, int dir) const { return grid_.neighbour(i, dir); }
 
   uint8_t kind(uint32_t i) const { return state_[i] & kStateBits; }
   bool frozen(uint32_t i) const { return kind(i) == kFrozen; }
@@ -370,6 +365,7 @@ class Marcher {
   SCSEG_FMM_INLINE void prefetch(uint32_t p) const {
 #if defined(__GNUC__)
     const uint32_t up = neighbour(p, 0), down = neighbour(p, 1);
+    __builtin_prefetch(&state_[p]);
     __builtin_prefetch(&state_[up]);
     __builtin_prefetch(&state_[down]);
     __builtin_prefetch(&cells_[up]);
@@ -381,8 +377,12 @@ class Marcher {
   }
 
   // Brings the smallest live entry to the top, dropping the others (pixel frozen since, or pushed again).
+  // A freshly refilled bucket is about to be frozen pixel by pixel, in no spatial order: fetching all their
+  // neighbourhoods at once overlaps the cache misses (~10-15 % faster on a 2048² cytosol march).
   bool nextLive() {
     while (front_.ready()) {
+      if (front_.takeRefilled())
+        for (size_t k = 0; k < front_.size(); ++k) prefetch(front_.pixelAt(k));
       const FrontQueue::Entry& e = front_.top();
       if (state_[e.pixel] == e.tag) return true;
       front_.pop();
@@ -421,7 +421,7 @@ class Marcher {
     return true;
   }
 
-  uint32_t tileRow_;  // pixels in one row of tiles
+  const TiledGrid grid_;  // a copy: its fields stay in registers
   bool travel_;
   uint8_t* state_;
   Cell* cells_;
@@ -430,33 +430,28 @@ class Marcher {
 
 inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, const double* speed, int64_t width,
                               int64_t height, double* out) {
-  size_t n, framed;
-  if (!checkedArea(width, height, n) || n > size_t(std::numeric_limits<uint32_t>::max())) return Status::BadShape;
-  if (n == 0) return Status::Ok;
-  // One Masked pixel of frame on every side, then rounded up to whole tiles (still Masked).
-  const auto tiles = [](int64_t len) { return (len + 2 + int64_t(kTileMask)) / int64_t(kTile); };
-  const int64_t tx = tiles(width), ty = tiles(height);
-  if (!checkedArea(tx * int64_t(kTile), ty * int64_t(kTile), framed) ||
-      framed > size_t(std::numeric_limits<uint32_t>::max()) - 1)
-    return Status::BadShape;
+  size_t n;
+  TiledGrid grid;
+  if (!checkedArea(width, height, n) || !grid.init(width, height)) return Status::BadShape;
+  const size_t framed = grid.framedArea();
   if (speed) {
     for (size_t i = 0; i < n; ++i)
       if (!(speed[i] > 0) || !std::isfinite(speed[i])) return Status::BadValue;
   }
   std::vector<uint8_t> state(framed, kMasked);
   std::vector<Cell> cells(framed, Cell{0.0, 1.0});
-  const size_t w = static_cast<size_t>(width), h = static_cast<size_t>(height), tilesPerRow = static_cast<size_t>(tx);
+  const size_t w = static_cast<size_t>(width), h = static_cast<size_t>(height);
   for (size_t y = 0; y < h; ++y)
     for (size_t x = 0; x < w; ++x) {
-      const size_t i = y * w + x, f = tiledIndex(x + 1, y + 1, tilesPerRow);
+      const size_t i = y * w + x, f = grid.at(x, y);
       const bool masked = !allowed[i] || (speed && speed[i] < DBL_EPSILON);
       state[f] = masked ? kMasked : seeds[i] ? kFrozen : kFar;
       cells[f] = Cell{0.0, speed ? 1 / (speed[i] * speed[i]) : 1.0};
     }
-  Marcher(tilesPerRow, speed != nullptr, state.data(), cells.data()).run(static_cast<uint32_t>(framed));
+  Marcher(grid, speed != nullptr, state.data(), cells.data()).run(static_cast<uint32_t>(framed));
   for (size_t y = 0; y < h; ++y)
     for (size_t x = 0; x < w; ++x) {
-      const size_t f = tiledIndex(x + 1, y + 1, tilesPerRow);
+      const size_t f = grid.at(x, y);
       out[y * w + x] = (state[f] & 3) == kFrozen ? cells[f].t : std::numeric_limits<double>::infinity();
     }
   return Status::Ok;

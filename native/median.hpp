@@ -25,6 +25,7 @@
 #endif
 
 #include "common.hpp"
+#include "parallel.hpp"
 #include "ranks.hpp"
 
 namespace scseg {
@@ -104,18 +105,19 @@ class RankHistogram {
 // covers |dx| <= hw[dy + r] and, by symmetry, column dx covers |dy| <= hw[dx + r] (a disk, or a square with all
 // half-widths equal). k: 0-based rank of the median within the footprint.
 // P: padded rank image (H + 2r rows of stride Wp = W + 2r); writes the median value of each output pixel.
+// Output rows [y0, y1); the snake order restarts at y0 (the histogram holds a multiset: the order does not matter).
 template <typename R, typename T>
-void medianOnPaddedRanks(const R* P, size_t Wp, int64_t H, int64_t W, const std::vector<int>& hw, uint32_t k,
-                         const std::vector<T>& values, T* out) {
+void medianOnPaddedRanks(const R* P, size_t Wp, int64_t y0, int64_t y1, int64_t W, const std::vector<int>& hw,
+                         uint32_t k, const std::vector<T>& values, T* out) {
   const int r = static_cast<int>(hw.size() / 2);
   RankHistogram<R> hist(values.size(), k);
   // Pixel (y, x) of the output sits at padded (y + r, x + r).
   auto at = [&](int64_t py, int64_t px) { return P[size_t(py) * Wp + size_t(px)]; };
   for (int dy = -r; dy <= r; ++dy)
-    for (int dx = -hw[dy + r]; dx <= hw[dy + r]; ++dx) hist.add(at(r + dy, r + dx));
+    for (int dx = -hw[dy + r]; dx <= hw[dy + r]; ++dx) hist.add(at(y0 + r + dy, r + dx));
 
-  for (int64_t y = 0; y < H; ++y) {
-    const bool forward = (y % 2) == 0;
+  for (int64_t y = y0; y < y1; ++y) {
+    const bool forward = ((y - y0) % 2) == 0;
     const int64_t py = y + r;
     for (int64_t i = 0; i < W; ++i) {
       const int64_t x = forward ? i : W - 1 - i;
@@ -134,7 +136,7 @@ void medianOnPaddedRanks(const R* P, size_t Wp, int64_t H, int64_t W, const std:
       }
       out[size_t(y) * size_t(W) + size_t(x)] = values[hist.median()];
     }
-    if (y + 1 < H) {
+    if (y + 1 < y1) {
       const int64_t px = (forward ? W - 1 : 0) + r;
       for (int dx = -r; dx <= r; ++dx) {
         const int h = hw[dx + r];
@@ -162,7 +164,9 @@ void medianWithRankType(const Ranked<T>& ranked, int64_t H, int64_t W, const std
     R* dst = P.data() + py * Wp;
     for (size_t px = 0; px < Wp; ++px) dst[px] = static_cast<R>(src[col[px]]);
   }
-  medianOnPaddedRanks<R>(P.data(), Wp, H, W, hw, k, ranked.values, out);
+  parallelFor(size_t(H), rowsPerChunk(W), [&](size_t y0, size_t y1) {
+    medianOnPaddedRanks<R>(P.data(), Wp, int64_t(y0), int64_t(y1), W, hw, k, ranked.values, out);
+  });
 }
 
 // Ranks fit 16 bits for up to 65536 distinct values, which halves the padded image and histogram.
@@ -333,8 +337,9 @@ struct DiskNetwork {
   static constexpr MedianNetwork<area()> net{};
 };
 
+// Output rows [y0, y1).
 template <typename T, int Radius>
-void medianNetworkDisk(const T* in, int64_t H, int64_t W, T* out) {
+void medianNetworkRows(const T* in, int64_t H, int64_t W, int64_t y0, int64_t y1, T* out) {
   using Lane = NetworkLane<T>;
   using L = typename Lane::type;
   using V = typename Vec128<L>::type;
@@ -353,7 +358,7 @@ void medianNetworkDisk(const T* in, int64_t H, int64_t W, T* out) {
     L* dst = rows.data() + size_t(py % int64_t(ring)) * Wp;
     for (size_t px = 0; px < Wp; ++px) dst[px] = Lane::in(src[std::clamp<int64_t>(int64_t(px) - r, 0, W - 1)]);
   };
-  for (int64_t py = 0; py < 2 * r; ++py) loadRow(py);
+  for (int64_t py = y0; py < y0 + 2 * r; ++py) loadRow(py);
 
   const std::vector<int> hw = diskHalfWidths(r);
   std::array<int, kArea> tapRow{}, tapDx{};
@@ -366,7 +371,7 @@ void medianNetworkDisk(const T* in, int64_t H, int64_t W, T* out) {
   V v[kArea];
   L lanes[kLanes];
   const L* rowAt[2 * Radius + 1];
-  for (int64_t y = 0; y < H; ++y) {
+  for (int64_t y = y0; y < y1; ++y) {
     loadRow(y + 2 * r);
     for (int d = 0; d <= 2 * r; ++d) rowAt[d] = rows.data() + size_t((y + d) % int64_t(ring)) * Wp + r;
     T* row = out + size_t(y) * size_t(W);
@@ -378,6 +383,13 @@ void medianNetworkDisk(const T* in, int64_t H, int64_t W, T* out) {
       for (int64_t i = 0; i < n; ++i) row[x + i] = Lane::out(lanes[i]);
     }
   }
+}
+
+template <typename T, int Radius>
+void medianNetworkDisk(const T* in, int64_t H, int64_t W, T* out) {
+  parallelFor(size_t(H), rowsPerChunk(W), [&](size_t y0, size_t y1) {
+    medianNetworkRows<T, Radius>(in, H, W, int64_t(y0), int64_t(y1), out);
+  });
 }
 
 template <typename T>

@@ -15,10 +15,11 @@ namespace scseg {
 
 // Order-preserving map of a float's bits to uint32 (-0 and +0 share one key, as they compare equal).
 inline uint32_t floatKey(float v) {
-  if (v == 0.0f) v = 0.0f;
   uint32_t b;
   std::memcpy(&b, &v, sizeof b);
-  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+  b = b == 0x80000000u ? 0u : b;  // branch-free: histogram loops over noisy data mispredicted the branches
+  const uint32_t negative = 0u - (b >> 31);
+  return b ^ (negative | 0x80000000u);
 }
 
 template <typename T>

@@ -28,6 +28,7 @@
 
 #include "common.hpp"
 #include "median.hpp"
+#include "parallel.hpp"
 #include "ranks.hpp"
 
 namespace scseg {
@@ -124,26 +125,28 @@ inline Status localMedianThreshold(const float* in, int64_t width, int64_t heigh
   }
 
   const std::vector<detail::LinearTap> ty = detail::zoomTaps(height, hs), tx = detail::zoomTaps(width, ws);
-  std::vector<double> a(static_cast<size_t>(ws)), b(static_cast<size_t>(ws));
-  for (int64_t y = 0; y < height; ++y) {
-    const detail::LinearTap& t = ty[size_t(y)];
-    const float* r0 = small.data() + size_t(t.i0) * size_t(ws);
-    const float* r1 = small.data() + size_t(t.i1) * size_t(ws);
-    for (int64_t x = 0; x < ws; ++x) {
-      a[size_t(x)] = double(r0[x]) * t.w0;
-      b[size_t(x)] = double(r1[x]) * t.w1;
+  parallelFor(size_t(height), rowsPerChunk(width), [&](size_t yBegin, size_t yEnd) {
+    std::vector<double> a(static_cast<size_t>(ws)), b(static_cast<size_t>(ws));
+    for (size_t y = yBegin; y < yEnd; ++y) {
+      const detail::LinearTap& t = ty[y];
+      const float* r0 = small.data() + size_t(t.i0) * size_t(ws);
+      const float* r1 = small.data() + size_t(t.i1) * size_t(ws);
+      for (int64_t x = 0; x < ws; ++x) {
+        a[size_t(x)] = double(r0[x]) * t.w0;
+        b[size_t(x)] = double(r1[x]) * t.w1;
+      }
+      float* o = out + y * size_t(width);
+      for (int64_t x = 0; x < width; ++x) {
+        const detail::LinearTap& u = tx[size_t(x)];
+        double v = 0.0;
+        v += a[size_t(u.i0)] * u.w0;
+        v += a[size_t(u.i1)] * u.w1;
+        v += b[size_t(u.i0)] * u.w0;
+        v += b[size_t(u.i1)] * u.w1;
+        o[x] = std::min(std::max(static_cast<float>(v), lo), hi);
+      }
     }
-    float* o = out + size_t(y) * size_t(width);
-    for (int64_t x = 0; x < width; ++x) {
-      const detail::LinearTap& u = tx[size_t(x)];
-      double v = 0.0;
-      v += a[size_t(u.i0)] * u.w0;
-      v += a[size_t(u.i1)] * u.w1;
-      v += b[size_t(u.i0)] * u.w0;
-      v += b[size_t(u.i1)] * u.w1;
-      o[x] = std::min(std::max(static_cast<float>(v), lo), hi);
-    }
-  }
+  });
   return Status::Ok;
 }
 

@@ -1,0 +1,82 @@
+// Data-parallel loops for the kernels whose output rows (or columns) are independent: the range is cut into
+// contiguous chunks, one per hardware thread, and the calling thread runs the first chunk itself. Every chunk
+// computes exactly what the serial loop would, so results never depend on the thread count (native and WASM
+// stay bit-identical). WASM builds have no threads and run the whole range on the calling thread.
+//
+// SCSEG_THREADS=n caps the threads (1 = serial): useful when many images are processed in parallel processes.
+// Threads are started per call (tens of microseconds), so only ranges worth more than that are split.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+
+#if !defined(__wasm__)
+#include <exception>
+#include <thread>
+#include <vector>
+#endif
+
+namespace scseg {
+
+// Threads to use for one kernel call: the hardware's, capped by SCSEG_THREADS and by 8.
+inline size_t kernelThreads() {
+#if defined(__wasm__)
+  return 1;
+#else
+  size_t n = std::thread::hardware_concurrency();
+  if (n == 0) n = 1;
+  if (const char* cap = std::getenv("SCSEG_THREADS")) {
+    const long c = std::strtol(cap, nullptr, 10);
+    if (c >= 1) n = std::min(n, static_cast<size_t>(c));
+  }
+  return std::min<size_t>(n, 8);
+#endif
+}
+
+// Rows per chunk for a row-parallel image loop: ~128 Ki pixels, so one chunk outweighs starting a thread.
+inline size_t rowsPerChunk(int64_t width) {
+  return std::max<size_t>(4, size_t(131072) / size_t(std::max<int64_t>(width, 1)));
+}
+
+// Calls fn(begin, end) on disjoint chunks covering [0, n), each at least minChunk long (except a lone chunk).
+template <typename F>
+void parallelFor(size_t n, size_t minChunk, F&& fn) {
+  const size_t chunks = std::min(kernelThreads(), minChunk > 0 ? n / minChunk : n);
+  if (chunks <= 1) {
+    if (n > 0) fn(size_t(0), n);
+    return;
+  }
+#if defined(__wasm__)
+  fn(size_t(0), n);
+#else
+  auto bounds = [&](size_t c) { return n / chunks * c + std::min(c, n % chunks); };
+  std::vector<std::thread> workers;
+  std::vector<std::exception_ptr> errors(chunks);
+  size_t started = 1;
+  try {
+    workers.reserve(chunks - 1);
+    for (; started < chunks; ++started) {
+      workers.emplace_back([&, started]() {
+        try {
+          fn(bounds(started), bounds(started + 1));
+        } catch (...) {
+          errors[started] = std::current_exception();
+        }
+      });
+    }
+  } catch (...) {
+    // No more threads to be had: the chunks not started run here.
+  }
+  try {
+    fn(bounds(0), bounds(1));
+    for (size_t c = started; c < chunks; ++c) fn(bounds(c), bounds(c + 1));
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (std::thread& t : workers) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+#endif
+}
+
+}  // namespace scseg
