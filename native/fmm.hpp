@@ -36,6 +36,7 @@
 // validated. (Tested: bit-identical to skfmm on thousands of random grids, including keys of 1e7.)
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -218,15 +219,38 @@ constexpr double kSecondOrderWeight = 9.0 / 4.0;
 // skfmm's rule would keep it, but the pixel is still frozen in the same step, by the latest entry.
 // cells: t = 0 at seeds on entry, final values at Frozen pixels on exit (other values are meaningless).
 
+}  // namespace fmm_detail
+
+// What the march has frozen so far, for a reader on another thread (travel_watershed.hpp floods behind the front):
+// (TiledGrid index, final value) of each pixel in freeze order, seeds first. The reader may use the first
+// `published` entries (acquire); `finished` is set once the march is over (also on an early error return).
+struct FreezeLog {
+  struct Entry {
+    uint32_t site;
+    double value;
+  };
+  Entry* entries;  // room for every pixel of the image
+  std::atomic<size_t> published{0};
+  std::atomic<bool> finished{false};
+};
+
+namespace fmm_detail {
+
 class Marcher {
  public:
-  Marcher(const TiledGrid& grid, bool travelTime, uint8_t* state, Cell* cells)
-      : grid_(grid), travel_(travelTime), state_(state), cells_(cells) {}
+  Marcher(const TiledGrid& grid, bool travelTime, uint8_t* state, Cell* cells, FreezeLog* log)
+      : grid_(grid), travel_(travelTime), state_(state), cells_(cells), log_(log) {}
 
   // pixels: the size of the framed grid.
   void run(uint32_t pixels) {
+    if (log_) {
+      for (uint32_t i = 0; i < pixels; ++i)
+        if (kind(i) == kFrozen) log_->entries[logged_++] = FreezeLog::Entry{i, cells_[i].t};
+      publish();
+    }
     buildInitialBand(pixels);
     march();
+    if (log_) publish();
   }
 
  private:
@@ -412,6 +436,10 @@ class Marcher {
       state_[p] = static_cast<uint8_t>((state_[p] & ~kStateBits) | kFrozen);
       step.push_back(p);
     } while (nextLive() && front_.top().key == key);
+    if (log_) {
+      for (const uint32_t p : step) log_->entries[logged_++] = FreezeLog::Entry{p, cells_[p].t};
+      if (logged_ - published_ >= 64) publish();  // batched: each store costs the reader a cache miss
+    }
     constexpr size_t kAhead = 4;
     for (size_t k = 0; k < step.size() && k < kAhead; ++k) prefetch(step[k]);
     for (size_t k = 0; k < step.size(); ++k) {
@@ -425,11 +453,25 @@ class Marcher {
   bool travel_;
   uint8_t* state_;
   Cell* cells_;
+  FreezeLog* log_;  // nullptr: nobody follows the march
+  size_t logged_ = 0, published_ = 0;
   FrontQueue front_;
+
+  void publish() {
+    log_->published.store(logged_, std::memory_order_release);
+    published_ = logged_;
+  }
 };
 
+// out: width*height values, or nullptr when only the log is wanted.
 inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, const double* speed, int64_t width,
-                              int64_t height, double* out) {
+                              int64_t height, double* out, FreezeLog* log = nullptr) {
+  struct FinishLog {
+    FreezeLog* log;
+    ~FinishLog() {
+      if (log) log->finished.store(true, std::memory_order_release);
+    }
+  } finishLog{log};
   size_t n;
   TiledGrid grid;
   if (!checkedArea(width, height, n) || !grid.init(width, height)) return Status::BadShape;
@@ -448,8 +490,9 @@ inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, cons
       state[f] = masked ? kMasked : seeds[i] ? kFrozen : kFar;
       cells[f] = Cell{0.0, speed ? 1 / (speed[i] * speed[i]) : 1.0};
     }
-  Marcher(grid, speed != nullptr, state.data(), cells.data()).run(static_cast<uint32_t>(framed));
-  for (size_t y = 0; y < h; ++y)
+  Marcher(grid, speed != nullptr, state.data(), cells.data(), log).run(static_cast<uint32_t>(framed));
+  if (out)
+    for (size_t y = 0; y < h; ++y)
     for (size_t x = 0; x < w; ++x) {
       const size_t f = grid.at(x, y);
       out[y * w + x] = (state[f] & 3) == kFrozen ? cells[f].t : std::numeric_limits<double>::infinity();
@@ -467,10 +510,14 @@ inline Status fmmDistance(const uint8_t* seeds, const uint8_t* allowed, int64_t 
 
 // Arrival time (2nd-order FMM, unit grid) from the seed pixels through the allowed pixels at the given speed
 // (finite and > 0 everywhere, else BadValue; speeds below DBL_EPSILON mask their pixel, as in skfmm).
+// With a log, a reader on another thread can follow the freezing (see FreezeLog); out may then be nullptr.
 inline Status fmmTravelTime(const uint8_t* seeds, const uint8_t* allowed, const double* speed, int64_t width,
-                            int64_t height, double* out) {
-  if (speed == nullptr) return Status::BadArgument;
-  return fmm_detail::runFastMarching(seeds, allowed, speed, width, height, out);
+                            int64_t height, double* out, FreezeLog* log = nullptr) {
+  if (speed == nullptr || (out == nullptr && log == nullptr)) {
+    if (log) log->finished.store(true, std::memory_order_release);
+    return Status::BadArgument;
+  }
+  return fmm_detail::runFastMarching(seeds, allowed, speed, width, height, out, log);
 }
 
 }  // namespace scseg

@@ -3,7 +3,8 @@
 // computes exactly what the serial loop would, so results never depend on the thread count (native and WASM
 // stay bit-identical). WASM builds have no threads and run the whole range on the calling thread.
 //
-// SCSEG_THREADS=n caps the threads (1 = serial): useful when many images are processed in parallel processes.
+// SCSEG_THREADS=n sets the threads per kernel call (1 = serial; default: the hardware's, at most 8): lower it when
+// many images are processed in parallel processes.
 // Threads are started per call (tens of microseconds), so only ranges worth more than that are split.
 #pragma once
 #include <algorithm>
@@ -18,18 +19,17 @@
 
 namespace scseg {
 
-// Threads to use for one kernel call: the hardware's, capped by SCSEG_THREADS and by 8.
+// Threads to use for one kernel call: SCSEG_THREADS (1..64) if set, else the hardware's, at most 8.
 inline size_t kernelThreads() {
 #if defined(__wasm__)
   return 1;
 #else
-  size_t n = std::thread::hardware_concurrency();
-  if (n == 0) n = 1;
-  if (const char* cap = std::getenv("SCSEG_THREADS")) {
-    const long c = std::strtol(cap, nullptr, 10);
-    if (c >= 1) n = std::min(n, static_cast<size_t>(c));
+  if (const char* env = std::getenv("SCSEG_THREADS")) {
+    const long c = std::strtol(env, nullptr, 10);
+    if (c >= 1) return static_cast<size_t>(std::min(c, 64L));
   }
-  return std::min<size_t>(n, 8);
+  const size_t n = std::thread::hardware_concurrency();
+  return std::min<size_t>(n == 0 ? 1 : n, 8);
 #endif
 }
 

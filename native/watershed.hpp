@@ -148,6 +148,8 @@ class QuadHeap {
     d[c] = item;
   }
 
+  const FastItem<Index>& top() const { return a_[3]; }
+
   FastItem<Index> pop() {
     FastItem<Index>* d = a_.data() + 3;
     const FastItem<Index> top = d[0];
@@ -193,16 +195,27 @@ class RadixQueue {
 
   void push(const FastItem<Index>& item) {
     ++count_;
-    if (item.key == last_)
-      equal_.push_back(item);  // newest age: order kept
-    else
+    if (item.key != last_) {
       toBucket(item);
+    } else if (equal_.size() == head_ || equal_.back().age < item.age) {
+      equal_.push_back(item);  // the newest age (always, unless the caller deferred the push): order kept
+    } else {
+      const auto at = std::upper_bound(equal_.begin() + std::ptrdiff_t(head_), equal_.end(), item,
+                                       [](const FastItem<Index>& a, const FastItem<Index>& b) { return a.age < b.age; });
+      equal_.insert(at, item);
+    }
   }
 
   FastItem<Index> pop() {
-    if (head_ == equal_.size()) refill();
+    top();
     --count_;
     return equal_[head_++];
+  }
+
+  // The next item to pop (the queue must not be empty).
+  const FastItem<Index>& top() {
+    if (head_ == equal_.size()) refill();
+    return equal_[head_];
   }
 
   // The item `ahead` pops after the next one, when already known (same value), else nullptr.
@@ -263,6 +276,7 @@ class DistinctKeyQueue {
       below_.push(item);
   }
   FastItem<Index> pop() { return below_.empty() ? above_.pop() : below_.pop(); }
+  const FastItem<Index>& top() { return below_.empty() ? above_.top() : below_.top(); }
   const FastItem<Index>* peek(size_t ahead) const { return below_.empty() ? above_.peek(ahead) : nullptr; }
 
  private:
@@ -278,14 +292,33 @@ struct FloodSite {
   uint32_t open;
 };
 
+// Where floodSites reads values. KnownValues: every site's value is in place. A source that learns values while
+// the flood runs (travel_watershed.hpp) implements the same calls:
+//   value(n)           the value of site n, waiting for it if need be;
+//   tryValue(n, a, v)  the value if known now; else false, and the source queues (value, age a, n) once known;
+//   ready(queue)       true when the queue's minimum may be popped, false when the flood is to stop.
+struct KnownValues {
+  const FloodSite* sites;
+  double value(uint32_t n) const { return sites[n].value; }
+  bool tryValue(uint32_t n, int32_t, double& v) const {
+    v = sites[n].value;
+    return true;
+  }
+  template <typename Queue>
+  bool ready(const Queue& queue) const {
+    return !queue.empty();
+  }
+};
+
 // Floods sites (labels = the markers inside the mask, 0 elsewhere); `markers` lists the marker sites in raster
 // order, which fixes skimage's order among marker ties.
-inline void floodSites(const TiledGrid& grid, FloodSite* sites, const std::vector<uint32_t>& markers,
-                       bool raiseToParent) {
+template <typename Values>
+void floodSites(const TiledGrid& grid, FloodSite* sites, const std::vector<uint32_t>& markers, bool raiseToParent,
+                Values& values) {
   using Index = uint32_t;
   // Marker values shared by two or more markers: only their relative order needs skimage's exact heap.
   std::vector<uint64_t> markerKeys;
-  for (const uint32_t m : markers) markerKeys.push_back(orderedBits(sites[m].value));
+  for (const uint32_t m : markers) markerKeys.push_back(orderedBits(values.value(m)));
   std::sort(markerKeys.begin(), markerKeys.end());
   std::vector<uint64_t> tiedKeys;    // distinct values held by >= 2 markers, ascending
   std::vector<size_t> tiedLeft;      // markers of that value still queued
@@ -306,9 +339,9 @@ inline void floodSites(const TiledGrid& grid, FloodSite* sites, const std::vecto
   bool exactPhase = tiedGroups > 0;
   for (const uint32_t m : markers) {
     if (exactPhase)
-      exact.push({sites[m].value, 0, m});
+      exact.push({values.value(m), 0, m});
     else
-      fast.push({orderedBits(sites[m].value), 0, m});
+      fast.push({orderedBits(values.value(m)), 0, m});
   }
 
   int64_t age = 1;
@@ -319,12 +352,14 @@ inline void floodSites(const TiledGrid& grid, FloodSite* sites, const std::vecto
     if (!site.open || site.label != 0) return;
     ++age;
     site.label = label;
-    double v = site.value;
     const int32_t a = static_cast<int32_t>(static_cast<uint32_t>(age));
     if (exactPhase) {
+      double v = values.value(n);
       if (raiseToParent && v < poppedValue) v = poppedValue;
       exact.push({v, a, n});
     } else {
+      double v;
+      if (!values.tryValue(n, a, v)) return;  // queued by the source later, above every value popped until then
       const uint64_t key = orderedBits(v);
       fast.push({raiseToParent && key < poppedKey ? poppedKey : key, a, n});
     }
@@ -350,7 +385,7 @@ inline void floodSites(const TiledGrid& grid, FloodSite* sites, const std::vecto
         }
       }
     } else {
-      if (fast.empty()) break;
+      if (!values.ready(fast)) break;
       const FastItem<Index> e = fast.pop();
       p = e.index;
       poppedKey = e.key;
@@ -399,7 +434,8 @@ Status watershedFromMarkers(const T* surface, const uint32_t* markers, const uin
       sites[s] = detail::FloodSite{static_cast<double>(surface[i]), open ? markers[i] : 0u, open ? 1u : 0u};
       if (open && markers[i] != 0) markerSites.push_back(s);
     }
-  detail::floodSites(grid, sites.data(), markerSites, raiseToParent);
+  detail::KnownValues known{sites.data()};
+  detail::floodSites(grid, sites.data(), markerSites, raiseToParent, known);
   for (size_t y = 0; y < H; ++y)
     for (size_t x = 0; x < W; ++x) out[y * W + x] = sites[grid.at(x, y)].label;
   return Status::Ok;

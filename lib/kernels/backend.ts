@@ -67,6 +67,16 @@ export interface KernelBindings {
     height: number,
     output: Float64Array,
   ): void;
+  travelTimeWatershed(
+    seeds: Uint8Array,
+    allowed: Uint8Array,
+    speed: Float64Array,
+    markers: Uint32Array,
+    width: number,
+    height: number,
+    travel: Float64Array,
+    labels: Uint32Array,
+  ): void;
 }
 
 export interface Backend {

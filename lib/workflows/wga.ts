@@ -66,20 +66,11 @@ function segmentCytosol(
   }
   if (y.length === 0) return { data: new Uint32Array(n), width, height };
 
-  const travel = timer.time('cytosol fast marching', () => k.travelTime({ data: seeds, width, height }, allowed, speed));
-  // Masked (background) and unreachable pixels are filled with the largest travel time, as `.filled(max)` does.
-  let max = -Infinity;
-  const tt = travel.data;
-  for (let i = 0; i < n; i++) if (tt[i] > max && tt[i] !== Infinity) max = tt[i];
-  // Every seed on background: nothing is reachable (the original's skfmm call would raise) — no cytosols.
-  if (max === -Infinity) return { data: new Uint32Array(n), width, height };
-  for (let i = 0; i < n; i++) if (tt[i] === Infinity) tt[i] = max;
-
-  const cells = timer.time('cytosol watershed', () => {
-    const c = k.watershed(travel, { data: markers, width, height }, allowed);
-    for (let i = 0; i < n; i++) if (background.data[i]) c.data[i] = 0;
-    return c;
-  });
+  // Masked (background) and unreached pixels take the largest travel time (`.filled(max)`); every seed on
+  // background leaves nothing reachable (the original's skfmm call would raise): no cytosols.
+  const cells = timer.time('cytosol fast marching + watershed', () =>
+    k.travelTimeWatershed({ data: seeds, width, height }, allowed, speed, { data: markers, width, height }).labels,
+  );
   return timer.time('cytosol filters', () => {
     let l = k.removeEdgeLabels(cells);
     l = applySizeFilter(k, l, cfg.cytosol.sizeFilter, cfg.filterMasksSize);

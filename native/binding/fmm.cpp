@@ -1,6 +1,7 @@
 // Bindings of the fast-marching kernels: geodesic distance and travel time (scikit-fmm semantics, see fmm.hpp).
 #include "napi_args.hpp"
 #include "../fmm.hpp"
+#include "../travel_watershed.hpp"
 
 namespace scseg::binding {
 namespace {
@@ -63,11 +64,46 @@ Napi::Value FmmTravelTime(const Napi::CallbackInfo& info) {
   });
 }
 
+// travelTimeWatershed(seeds: Uint8Array, allowed: Uint8Array, speed: Float64Array, markers: Uint32Array, width,
+//                     height, travel: Float64Array, labels: Uint32Array)
+Napi::Value TravelTimeWatershed(const Napi::CallbackInfo& info) {
+  return guarded(info, "travelTimeWatershed", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const char* k = "travelTimeWatershed";
+    ArrayView seeds, allowed, speed, markers, travel, labels;
+    int64_t w, h;
+    if (!getArray(info, 0, seeds, "seeds") || !getArray(info, 1, allowed, "allowed") ||
+        !getArray(info, 2, speed, "speed") || !getArray(info, 3, markers, "markers") || !getInt(info, 4, w, "width") ||
+        !getInt(info, 5, h, "height") || !getArray(info, 6, travel, "travel") || !getArray(info, 7, labels, "labels"))
+      return env.Undefined();
+    if (!checkImage(env, seeds, w, h, "seeds") || !checkImage(env, allowed, w, h, "allowed") ||
+        !checkImage(env, speed, w, h, "speed") || !checkImage(env, markers, w, h, "markers") ||
+        !checkImage(env, travel, w, h, "travel") || !checkImage(env, labels, w, h, "labels"))
+      return env.Undefined();
+    if (!checkType(env, seeds, napi_uint8_array, k, "seeds must be a Uint8Array") ||
+        !checkType(env, allowed, napi_uint8_array, k, "allowed must be a Uint8Array") ||
+        !checkType(env, speed, napi_float64_array, k, "speed must be a Float64Array") ||
+        !checkType(env, markers, napi_uint32_array, k, "markers must be a Uint32Array") ||
+        !checkType(env, travel, napi_float64_array, k, "travel must be a Float64Array") ||
+        !checkType(env, labels, napi_uint32_array, k, "labels must be a Uint32Array"))
+      return env.Undefined();
+    const Status s = scseg::travelTimeWatershed(
+        static_cast<const uint8_t*>(seeds.data), static_cast<const uint8_t*>(allowed.data),
+        static_cast<const double*>(speed.data), static_cast<const uint32_t*>(markers.data), w, h,
+        static_cast<double*>(travel.data), static_cast<uint32_t*>(labels.data));
+    if (throwStatus(env, s, k)) return env.Undefined();
+    syncOutput(env, travel);
+    syncOutput(env, labels);
+    return env.Undefined();
+  });
+}
+
 }  // namespace
 
 void registerFmm(Napi::Env env, Napi::Object exports) {
   exports.Set("fmmDistance", Napi::Function::New(env, FmmDistance, "fmmDistance"));
   exports.Set("fmmTravelTime", Napi::Function::New(env, FmmTravelTime, "fmmTravelTime"));
+  exports.Set("travelTimeWatershed", Napi::Function::New(env, TravelTimeWatershed, "travelTimeWatershed"));
 }
 
 }  // namespace scseg::binding

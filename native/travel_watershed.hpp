@@ -1,0 +1,248 @@
+// WGA's cytosol step in one call: fast-marching travel time from the seeds (fmm.hpp), unreached pixels filled with
+// the largest travel time reached (numpy `.filled(max)`), then the marker watershed of that surface inside
+// `allowed` (watershed.hpp, scikit-image 0.19–0.24 rules). Equal, bit for bit, to fmmTravelTime + fill +
+// watershedFromMarkers. If no seed lies inside `allowed` nothing is reachable: every label is 0 (scPortrait's skfmm
+// call would raise there) and the travel time stays +inf.
+//
+// Why one call: both halves are bound by memory latency and together are most of a large WGA run. The watershed
+// pops pixels in order of travel time, which is (nearly) the order in which the march freezes them, so on native
+// builds it floods on a second thread behind the front, in the same tiled layout so that both threads touch the
+// same pages. It pops a value only once the march has delivered values well above it ("lag"), and a neighbour
+// whose value is not known yet is labelled and aged as usual but queued when its value arrives. That keeps
+// skimage's exact (value, age) order unless a value arrives below one already popped — second-order fast marching
+// can freeze a key slightly below an earlier one — which is checked: the flood then stops and reruns on the
+// finished surface. WASM (no threads) and small images run the two halves one after the other.
+#pragma once
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <vector>
+
+#if !defined(__wasm__)
+#include <thread>
+#define SCSEG_TRAVEL_WATERSHED_THREADS 1
+#endif
+
+#include "common.hpp"
+#include "fmm.hpp"
+#include "tiles.hpp"
+#include "watershed.hpp"
+
+namespace scseg {
+namespace travel_watershed_detail {
+
+constexpr uint32_t kOpen = 1, kKnown = 2, kDeferred = 4;  // FloodSite::open bits
+
+// Prepares the sites: labels = markers inside `allowed`, values unknown; returns the marker sites in raster order.
+inline std::vector<uint32_t> initSites(const TiledGrid& grid, const uint8_t* allowed, const uint32_t* markers,
+                                       size_t W, size_t H, std::vector<detail::FloodSite>& sites) {
+  sites.assign(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
+  std::vector<uint32_t> markerSites;
+  for (size_t y = 0; y < H; ++y)
+    for (size_t x = 0; x < W; ++x) {
+      const size_t i = y * W + x;
+      if (!allowed[i]) continue;
+      const uint32_t s = grid.at(x, y);
+      sites[s] = detail::FloodSite{0.0, markers[i], kOpen};
+      if (markers[i] != 0) markerSites.push_back(s);
+    }
+  return markerSites;
+}
+
+#if SCSEG_TRAVEL_WATERSHED_THREADS
+// The flood's value source while the march runs on another thread (see the file comment).
+class FollowedValues {
+ public:
+  FollowedValues(FreezeLog& log, detail::FloodSite* sites, double lag) : log_(log), sites_(sites), lag_(lag) {}
+
+  bool gaveUp() const { return gaveUp_; }
+
+  // Only called before any push was deferred (markers, the exact phase).
+  double value(uint32_t n) {
+    while (!(sites_[n].open & kKnown) && !finished_ && !gaveUp_) ingest<detail::DistinctKeyQueue<uint32_t>>(nullptr);
+    return (sites_[n].open & kKnown) ? sites_[n].value : maxKey_;
+  }
+
+  bool tryValue(uint32_t n, int32_t age, double& v) {
+    detail::FloodSite& s = sites_[n];
+    if (s.open & kKnown) {
+      v = s.value;
+      return true;
+    }
+    if (finished_) {
+      v = maxKey_;
+      return true;
+    }
+    s.open |= kDeferred;
+    s.value = static_cast<double>(age);  // the slot is free until the value arrives
+    deferred_.push_back(n);
+    return false;
+  }
+
+  template <typename Queue>
+  bool ready(Queue& queue) {
+    for (unsigned idle = 0;;) {
+      if (gaveUp_) return false;
+      if (finished_) return !queue.empty();
+      if (!queue.empty()) {
+        const uint64_t top = queue.top().key;
+        if (top < detail::orderedBits(maxKey_ - lag_)) {
+          maxPopped_ = std::max(maxPopped_, top);
+          return true;
+        }
+      }
+      if (ingest(&queue))
+        idle = 0;
+      else if (++idle > 64)
+        std::this_thread::yield();
+    }
+  }
+
+  // After the march has ended: takes in what is left of the log, then gives every pixel never delivered
+  // (unreachable) the largest travel time.
+  void complete(const TiledGrid& grid, size_t W, size_t H) {
+    const size_t published = log_.published.load(std::memory_order_acquire);
+    for (; consumed_ < published; ++consumed_) {
+      const FreezeLog::Entry& e = log_.entries[consumed_];
+      maxKey_ = std::max(maxKey_, e.value);
+      sites_[e.site].value = e.value;
+      sites_[e.site].open |= kKnown;
+    }
+    for (size_t y = 0; y < H; ++y)
+      for (size_t x = 0; x < W; ++x) {
+        detail::FloodSite& s = sites_[grid.at(x, y)];
+        if (!(s.open & kKnown)) s.value = maxKey_;
+      }
+  }
+
+ private:
+  // Takes in what the march published since the last call; false if there was nothing new.
+  template <typename Queue>
+  bool ingest(Queue* queue) {
+    if (gaveUp_) return false;
+    const size_t published = log_.published.load(std::memory_order_acquire);
+    if (published == consumed_) {
+      if (!log_.finished.load(std::memory_order_acquire)) return false;
+      // The march is over once its last entries are in (published may have grown before `finished`).
+      if (log_.published.load(std::memory_order_acquire) != consumed_) return ingest(queue);
+      finished_ = true;
+      for (const uint32_t n : deferred_)
+        if ((sites_[n].open & kDeferred) && queue)
+          queue->push({detail::orderedBits(maxKey_), static_cast<int32_t>(sites_[n].value), n});
+      return true;
+    }
+    for (; consumed_ < published; ++consumed_) {
+      const FreezeLog::Entry& e = log_.entries[consumed_];
+      detail::FloodSite& s = sites_[e.site];
+      maxKey_ = std::max(maxKey_, e.value);
+      if ((s.open & kDeferred) && queue) {
+        const uint64_t key = detail::orderedBits(e.value);
+        if (key <= maxPopped_) {  // serial flooding would have popped this one earlier (or in a tie): give up
+          gaveUp_ = true;
+          return true;
+        }
+        queue->push({key, static_cast<int32_t>(s.value), e.site});
+        s.open &= ~kDeferred;
+      }
+      s.value = e.value;
+      s.open |= kKnown;
+    }
+    return true;
+  }
+
+  FreezeLog& log_;
+  detail::FloodSite* sites_;
+  double lag_;
+  std::vector<uint32_t> deferred_;
+  size_t consumed_ = 0;
+  double maxKey_ = 0;         // largest travel time delivered (all are >= 0; seeds come first with 0)
+  uint64_t maxPopped_ = 0;    // largest key popped in the fast phase
+  bool finished_ = false, gaveUp_ = false;
+};
+#endif
+
+}  // namespace travel_watershed_detail
+
+// seeds/allowed: 0 = no; speed as fmmTravelTime; markers: 0 = none; travel (filled travel times) and labels:
+// width*height outputs. concurrent = false forces the one-thread path (same result).
+inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, const double* speed,
+                                  const uint32_t* markers, int64_t width, int64_t height, double* travel,
+                                  uint32_t* labels, bool concurrent = true) {
+  using namespace travel_watershed_detail;
+  size_t area;
+  TiledGrid grid;
+  if (!checkedArea(width, height, area) || !grid.init(width, height)) return Status::BadShape;
+  bool anySeed = false;
+  for (size_t i = 0; i < area && !anySeed; ++i) anySeed = seeds[i] && allowed[i];
+  if (!anySeed) {
+    std::fill(labels, labels + area, 0u);
+    return fmmTravelTime(seeds, allowed, speed, width, height, travel);
+  }
+
+  auto oneThread = [&]() {
+    if (Status s = fmmTravelTime(seeds, allowed, speed, width, height, travel); s != Status::Ok) return s;
+    double maxReached = 0;  // a seed is reached, with 0
+    for (size_t i = 0; i < area; ++i)
+      if (travel[i] != std::numeric_limits<double>::infinity()) maxReached = std::max(maxReached, travel[i]);
+    for (size_t i = 0; i < area; ++i)
+      if (travel[i] == std::numeric_limits<double>::infinity()) travel[i] = maxReached;
+    return watershedFromMarkers(travel, markers, allowed, width, height, labels);
+  };
+  (void)concurrent;
+#if SCSEG_TRAVEL_WATERSHED_THREADS
+  // Small images: the thread start-up outweighs the overlap.
+  if (!concurrent || area < (size_t(1) << 18)) return oneThread();
+  for (size_t i = 0; i < area; ++i)
+    if (!(speed[i] > 0) || !std::isfinite(speed[i])) return Status::BadValue;
+  double minSpeed = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < area; ++i)
+    if (allowed[i]) minSpeed = std::min(minSpeed, speed[i]);
+  // Lag: half of the slowest pixel's crossing time. Keys were seen to come out up to ~0.13 of it below an earlier
+  // one on a 2048² cell image; a larger lag only lengthens the tail the flood runs alone after the march.
+  const double lag = 0.5 / minSpeed;
+
+  const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
+  std::vector<detail::FloodSite> sites;
+  const std::vector<uint32_t> markerSites = initSites(grid, allowed, markers, W, H, sites);
+  std::vector<FreezeLog::Entry> entries(area);
+  FreezeLog log{entries.data()};
+  FollowedValues values(log, sites.data(), lag);
+  Status marchStatus = Status::Ok;
+  std::thread march;
+  try {
+    march = std::thread([&]() { marchStatus = fmmTravelTime(seeds, allowed, speed, width, height, nullptr, &log); });
+  } catch (...) {
+    return oneThread();  // no thread to be had
+  }
+  std::exception_ptr floodError;
+  try {
+    detail::floodSites(grid, sites.data(), markerSites, false, values);
+  } catch (...) {
+    floodError = std::current_exception();
+  }
+  march.join();
+  if (floodError) std::rethrow_exception(floodError);
+  if (marchStatus != Status::Ok) return marchStatus;
+  values.complete(grid, W, H);
+  if (values.gaveUp()) {
+    // Out of order: flood again, one thread, on the finished surface.
+    for (size_t y = 0; y < H; ++y)
+      for (size_t x = 0; x < W; ++x) sites[grid.at(x, y)].label = allowed[y * W + x] ? markers[y * W + x] : 0u;
+    detail::KnownValues known{sites.data()};
+    detail::floodSites(grid, sites.data(), markerSites, false, known);
+  }
+  for (size_t y = 0; y < H; ++y)
+    for (size_t x = 0; x < W; ++x) {
+      const detail::FloodSite& s = sites[grid.at(x, y)];
+      travel[y * W + x] = s.value;
+      labels[y * W + x] = s.label;
+    }
+  return Status::Ok;
+#else
+  return oneThread();
+#endif
+}
+
+}  // namespace scseg
