@@ -175,6 +175,21 @@ Status quantiles(const T* in, int64_t width, int64_t height, const double* q, si
   return Status::Ok;
 }
 
+// _normalize_image with given quantiles l, u (float64), in numpy 1.x float32 arithmetic:
+// clip((x − f32(l)) / f32(u − l), 0, 1), the division skipped when u == l. Rows split across threads.
+template <typename T>
+void scaleToUnit(const T* in, size_t n, double l, double u, float* out) {
+  const double range = u - l;
+  const float l32 = static_cast<float>(l), range32 = static_cast<float>(range);
+  parallelFor(n, size_t(1) << 17, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      float y = static_cast<float>(in[i]) - l32;
+      if (range != 0.0) y = y / range32;
+      out[i] = y < 0.0f ? 0.0f : y > 1.0f ? 1.0f : y;
+    }
+  });
+}
+
 template <typename T>
 Status percentileNormalize(const T* in, int64_t width, int64_t height, double lower, double upper, float* out) {
   size_t n;
@@ -187,13 +202,31 @@ Status percentileNormalize(const T* in, int64_t width, int64_t height, double lo
   const double bounds[2] = {lower, upper};
   const std::vector<double> lu = detail::quantilesLinear(in, n, bounds, 2);
   const double l = lu[0], u = lu[1];
-  const double range = u - l;
-  const float l32 = static_cast<float>(l), range32 = static_cast<float>(range);
+  scaleToUnit(in, n, l, u, out);
+  return Status::Ok;
+}
+
+// scPortrait WGA's fast-marching speed map (SPEC §4.6) from the normalised, median-filtered cytosol channel and the
+// nucleus mask, in numpy 1.x arithmetic: the quantile scaling in float32 (array op float64 scalar stays float32),
+// then float64 once the integer mask is subtracted:
+//   p = clip((x − f32(q02)) / f32(q98), 0, 1) − nucleus;  p = 1 − clip(p, 0, 1)
+//   speed = (clip(p, minClip, maxClip) − minClip) / (maxClip − minClip) · 0.9 + 0.1
+template <typename T>
+Status wgaSpeedMap(const T* in, const uint8_t* nuclei, int64_t width, int64_t height, double q02, double q98,
+                   double minClip, double maxClip, double* out) {
+  size_t n;
+  if (!checkedArea(width, height, n)) return Status::BadShape;
+  if (!std::isfinite(minClip) || !std::isfinite(maxClip) || !(maxClip > minClip)) return Status::BadArgument;
+  const float lo = static_cast<float>(q02), scale = static_cast<float>(q98);
+  const double span = maxClip - minClip;
   parallelFor(n, size_t(1) << 17, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      float y = static_cast<float>(in[i]) - l32;
-      if (range != 0.0) y = y / range32;
-      out[i] = std::min(std::max(y, 0.0f), 1.0f);
+      float p32 = (static_cast<float>(in[i]) - lo) / scale;
+      p32 = p32 < 0.0f ? 0.0f : p32 > 1.0f ? 1.0f : p32;
+      double p = double(p32) - double(nuclei[i] != 0);
+      p = 1 - (p < 0 ? 0 : p > 1 ? 1 : p);
+      p = ((p < minClip ? minClip : p > maxClip ? maxClip : p) - minClip) / span;
+      out[i] = p * 0.9 + 0.1;
     }
   });
   return Status::Ok;

@@ -21,6 +21,18 @@ export interface KernelBindings {
     upper: number,
     output: Float32Array,
   ): void;
+  normalizeRange(input: PixelArray, width: number, height: number, l: number, u: number, output: Float32Array): void;
+  wgaSpeedMap(
+    channel: PixelArray,
+    nuclei: Uint8Array,
+    width: number,
+    height: number,
+    q02: number,
+    q98: number,
+    minClip: number,
+    maxClip: number,
+    output: Float64Array,
+  ): void;
   binaryErosion(input: Uint8Array, width: number, height: number, radius: number, outside: number, output: Uint8Array): void;
   binaryDilation(input: Uint8Array, width: number, height: number, radius: number, outside: number, output: Uint8Array): void;
   localMedianThreshold(

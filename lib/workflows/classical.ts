@@ -6,7 +6,7 @@ import type { ClassicalNucleusConfig, QuantileRange, SizeFilter } from '../confi
 import type { Image2D } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
 import { sizeFilter } from '../segmentation-ops/size-filter.js';
-import { compareMap, compareScalar, foreground, normalizeWithBounds, toFloat32, type Mask } from './pixels.js';
+import { compareMap, compareScalar, foreground, toFloat32, type Mask } from './pixels.js';
 import type { LabelImage, StepTimer } from './types.js';
 
 export interface Preprocessed {
@@ -35,7 +35,7 @@ export function preprocess(
     const current = channels.map((c) => {
       const [l, u] = timer.time('normalize', () => k.quantiles(c, [normalization.lower, normalization.upper]));
       const m = timer.time('median', () => k.medianFilter(c, medianFilterSize));
-      return timer.time('normalize', () => normalizeWithBounds(m, l, u));
+      return timer.time('normalize', () => k.normalizeRange(m, l, u));
     });
     return { input, current };
   }

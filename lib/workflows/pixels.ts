@@ -56,20 +56,3 @@ export function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
-/**
- * scPortrait's `_normalize_image` with precomputed quantiles `l`, `u` (float64), in numpy 1.x float32 arithmetic:
- * clip((x − f32(l)) / f32(u − l), 0, 1), the division skipped when u == l. Same bits as percentileNormalize.
- */
-export function normalizeWithBounds(image: Image2D, l: number, u: number): Image2D<Float32Array> {
-  const lo = Math.fround(l);
-  const range = u - l;
-  const r32 = Math.fround(range);
-  const src = image.data;
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    let y = Math.fround(src[i] - lo);
-    if (range !== 0) y = Math.fround(y / r32);
-    out[i] = y < 0 ? 0 : y > 1 ? 1 : y;
-  }
-  return { data: out, width: image.width, height: image.height };
-}

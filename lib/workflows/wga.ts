@@ -6,29 +6,6 @@ import { applySizeFilter, preprocess, segmentNuclei, type NucleusResult } from '
 import { andNot, compareScalar, invert, roundHalfEven, type Mask } from './pixels.js';
 import { StepTimer, type LabelImage, type SegmentationResult } from './types.js';
 
-/**
- * SPEC §4.6: speed map of the fast marching from the normalised, median-filtered cytosol channel. The float32
- * steps mirror numpy 1.x (array op float64 scalar stays float32); subtracting the integer nucleus mask promotes
- * to float64, as in the original.
- */
-function speedMap(k: Kernels, channel: Image2D, nuclei: Mask, cfg: WgaCytosolConfig): Image2D<Float64Array> {
-  const [q02, q98] = k.quantiles(channel, [0.02, 0.98]);
-  const lo = Math.fround(q02);
-  const scale = Math.fround(q98);
-  const span = cfg.maxClip - cfg.minClip;
-  const src = channel.data;
-  const out = new Float64Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    let p32 = Math.fround(Math.fround(src[i] - lo) / scale);
-    p32 = p32 < 0 ? 0 : p32 > 1 ? 1 : p32;
-    let p = p32 - nuclei.data[i];
-    p = 1 - (p < 0 ? 0 : p > 1 ? 1 : p);
-    p = ((p < cfg.minClip ? cfg.minClip : p > cfg.maxClip ? cfg.maxClip : p) - cfg.minClip) / span;
-    out[i] = p * 0.9 + 0.1;
-  }
-  return { data: out, width: channel.width, height: channel.height };
-}
-
 /** SPEC §4.1–4.5: background mask (true = not cytosol), nuclei forced to foreground, then shrink/grow. */
 function backgroundMask(k: Kernels, channel: Image2D, nuclei: Mask, cfg: WgaCytosolConfig, timer: StepTimer): Mask {
   return timer.time('cytosol mask', () => {
@@ -53,7 +30,10 @@ function segmentCytosol(
   const n = width * height;
   const background = backgroundMask(k, thresholdChannel, nuclei.detected, cfg.cytosol, timer);
   const allowed = timer.time('cytosol mask', () => invert(background));
-  const speed = timer.time('cytosol speed map', () => speedMap(k, potentialChannel, nuclei.detected, cfg.cytosol));
+  const speed = timer.time('cytosol speed map', () => {
+    const [q02, q98] = k.quantiles(potentialChannel, [0.02, 0.98]);
+    return k.wgaSpeedMap(potentialChannel, nuclei.detected, [q02, q98], { min: cfg.cytosol.minClip, max: cfg.cytosol.maxClip });
+  });
 
   // Every detected nucleus seeds the fast marching; only kept nuclei label the watershed markers.
   const seeds = new Uint8Array(n);

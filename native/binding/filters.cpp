@@ -65,6 +65,63 @@ Napi::Value PercentileNormalize(const Napi::CallbackInfo& info) {
   });
 }
 
+// normalizeRange(input, width, height, l, u, output: Float32Array) — percentileNormalize with given quantiles.
+Napi::Value NormalizeRange(const Napi::CallbackInfo& info) {
+  return guarded(info, "normalizeRange", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    ArrayView in, out;
+    int64_t w, h;
+    double l, u;
+    if (!getArray(info, 0, in, "input") || !getInt(info, 1, w, "width") || !getInt(info, 2, h, "height") ||
+        !getDouble(info, 3, l, "l") || !getDouble(info, 4, u, "u") || !getArray(info, 5, out, "output"))
+      return env.Undefined();
+    if (!checkImage(env, in, w, h, "input") || !checkImage(env, out, w, h, "output")) return env.Undefined();
+    if (out.type != napi_float32_array) {
+      throwError(env, "ERR_SCSEG_ARGUMENT", "normalizeRange: output must be a Float32Array");
+      return env.Undefined();
+    }
+    const bool known = dispatchPixelType(env, in, "normalizeRange", [&](auto pixel) {
+      using T = decltype(pixel);
+      scseg::scaleToUnit(static_cast<const T*>(in.data), in.length, l, u, static_cast<float*>(out.data));
+    });
+    if (!known) return env.Undefined();
+    syncOutput(env, out);
+    return env.Undefined();
+  });
+}
+
+// wgaSpeedMap(channel, nuclei: Uint8Array, width, height, q02, q98, minClip, maxClip, output: Float64Array)
+Napi::Value WgaSpeedMap(const Napi::CallbackInfo& info) {
+  return guarded(info, "wgaSpeedMap", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    ArrayView in, nuclei, out;
+    int64_t w, h;
+    double q02, q98, minClip, maxClip;
+    if (!getArray(info, 0, in, "channel") || !getArray(info, 1, nuclei, "nuclei") || !getInt(info, 2, w, "width") ||
+        !getInt(info, 3, h, "height") || !getDouble(info, 4, q02, "q02") || !getDouble(info, 5, q98, "q98") ||
+        !getDouble(info, 6, minClip, "minClip") || !getDouble(info, 7, maxClip, "maxClip") ||
+        !getArray(info, 8, out, "output"))
+      return env.Undefined();
+    if (!checkImage(env, in, w, h, "channel") || !checkImage(env, nuclei, w, h, "nuclei") ||
+        !checkImage(env, out, w, h, "output"))
+      return env.Undefined();
+    if (nuclei.type != napi_uint8_array || out.type != napi_float64_array) {
+      throwError(env, "ERR_SCSEG_ARGUMENT", "wgaSpeedMap: nuclei must be a Uint8Array and output a Float64Array");
+      return env.Undefined();
+    }
+    Status s = Status::Ok;
+    const bool known = dispatchPixelType(env, in, "wgaSpeedMap", [&](auto pixel) {
+      using T = decltype(pixel);
+      s = scseg::wgaSpeedMap(static_cast<const T*>(in.data), static_cast<const uint8_t*>(nuclei.data), w, h, q02, q98,
+                             minClip, maxClip, static_cast<double*>(out.data));
+    });
+    if (!known) return env.Undefined();
+    if (throwStatus(env, s, "wgaSpeedMap")) return env.Undefined();
+    syncOutput(env, out);
+    return env.Undefined();
+  });
+}
+
 // quantiles(input, width, height, q: Float64Array, output: Float64Array) — numpy.quantile, "linear".
 Napi::Value Quantiles(const Napi::CallbackInfo& info) {
   return guarded(info, "quantiles", [&]() -> Napi::Value {
@@ -99,6 +156,8 @@ void registerFilters(Napi::Env env, Napi::Object exports) {
   exports.Set("medianFilter", Napi::Function::New(env, MedianFilter, "medianFilter"));
   exports.Set("percentileNormalize", Napi::Function::New(env, PercentileNormalize, "percentileNormalize"));
   exports.Set("quantiles", Napi::Function::New(env, Quantiles, "quantiles"));
+  exports.Set("normalizeRange", Napi::Function::New(env, NormalizeRange, "normalizeRange"));
+  exports.Set("wgaSpeedMap", Napi::Function::New(env, WgaSpeedMap, "wgaSpeedMap"));
 }
 
 }  // namespace scseg::binding
