@@ -156,6 +156,61 @@ describe(`fast marching semantics [${k.backendName}]`, () => {
   });
 });
 
+describe(`fmmDistance on a mask of many parts [${k.backendName}]`, () => {
+  // Large masks of many 4-connected parts march part by part (cache-resident, across threads): each part's
+  // distances must be what a march of that part alone gives (a lone part takes the whole-image path).
+  it('equals marching each part on its own, bit for bit', () => {
+    const W = 333, H = 301;
+    const r = rng(77);
+    const discs = Array.from({ length: 14 }, () => [Math.floor(r() * W), Math.floor(r() * H), 3 + Math.floor(r() * 22)]);
+    const seeds = new Uint8Array(W * H);
+    const partsOf = discs.map(([cx, cy, rad]) => {
+      const part = new Uint8Array(W * H);
+      for (let y = Math.max(0, cy - rad); y < Math.min(H, cy + rad + 1); y++)
+        for (let x = Math.max(0, cx - rad); x < Math.min(W, cx + rad + 1); x++)
+          if ((x - cx) ** 2 + (y - cy) ** 2 <= rad * rad) part[y * W + x] = 1;
+      seeds[cy * W + cx] = 1;
+      return part;
+    });
+    const all = new Uint8Array(W * H);
+    for (const p of partsOf) for (let i = 0; i < all.length; i++) all[i] |= p[i];
+    for (let i = 0; i < W * H; i++) if (all[i] && r() < 0.002) seeds[i] = 1; // a few extra seeds, some tied
+    const img = (data: Uint8Array): Image2D<Uint8Array> => ({ data, width: W, height: H });
+    const whole = k.fmmDistance(img(seeds), img(all)).data;
+    // Overlapping discs merge into one part: compare on each connected part via flood fill from its pixels.
+    const part = new Int32Array(W * H).fill(-1);
+    let parts = 0;
+    for (let i = 0; i < all.length; i++) {
+      if (!all[i] || part[i] >= 0) continue;
+      const stack = [i];
+      part[i] = parts;
+      while (stack.length) {
+        const p = stack.pop()!;
+        const x = p % W;
+        for (const q of [p - W, p + W, x > 0 ? p - 1 : -1, x < W - 1 ? p + 1 : -1])
+          if (q >= 0 && q < all.length && all[q] && part[q] < 0) {
+            part[q] = parts;
+            stack.push(q);
+          }
+      }
+      parts++;
+    }
+    expect(parts).toBeGreaterThan(4);
+    let compared = 0;
+    for (let c = 0; c < parts; c++) {
+      const only = Uint8Array.from(all, (_, i) => (part[i] === c ? 1 : 0));
+      const alone = k.fmmDistance(img(seeds), img(only)).data;
+      for (let i = 0; i < all.length; i++) {
+        if (part[i] !== c) continue;
+        if (!Object.is(alone[i], whole[i])) throw new Error(`part ${c}, pixel ${i}: ${whole[i]} vs alone ${alone[i]}`);
+        compared++;
+      }
+    }
+    expect(compared).toBe(all.reduce((a, b) => a + b, 0));
+    expect(whole.filter((v) => v !== Infinity && v > 0).length).toBeGreaterThan(1000);
+  });
+});
+
 describeIfNative('native and WASM fast marching give bit-identical outputs', () => {
   const native = kernels('native');
   const wasm = kernels('wasm');
