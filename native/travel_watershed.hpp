@@ -15,6 +15,7 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <limits>
@@ -166,10 +167,12 @@ class FollowedValues {
 }  // namespace travel_watershed_detail
 
 // seeds/allowed: 0 = no; speed as fmmTravelTime; markers: 0 = none; travel (filled travel times) and labels:
-// width*height outputs. concurrent = false forces the one-thread path (same result).
+// width*height outputs. concurrent = false forces the one-thread path (same result). lag: how far behind the front
+// the concurrent flood pops (NaN = the default below); tests pass a negative lag to force the rerun path.
 inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, const double* speed,
                                   const uint32_t* markers, int64_t width, int64_t height, double* travel,
-                                  uint32_t* labels, bool concurrent = true) {
+                                  uint32_t* labels, bool concurrent = true,
+                                  double lag = std::numeric_limits<double>::quiet_NaN()) {
   using namespace travel_watershed_detail;
   size_t area;
   TiledGrid grid;
@@ -191,6 +194,7 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
     return watershedFromMarkers(travel, markers, allowed, width, height, labels);
   };
   (void)concurrent;
+  (void)lag;
 #if SCSEG_TRAVEL_WATERSHED_THREADS
   // Small images: the thread start-up outweighs the overlap.
   if (!concurrent || area < (size_t(1) << 18)) return oneThread();
@@ -201,7 +205,7 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
     if (allowed[i]) minSpeed = std::min(minSpeed, speed[i]);
   // Lag: half of the slowest pixel's crossing time. Keys were seen to come out up to ~0.13 of it below an earlier
   // one on a 2048² cell image; a larger lag only lengthens the tail the flood runs alone after the march.
-  const double lag = 0.5 / minSpeed;
+  if (std::isnan(lag)) lag = 0.5 / minSpeed;
 
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
   std::vector<detail::FloodSite> sites;

@@ -88,6 +88,7 @@ export interface KernelBindings {
     height: number,
     travel: Float64Array,
     labels: Uint32Array,
+    floodLag?: number,
   ): void;
 }
 

@@ -545,13 +545,19 @@ export class Kernels {
    * unreached (+Infinity) times replaced by the largest time reached (`.filled(max)`), then
    * watershed(travel, markers, allowed). No seed inside `allowed`: all labels 0 and travel left +Infinity.
    * Native builds flood on a second thread right behind the fast-marching front (same result, less time).
+   * `options.floodLag` is a testing hook: how far (in travel time) behind the front that flood pops; a negative
+   * lag forces pops out of order and so exercises the exact rerun that then follows.
    */
   travelTimeWatershed(
     seeds: Image2D<Uint8Array>,
     allowed: Image2D<Uint8Array>,
     speed: Image2D<Float64Array>,
     markers: Image2D<Uint32Array>,
+    options: { floodLag?: number } = {},
   ): { travel: Image2D<Float64Array>; labels: Image2D<Uint32Array> } {
+    if (options.floodLag !== undefined && !Number.isFinite(options.floodLag)) {
+      throw new InputError(`travelTimeWatershed: floodLag must be a finite number, got ${options.floodLag}`, 'ERR_SCSEG_ARGUMENT');
+    }
     assertFmmMasks(seeds, allowed, 'travelTimeWatershed');
     assertTypedImage(speed, [Float64Array], 'travelTimeWatershed speed');
     assertSameShape(seeds, speed, 'travelTimeWatershed seeds', 'travelTimeWatershed speed');
@@ -563,7 +569,9 @@ export class Kernels {
     const travel = new Float64Array(seeds.data.length);
     const labels = new Uint32Array(seeds.data.length);
     try {
-      this.backend.bindings.travelTimeWatershed(seeds.data, allowed.data, speed.data, markers.data, width, height, travel, labels);
+      this.backend.bindings.travelTimeWatershed(
+        seeds.data, allowed.data, speed.data, markers.data, width, height, travel, labels, options.floodLag,
+      );
     } catch (err) {
       rethrow(err, 'travelTimeWatershed');
     }

@@ -1,4 +1,6 @@
 // Bindings of the fast-marching kernels: geodesic distance and travel time (scikit-fmm semantics, see fmm.hpp).
+#include <limits>
+
 #include "napi_args.hpp"
 #include "../fmm.hpp"
 #include "../travel_watershed.hpp"
@@ -65,7 +67,7 @@ Napi::Value FmmTravelTime(const Napi::CallbackInfo& info) {
 }
 
 // travelTimeWatershed(seeds: Uint8Array, allowed: Uint8Array, speed: Float64Array, markers: Uint32Array, width,
-//                     height, travel: Float64Array, labels: Uint32Array)
+//                     height, travel: Float64Array, labels: Uint32Array, floodLag?: number)
 Napi::Value TravelTimeWatershed(const Napi::CallbackInfo& info) {
   return guarded(info, "travelTimeWatershed", [&]() -> Napi::Value {
     Napi::Env env = info.Env();
@@ -87,10 +89,12 @@ Napi::Value TravelTimeWatershed(const Napi::CallbackInfo& info) {
         !checkType(env, travel, napi_float64_array, k, "travel must be a Float64Array") ||
         !checkType(env, labels, napi_uint32_array, k, "labels must be a Uint32Array"))
       return env.Undefined();
+    double lag = std::numeric_limits<double>::quiet_NaN();
+    if (info.Length() > 8 && !info[8].IsUndefined() && !getDouble(info, 8, lag, "floodLag")) return env.Undefined();
     const Status s = scseg::travelTimeWatershed(
         static_cast<const uint8_t*>(seeds.data), static_cast<const uint8_t*>(allowed.data),
         static_cast<const double*>(speed.data), static_cast<const uint32_t*>(markers.data), w, h,
-        static_cast<double*>(travel.data), static_cast<uint32_t*>(labels.data));
+        static_cast<double*>(travel.data), static_cast<uint32_t*>(labels.data), true, lag);
     if (throwStatus(env, s, k)) return env.Undefined();
     syncOutput(env, travel);
     syncOutput(env, labels);

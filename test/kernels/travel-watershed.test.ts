@@ -60,6 +60,17 @@ describe('travelTimeWatershed', () => {
     expect(labelled.size).toBeGreaterThanOrEqual(Math.min(nSeeds, 2)); // the scene really floods
   });
 
+  it.each([
+    ['no lag', 0],
+    ['a negative lag: pops out of order, so the flood reruns', -1000],
+  ])('stays exact whatever the flood lag (%s)', (_name, floodLag) => {
+    const s = scene(600, 560, 8, 300);
+    const fused = k.travelTimeWatershed(s.seeds, s.allowed, s.speed, s.markers, { floodLag });
+    const ref = stepByStep(s);
+    expect(Buffer.compare(Buffer.from(fused.travel.data.buffer), Buffer.from(ref.travel.data.buffer))).toBe(0);
+    expect(Buffer.compare(Buffer.from(fused.labels.data.buffer), Buffer.from(ref.labels.data.buffer))).toBe(0);
+  });
+
   it('labels nothing when no seed lies inside allowed', () => {
     const s = scene(64, 64, 4, 30);
     s.allowed.data.fill(0);
