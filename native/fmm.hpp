@@ -45,6 +45,7 @@
 
 #include "common.hpp"
 #include "parallel.hpp"
+#include "scratch.hpp"
 #include "tiles.hpp"
 
 // The stencil helpers take a, b, c by reference; out of line (clang leaves them so for WASM) those live on the
@@ -473,8 +474,8 @@ void marchWindow(const uint8_t* seeds, const double* speed, size_t stride, size_
   TiledGrid grid;
   grid.init(int64_t(w), int64_t(h));  // checked by the caller (the window is no larger than the image)
   const size_t framed = grid.framedArea();
-  std::vector<uint8_t> state(framed, kMasked);
-  std::vector<Cell> cells(framed, Cell{0.0, 1.0});
+  ScratchArray<uint8_t> state(framed, kMasked);
+  ScratchArray<Cell> cells(framed, Cell{0.0, 1.0});
   for (size_t y = 0; y < h; ++y)
     for (size_t x = 0; x < w; ++x) {
       const size_t i = (y0 + y) * stride + x0 + x, f = grid.at(x, y);

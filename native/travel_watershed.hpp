@@ -28,6 +28,7 @@
 
 #include "common.hpp"
 #include "fmm.hpp"
+#include "scratch.hpp"
 #include "tiles.hpp"
 #include "watershed.hpp"
 
@@ -38,8 +39,7 @@ constexpr uint32_t kOpen = 1, kKnown = 2, kDeferred = 4;  // FloodSite::open bit
 
 // Prepares the sites: labels = markers inside `allowed`, values unknown; returns the marker sites in raster order.
 inline std::vector<uint32_t> initSites(const TiledGrid& grid, const uint8_t* allowed, const uint32_t* markers,
-                                       size_t W, size_t H, std::vector<detail::FloodSite>& sites) {
-  sites.assign(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
+                                       size_t W, size_t H, ScratchArray<detail::FloodSite>& sites) {
   std::vector<uint32_t> markerSites;
   for (size_t y = 0; y < H; ++y)
     for (size_t x = 0; x < W; ++x) {
@@ -208,9 +208,9 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
   if (std::isnan(lag)) lag = 0.5 / minSpeed;
 
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
-  std::vector<detail::FloodSite> sites;
+  ScratchArray<detail::FloodSite> sites(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
   const std::vector<uint32_t> markerSites = initSites(grid, allowed, markers, W, H, sites);
-  std::vector<FreezeLog::Entry> entries(area);
+  ScratchArray<FreezeLog::Entry> entries(area, FreezeLog::Entry{0u, 0.0});
   FreezeLog log{entries.data()};
   FollowedValues values(log, sites.data(), lag);
   Status marchStatus = Status::Ok;

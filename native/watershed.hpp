@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "scratch.hpp"
 #include "tiles.hpp"
 
 namespace scseg {
@@ -423,7 +424,7 @@ Status watershedFromMarkers(const T* surface, const uint32_t* markers, const uin
     if (std::isnan(surface[i])) return Status::BadValue;
   TiledGrid grid;
   if (!grid.init(width, height)) return Status::BadShape;
-  std::vector<detail::FloodSite> sites(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
+  ScratchArray<detail::FloodSite> sites(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
   std::vector<uint32_t> markerSites;
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
   for (size_t y = 0; y < H; ++y)
