@@ -35,22 +35,7 @@
 namespace scseg {
 namespace travel_watershed_detail {
 
-constexpr uint32_t kOpen = 1, kKnown = 2, kDeferred = 4;  // FloodSite::open bits
-
-// Prepares the sites: labels = markers inside `allowed`, values unknown; returns the marker sites in raster order.
-inline std::vector<uint32_t> initSites(const TiledGrid& grid, const uint8_t* allowed, const uint32_t* markers,
-                                       size_t W, size_t H, ScratchArray<detail::FloodSite>& sites) {
-  std::vector<uint32_t> markerSites;
-  for (size_t y = 0; y < H; ++y)
-    for (size_t x = 0; x < W; ++x) {
-      const size_t i = y * W + x;
-      if (!allowed[i]) continue;
-      const uint32_t s = grid.at(x, y);
-      sites[s] = detail::FloodSite{0.0, markers[i], kOpen};
-      if (markers[i] != 0) markerSites.push_back(s);
-    }
-  return markerSites;
-}
+constexpr uint32_t kKnown = 2, kDeferred = 4;  // FloodSite::open bits beside detail::fillSites' 1 = open
 
 #if SCSEG_TRAVEL_WATERSHED_THREADS
 // The flood's value source while the march runs on another thread (see the file comment).
@@ -209,7 +194,9 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
 
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
   ScratchArray<detail::FloodSite> sites(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
-  const std::vector<uint32_t> markerSites = initSites(grid, allowed, markers, W, H, sites);
+  // Values unknown until the march delivers them.
+  const std::vector<uint32_t> markerSites =
+      detail::fillSites(grid, allowed, markers, W, H, sites.data(), [](size_t) { return 0.0; });
   ScratchArray<FreezeLog::Entry> entries(area, FreezeLog::Entry{0u, 0.0});
   FreezeLog log{entries.data()};
   FollowedValues values(log, sites.data(), lag);
@@ -230,19 +217,12 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
   if (floodError) std::rethrow_exception(floodError);
   if (marchStatus != Status::Ok) return marchStatus;
   values.complete(grid, W, H);
-  if (values.gaveUp()) {
-    // Out of order: flood again, one thread, on the finished surface.
-    for (size_t y = 0; y < H; ++y)
-      for (size_t x = 0; x < W; ++x) sites[grid.at(x, y)].label = allowed[y * W + x] ? markers[y * W + x] : 0u;
-    detail::KnownValues known{sites.data()};
-    detail::floodSites(grid, sites.data(), markerSites, false, known);
-  }
   for (size_t y = 0; y < H; ++y)
-    for (size_t x = 0; x < W; ++x) {
-      const detail::FloodSite& s = sites[grid.at(x, y)];
-      travel[y * W + x] = s.value;
-      labels[y * W + x] = s.label;
-    }
+    for (size_t x = 0; x < W; ++x) travel[y * W + x] = sites[grid.at(x, y)].value;
+  // Out of order: flood again, one thread, on the finished surface.
+  if (values.gaveUp()) return watershedFromMarkers(travel, markers, allowed, width, height, labels);
+  for (size_t y = 0; y < H; ++y)
+    for (size_t x = 0; x < W; ++x) labels[y * W + x] = sites[grid.at(x, y)].label;
   return Status::Ok;
 #else
   return oneThread();

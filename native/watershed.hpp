@@ -293,6 +293,23 @@ struct FloodSite {
   uint32_t open;
 };
 
+// Fills the image's sites: value(i), the marker label where the mask (nullptr = everywhere) is set, open there.
+// Returns the marker sites in raster order, which fixes skimage's order among marker ties.
+template <typename Value>
+std::vector<uint32_t> fillSites(const TiledGrid& grid, const uint8_t* mask, const uint32_t* markers, size_t W,
+                                size_t H, FloodSite* sites, const Value& value) {
+  std::vector<uint32_t> markerSites;
+  for (size_t y = 0; y < H; ++y)
+    for (size_t x = 0; x < W; ++x) {
+      const size_t i = y * W + x;
+      const bool open = mask == nullptr || mask[i] != 0;
+      const uint32_t s = grid.at(x, y);
+      sites[s] = FloodSite{value(i), open ? markers[i] : 0u, open ? 1u : 0u};
+      if (open && markers[i] != 0) markerSites.push_back(s);
+    }
+  return markerSites;
+}
+
 // Where floodSites reads values. KnownValues: every site's value is in place. A source that learns values while
 // the flood runs (travel_watershed.hpp) implements the same calls:
 //   value(n)           the value of site n, waiting for it if need be;
@@ -425,16 +442,9 @@ Status watershedFromMarkers(const T* surface, const uint32_t* markers, const uin
   TiledGrid grid;
   if (!grid.init(width, height)) return Status::BadShape;
   ScratchArray<detail::FloodSite> sites(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
-  std::vector<uint32_t> markerSites;
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
-  for (size_t y = 0; y < H; ++y)
-    for (size_t x = 0; x < W; ++x) {
-      const size_t i = y * W + x;
-      const bool open = mask == nullptr || mask[i] != 0;
-      const uint32_t s = grid.at(x, y);
-      sites[s] = detail::FloodSite{static_cast<double>(surface[i]), open ? markers[i] : 0u, open ? 1u : 0u};
-      if (open && markers[i] != 0) markerSites.push_back(s);
-    }
+  const std::vector<uint32_t> markerSites = detail::fillSites(
+      grid, mask, markers, W, H, sites.data(), [&](size_t i) { return static_cast<double>(surface[i]); });
   detail::KnownValues known{sites.data()};
   detail::floodSites(grid, sites.data(), markerSites, raiseToParent, known);
   for (size_t y = 0; y < H; ++y)

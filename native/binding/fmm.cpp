@@ -8,12 +8,6 @@
 namespace scseg::binding {
 namespace {
 
-bool checkType(Napi::Env env, const ArrayView& a, napi_typedarray_type type, const char* kernel, const char* what) {
-  if (a.type == type) return true;
-  throwError(env, "ERR_SCSEG_DTYPE", std::string(kernel) + ": " + what);
-  return false;
-}
-
 // fmmDistance(seeds: Uint8Array, allowed: Uint8Array, width, height, output: Float64Array)
 Napi::Value FmmDistance(const Napi::CallbackInfo& info) {
   return guarded(info, "fmmDistance", [&]() -> Napi::Value {
@@ -26,9 +20,9 @@ Napi::Value FmmDistance(const Napi::CallbackInfo& info) {
     if (!checkImage(env, seeds, w, h, "seeds") || !checkImage(env, allowed, w, h, "allowed") ||
         !checkImage(env, out, w, h, "output"))
       return env.Undefined();
-    if (!checkType(env, seeds, napi_uint8_array, "fmmDistance", "seeds must be a Uint8Array") ||
-        !checkType(env, allowed, napi_uint8_array, "fmmDistance", "allowed must be a Uint8Array") ||
-        !checkType(env, out, napi_float64_array, "fmmDistance", "output must be a Float64Array"))
+    if (!requireType(env, seeds, napi_uint8_array, "fmmDistance", "seeds must be a Uint8Array") ||
+        !requireType(env, allowed, napi_uint8_array, "fmmDistance", "allowed must be a Uint8Array") ||
+        !requireType(env, out, napi_float64_array, "fmmDistance", "output must be a Float64Array"))
       return env.Undefined();
     const Status s = scseg::fmmDistance(static_cast<const uint8_t*>(seeds.data),
                                         static_cast<const uint8_t*>(allowed.data), w, h,
@@ -52,10 +46,10 @@ Napi::Value FmmTravelTime(const Napi::CallbackInfo& info) {
     if (!checkImage(env, seeds, w, h, "seeds") || !checkImage(env, allowed, w, h, "allowed") ||
         !checkImage(env, speed, w, h, "speed") || !checkImage(env, out, w, h, "output"))
       return env.Undefined();
-    if (!checkType(env, seeds, napi_uint8_array, "fmmTravelTime", "seeds must be a Uint8Array") ||
-        !checkType(env, allowed, napi_uint8_array, "fmmTravelTime", "allowed must be a Uint8Array") ||
-        !checkType(env, speed, napi_float64_array, "fmmTravelTime", "speed must be a Float64Array") ||
-        !checkType(env, out, napi_float64_array, "fmmTravelTime", "output must be a Float64Array"))
+    if (!requireType(env, seeds, napi_uint8_array, "fmmTravelTime", "seeds must be a Uint8Array") ||
+        !requireType(env, allowed, napi_uint8_array, "fmmTravelTime", "allowed must be a Uint8Array") ||
+        !requireType(env, speed, napi_float64_array, "fmmTravelTime", "speed must be a Float64Array") ||
+        !requireType(env, out, napi_float64_array, "fmmTravelTime", "output must be a Float64Array"))
       return env.Undefined();
     const Status s = scseg::fmmTravelTime(static_cast<const uint8_t*>(seeds.data),
                                           static_cast<const uint8_t*>(allowed.data),
@@ -82,12 +76,12 @@ Napi::Value TravelTimeWatershed(const Napi::CallbackInfo& info) {
         !checkImage(env, speed, w, h, "speed") || !checkImage(env, markers, w, h, "markers") ||
         !checkImage(env, travel, w, h, "travel") || !checkImage(env, labels, w, h, "labels"))
       return env.Undefined();
-    if (!checkType(env, seeds, napi_uint8_array, k, "seeds must be a Uint8Array") ||
-        !checkType(env, allowed, napi_uint8_array, k, "allowed must be a Uint8Array") ||
-        !checkType(env, speed, napi_float64_array, k, "speed must be a Float64Array") ||
-        !checkType(env, markers, napi_uint32_array, k, "markers must be a Uint32Array") ||
-        !checkType(env, travel, napi_float64_array, k, "travel must be a Float64Array") ||
-        !checkType(env, labels, napi_uint32_array, k, "labels must be a Uint32Array"))
+    if (!requireType(env, seeds, napi_uint8_array, k, "seeds must be a Uint8Array") ||
+        !requireType(env, allowed, napi_uint8_array, k, "allowed must be a Uint8Array") ||
+        !requireType(env, speed, napi_float64_array, k, "speed must be a Float64Array") ||
+        !requireType(env, markers, napi_uint32_array, k, "markers must be a Uint32Array") ||
+        !requireType(env, travel, napi_float64_array, k, "travel must be a Float64Array") ||
+        !requireType(env, labels, napi_uint32_array, k, "labels must be a Uint32Array"))
       return env.Undefined();
     double lag = std::numeric_limits<double>::quiet_NaN();
     if (info.Length() > 8 && !info[8].IsUndefined() && !getDouble(info, 8, lag, "floodLag")) return env.Undefined();

@@ -10,12 +10,6 @@
 namespace scseg::binding {
 namespace {
 
-bool requireType(Napi::Env env, const ArrayView& a, napi_typedarray_type type, const char* kernel, const char* what) {
-  if (a.type == type) return true;
-  throwError(env, "ERR_SCSEG_DTYPE", std::string(kernel) + ": " + what);
-  return false;
-}
-
 // A label image argument: Uint32Array of width*height elements.
 bool getLabels(const Napi::CallbackInfo& info, size_t i, ArrayView& out, int64_t w, int64_t h, const char* kernel,
                const char* name) {

@@ -42,6 +42,14 @@ struct ArrayView {
   Napi::Value value;
 };
 
+// A typed-array argument of the one type a kernel takes; else ERR_SCSEG_DTYPE "<kernel>: <what>".
+inline bool requireType(Napi::Env env, const ArrayView& a, napi_typedarray_type type, const char* kernel,
+                        const char* what) {
+  if (a.type == type) return true;
+  throwError(env, "ERR_SCSEG_DTYPE", std::string(kernel) + ": " + what);
+  return false;
+}
+
 inline bool getArray(const Napi::CallbackInfo& info, size_t i, ArrayView& out, const char* name) {
   if (i >= info.Length() || !info[i].IsTypedArray()) {
     throwError(info.Env(), "ERR_SCSEG_ARGUMENT", std::string(name) + " must be a typed array");
