@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "components.hpp"
 #include "parallel.hpp"
 #include "scratch.hpp"
 #include "tiles.hpp"
@@ -491,60 +492,6 @@ void marchWindow(const uint8_t* seeds, const double* speed, size_t stride, size_
       }
 }
 
-// 4-connected components of the open pixels, each with its bounding box and whether it holds a seed.
-struct Components {
-  struct Box {
-    size_t x0, y0, x1, y1;  // inclusive
-    size_t pixels = 0;
-    bool seeded = false;
-  };
-  std::vector<uint32_t> id;  // per pixel: component + 1, 0 = not open
-  std::vector<Box> boxes;
-
-  template <typename Open>
-  Components(const uint8_t* seeds, size_t w, size_t h, const Open& open) : id(w * h, 0) {
-    // Two passes with union-find over provisional labels.
-    std::vector<uint32_t> parent(1, 0);
-    auto find = [&](uint32_t a) {
-      while (parent[a] != a) a = parent[a] = parent[parent[a]];
-      return a;
-    };
-    for (size_t y = 0; y < h; ++y)
-      for (size_t x = 0; x < w; ++x) {
-        const size_t i = y * w + x;
-        if (!open(i)) continue;
-        const uint32_t up = y > 0 ? id[i - w] : 0, left = x > 0 ? id[i - 1] : 0;
-        if (!up && !left) {
-          parent.push_back(static_cast<uint32_t>(parent.size()));
-          id[i] = static_cast<uint32_t>(parent.size() - 1);
-        } else if (up && left) {
-          const uint32_t a = find(up), b = find(left);
-          id[i] = std::min(a, b);
-          parent[std::max(a, b)] = std::min(a, b);
-        } else {
-          id[i] = up ? up : left;
-        }
-      }
-    std::vector<uint32_t> dense(parent.size(), 0);
-    for (size_t i = 0; i < id.size(); ++i) {
-      if (!id[i]) continue;
-      const uint32_t root = find(id[i]);
-      if (!dense[root]) {
-        boxes.push_back(Box{i % w, i / w, i % w, i / w});
-        dense[root] = static_cast<uint32_t>(boxes.size());
-      }
-      id[i] = dense[root];
-      Box& b = boxes[id[i] - 1];
-      const size_t x = i % w, y = i / w;
-      b.x0 = std::min(b.x0, x);
-      b.x1 = std::max(b.x1, x);
-      b.y1 = y;  // rows come in order
-      ++b.pixels;
-      b.seeded = b.seeded || seeds[i];
-    }
-  }
-};
-
 // out: width*height values, or nullptr when only the log is wanted.
 inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, const double* speed, int64_t width,
                               int64_t height, double* out, FreezeLog* log = nullptr) {
@@ -569,10 +516,8 @@ inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, cons
   // holding the smallest key exactly as a march of that component alone would: so a mask of many small parts
   // (the nucleus labelling) marches part by part — cache-resident, split across threads — with the same values.
   if (!log && out && speed == nullptr && n >= (size_t(1) << 16)) {
-    const Components parts(seeds, w, h, open);
-    size_t largest = 0;
-    for (const Components::Box& b : parts.boxes) largest = std::max(largest, b.pixels);
-    if (parts.boxes.size() >= 2 && largest <= n / 4) {
+    const Components parts(w, h, open, [&](size_t i) { return seeds[i] != 0; });
+    if (worthSplitting(parts, n)) {
       std::fill(out, out + n, std::numeric_limits<double>::infinity());
       parallelFor(parts.boxes.size(), 16, [&](size_t c0, size_t c1) {
         for (size_t c = c0; c < c1; ++c) {

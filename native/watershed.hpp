@@ -28,6 +28,8 @@
 #include <vector>
 
 #include "common.hpp"
+#include "components.hpp"
+#include "parallel.hpp"
 #include "scratch.hpp"
 #include "tiles.hpp"
 
@@ -310,7 +312,7 @@ std::vector<uint32_t> fillSites(const TiledGrid& grid, const uint8_t* mask, cons
   return markerSites;
 }
 
-// Where floodSites reads values. KnownValues: every site's value is in place. A source that learns values while
+// Where the flood reads values. KnownValues: every site's value is in place. A source that learns values while
 // the flood runs (travel_watershed.hpp) implements the same calls:
 //   value(n)           the value of site n, waiting for it if need be;
 //   tryValue(n, a, v)  the value if known now; else false, and the source queues (value, age a, n) once known;
@@ -328,101 +330,253 @@ struct KnownValues {
   }
 };
 
+// The same calls on a row-major surface.
+template <typename T>
+struct SurfaceValues {
+  const T* surface;
+  double value(uint32_t n) const { return static_cast<double>(surface[n]); }
+  bool tryValue(uint32_t n, int32_t, double& v) const {
+    v = static_cast<double>(surface[n]);
+    return true;
+  }
+  template <typename Queue>
+  bool ready(const Queue& queue) const {
+    return !queue.empty();
+  }
+};
+
+// Where the flood keeps labels. TiledSites: FloodSite array in TiledGrid order; frame sites are closed, so
+// neighbours need no bounds checks.
+struct TiledSites {
+  TiledGrid grid;  // a copy: its fields stay in registers
+  FloodSite* sites;
+  uint32_t neighbour(uint32_t p, int dir) const { return grid.neighbour(p, dir); }
+  uint32_t label(uint32_t p) const { return sites[p].label; }
+  // Labels site n if it is open and not labelled yet.
+  bool claim(uint32_t n, uint32_t label) {
+    FloodSite& site = sites[n];
+    if (!site.open || site.label != 0) return false;
+    site.label = label;
+    return true;
+  }
+  // Flooding hops between fronts all over the image: fetch a later pixel's neighbourhood early.
+  void prefetch(uint32_t q) const {
+    __builtin_prefetch(&sites[q]);
+    __builtin_prefetch(&sites[grid.neighbour(q, 0)]);
+    __builtin_prefetch(&sites[grid.neighbour(q, 1)]);
+  }
+};
+
+// Labels in a row-major image (0 = not labelled yet), open where mask is set; neighbours are bounds-checked.
+struct RowMajorSites {
+  static constexpr uint32_t kOutside = std::numeric_limits<uint32_t>::max();
+  uint32_t* labels;
+  const uint8_t* mask;
+  size_t width, area;
+  uint32_t neighbour(uint32_t p, int dir) const {
+    const size_t x = p % width;
+    switch (dir) {
+      case 0: return p >= width ? static_cast<uint32_t>(p - width) : kOutside;
+      case 1: return p + width < area ? static_cast<uint32_t>(p + width) : kOutside;
+      case 2: return x > 0 ? p - 1 : kOutside;
+      default: return x + 1 < width ? p + 1 : kOutside;
+    }
+  }
+  uint32_t label(uint32_t p) const { return labels[p]; }
+  bool claim(uint32_t n, uint32_t label) {
+    if (n == kOutside || !mask[n] || labels[n] != 0) return false;
+    labels[n] = label;
+    return true;
+  }
+  void prefetch(uint32_t) const {}
+};
+
+// skimage's flooding in two phases over any Sites/Values pair:
+//   tiedMarkers  pushes the markers (raster order, age 0); while two markers of one value are still queued it
+//                replays skimage's exact heap (FloodHeap), then hands every queued item to a fast queue;
+//   distinct     floods on from a DistinctKeyQueue until it is empty (or the value source says stop).
+// Split so that a flood can hand its queue over after the first phase (watershedByParts).
+template <typename Sites, typename Values>
+class Flood {
+ public:
+  Flood(Sites& sites, Values& values, bool raiseToParent, int64_t age = 1)
+      : sites_(sites), values_(values), raise_(raiseToParent), age_(age) {}
+
+  int64_t age() const { return age_; }
+
+  // Fast: anything with push(FastItem<uint32_t>). `markers`: the marker sites in raster order.
+  template <typename Fast>
+  void tiedMarkers(const std::vector<uint32_t>& markers, Fast& fast) {
+    // Marker values shared by two or more markers: only their relative order needs skimage's exact heap.
+    std::vector<uint64_t> markerKeys;
+    for (const uint32_t m : markers) markerKeys.push_back(orderedBits(values_.value(m)));
+    std::sort(markerKeys.begin(), markerKeys.end());
+    std::vector<uint64_t> tiedKeys;  // distinct values held by >= 2 markers, ascending
+    std::vector<size_t> tiedLeft;    // markers of that value still queued
+    for (size_t k = 0; k < markerKeys.size();) {
+      size_t e = k;
+      while (e < markerKeys.size() && markerKeys[e] == markerKeys[k]) ++e;
+      if (e - k >= 2) {
+        tiedKeys.push_back(markerKeys[k]);
+        tiedLeft.push_back(e - k);
+      }
+      k = e;
+    }
+    size_t tiedGroups = tiedKeys.size();
+    std::vector<uint64_t>().swap(markerKeys);
+    if (tiedGroups == 0) {
+      for (const uint32_t m : markers) fast.push({orderedBits(values_.value(m)), 0, m});
+      return;
+    }
+    FloodHeap<uint32_t> exact(markers.size() + 4096);
+    for (const uint32_t m : markers) exact.push({values_.value(m), 0, m});
+    for (;;) {  // a tied marker is always queued until the last one pops, so `exact` is not empty here
+      const FloodItem<uint32_t> e = exact.pop();
+      poppedValue_ = e.value;
+      poppedKey_ = orderedBits(e.value);
+      bool last = false;
+      if (e.age == 0) {
+        const auto it = std::lower_bound(tiedKeys.begin(), tiedKeys.end(), poppedKey_);
+        last = it != tiedKeys.end() && *it == poppedKey_ && --tiedLeft[size_t(it - tiedKeys.begin())] == 1 &&
+               --tiedGroups == 0;
+      }
+      if (!last) {
+        expand(e.index, [&](uint32_t n, int32_t age) {
+          double v = values_.value(n);
+          if (raise_ && v < poppedValue_) v = poppedValue_;
+          exact.push({v, age, n});
+        });
+        continue;
+      }
+      // Every queued key is distinct from now on; this pixel is expanded into the fast queue already.
+      while (!exact.empty()) {
+        const FloodItem<uint32_t> f = exact.pop();
+        fast.push({orderedBits(f.value), f.age, f.index});
+      }
+      expand(e.index, [&](uint32_t n, int32_t age) { pushFast(fast, n, age); });
+      return;
+    }
+  }
+
+  void distinct(DistinctKeyQueue<uint32_t>& fast) {
+    while (values_.ready(fast)) {
+      const FastItem<uint32_t> e = fast.pop();
+      poppedKey_ = e.key;
+      if (const FastItem<uint32_t>* later = fast.peek(2)) sites_.prefetch(later->index);
+      expand(e.index, [&](uint32_t n, int32_t age) { pushFast(fast, n, age); });
+    }
+  }
+
+ private:
+  // skimage's neighbour order: up, left, right, down. Each neighbour still open and unlabelled takes p's label
+  // and is pushed with the next age.
+  template <typename Push>
+  void expand(uint32_t p, const Push& push) {
+    const uint32_t label = sites_.label(p);
+    for (const int dir : {0, 2, 3, 1}) {
+      const uint32_t n = sites_.neighbour(p, dir);
+      if (!sites_.claim(n, label)) continue;
+      ++age_;
+      push(n, static_cast<int32_t>(static_cast<uint32_t>(age_)));
+    }
+  }
+
+  template <typename Fast>
+  void pushFast(Fast& fast, uint32_t n, int32_t age) {
+    double v;
+    if (!values_.tryValue(n, age, v)) return;  // queued by the source later, above every value popped until then
+    const uint64_t key = orderedBits(v);
+    fast.push({raise_ && key < poppedKey_ ? poppedKey_ : key, age, n});
+  }
+
+  Sites& sites_;
+  Values& values_;
+  bool raise_;
+  int64_t age_;
+  double poppedValue_ = 0;  // priority of the pixel being expanded (raiseToParent)
+  uint64_t poppedKey_ = 0;
+};
+
 // Floods sites (labels = the markers inside the mask, 0 elsewhere); `markers` lists the marker sites in raster
 // order, which fixes skimage's order among marker ties.
 template <typename Values>
 void floodSites(const TiledGrid& grid, FloodSite* sites, const std::vector<uint32_t>& markers, bool raiseToParent,
                 Values& values) {
-  using Index = uint32_t;
-  // Marker values shared by two or more markers: only their relative order needs skimage's exact heap.
-  std::vector<uint64_t> markerKeys;
-  for (const uint32_t m : markers) markerKeys.push_back(orderedBits(values.value(m)));
-  std::sort(markerKeys.begin(), markerKeys.end());
-  std::vector<uint64_t> tiedKeys;    // distinct values held by >= 2 markers, ascending
-  std::vector<size_t> tiedLeft;      // markers of that value still queued
-  for (size_t k = 0; k < markerKeys.size();) {
-    size_t e = k;
-    while (e < markerKeys.size() && markerKeys[e] == markerKeys[k]) ++e;
-    if (e - k >= 2) {
-      tiedKeys.push_back(markerKeys[k]);
-      tiedLeft.push_back(e - k);
-    }
-    k = e;
-  }
-  size_t tiedGroups = tiedKeys.size();
-  std::vector<uint64_t>().swap(markerKeys);
+  TiledSites tiled{grid, sites};
+  Flood<TiledSites, Values> flood(tiled, values, raiseToParent);
+  DistinctKeyQueue<uint32_t> fast;
+  flood.tiedMarkers(markers, fast);
+  flood.distinct(fast);
+}
 
-  FloodHeap<Index> exact(tiedGroups > 0 ? markers.size() + 4096 : 0);
-  DistinctKeyQueue<Index> fast;
-  bool exactPhase = tiedGroups > 0;
-  for (const uint32_t m : markers) {
-    if (exactPhase)
-      exact.push({values.value(m), 0, m});
-    else
-      fast.push({orderedBits(values.value(m)), 0, m});
-  }
+// Masks of many small 4-connected parts (nuclei) flood part by part: the flood never crosses from one part to
+// another, and once every marker tie is resolved all queued keys are distinct, so each part's pops come in the
+// same order as in one global flood (each pop is the global minimum, hence its part's). Only the first phase —
+// whose tie order depends on skimage's heap over ALL markers — runs on the whole image (it normally pops just the
+// markers). false: the mask is not worth splitting, nothing was written.
+template <typename T>
+bool watershedByParts(const T* surface, const uint32_t* markers, const uint8_t* mask, size_t W, size_t H,
+                      uint32_t* out, bool raiseToParent) {
+  const size_t area = W * H;
+  if (mask == nullptr || area < (size_t(1) << 16)) return false;
+  const Components parts(W, H, [&](size_t i) { return mask[i] != 0; }, [&](size_t i) { return markers[i] != 0; });
+  if (!worthSplitting(parts, area)) return false;
 
-  int64_t age = 1;
-  double poppedValue = 0;  // priority of the pixel being expanded (raiseToParent)
-  uint64_t poppedKey = 0;
-  auto visit = [&](Index n, uint32_t label) {
-    FloodSite& site = sites[n];
-    if (!site.open || site.label != 0) return;
-    ++age;
-    site.label = label;
-    const int32_t a = static_cast<int32_t>(static_cast<uint32_t>(age));
-    if (exactPhase) {
-      double v = values.value(n);
-      if (raiseToParent && v < poppedValue) v = poppedValue;
-      exact.push({v, a, n});
-    } else {
-      double v;
-      if (!values.tryValue(n, a, v)) return;  // queued by the source later, above every value popped until then
-      const uint64_t key = orderedBits(v);
-      fast.push({raiseToParent && key < poppedKey ? poppedKey : key, a, n});
-    }
-  };
-  for (;;) {
-    Index p;
-    if (exactPhase) {
-      if (exact.empty()) break;
-      const FloodItem<Index> e = exact.pop();
-      p = e.index;
-      poppedValue = e.value;
-      poppedKey = orderedBits(e.value);  // the queue may switch while this pixel is expanded
-      if (e.age == 0) {
-        const uint64_t key = orderedBits(e.value);
-        const auto it = std::lower_bound(tiedKeys.begin(), tiedKeys.end(), key);
-        if (it != tiedKeys.end() && *it == key && --tiedLeft[size_t(it - tiedKeys.begin())] == 1 &&
-            --tiedGroups == 0) {
-          exactPhase = false;
-          while (!exact.empty()) {
-            const FloodItem<Index> f = exact.pop();
-            fast.push({orderedBits(f.value), f.age, f.index});
-          }
+  std::vector<uint32_t> markerSites;
+  for (size_t i = 0; i < area; ++i) {
+    out[i] = mask[i] ? markers[i] : 0u;
+    if (out[i] != 0) markerSites.push_back(static_cast<uint32_t>(i));
+  }
+  struct Collect {
+    std::vector<FastItem<uint32_t>> items;
+    void push(const FastItem<uint32_t>& item) { items.push_back(item); }
+  } pending;
+  RowMajorSites rows{out, mask, W, area};
+  SurfaceValues<T> surfaceValues{surface};
+  Flood<RowMajorSites, SurfaceValues<T>> global(rows, surfaceValues, raiseToParent);
+  global.tiedMarkers(markerSites, pending);
+
+  // The pending items of each part, contiguous (counting sort by part).
+  std::vector<size_t> first(parts.boxes.size() + 2, 0);
+  for (const FastItem<uint32_t>& it : pending.items) ++first[parts.id[it.index] + 1];
+  for (size_t c = 1; c < first.size(); ++c) first[c] += first[c - 1];
+  std::vector<FastItem<uint32_t>> byPart(pending.items.size());
+  {
+    std::vector<size_t> next(first.begin(), first.end() - 1);
+    for (const FastItem<uint32_t>& it : pending.items) byPart[next[parts.id[it.index]]++] = it;
+  }
+  const int64_t age = global.age();
+  parallelFor(parts.boxes.size(), 16, [&](size_t c0, size_t c1) {
+    for (size_t c = c0; c < c1; ++c) {
+      const uint32_t id = static_cast<uint32_t>(c + 1);
+      if (first[id] == first[id + 1]) continue;  // nothing left to flood
+      const Components::Box& b = parts.boxes[c];
+      const size_t w = b.x1 - b.x0 + 1, h = b.y1 - b.y0 + 1;
+      TiledGrid grid;
+      grid.init(int64_t(w), int64_t(h));  // no larger than the image, which fits
+      ScratchArray<FloodSite> sites(grid.framedArea(), FloodSite{0.0, 0u, 0u});
+      for (size_t y = 0; y < h; ++y)
+        for (size_t x = 0; x < w; ++x) {
+          const size_t i = (b.y0 + y) * W + b.x0 + x;
+          if (parts.id[i] == id) sites[grid.at(x, y)] = FloodSite{static_cast<double>(surface[i]), out[i], 1u};
         }
+      DistinctKeyQueue<uint32_t> fast;
+      for (size_t k = first[id]; k < first[id + 1]; ++k) {
+        const FastItem<uint32_t>& it = byPart[k];
+        fast.push({it.key, it.age, grid.at(it.index % W - b.x0, it.index / W - b.y0)});
       }
-    } else {
-      if (!values.ready(fast)) break;
-      const FastItem<Index> e = fast.pop();
-      p = e.index;
-      poppedKey = e.key;
-      // Flooding hops between fronts all over the image: fetch the neighbourhood of a pixel popped a few
-      // steps later while this one is expanded.
-      if (const FastItem<Index>* later = fast.peek(2)) {
-        const Index q = later->index;
-        __builtin_prefetch(&sites[q]);
-        __builtin_prefetch(&sites[grid.neighbour(q, 0)]);
-        __builtin_prefetch(&sites[grid.neighbour(q, 1)]);
-      }
+      TiledSites tiled{grid, sites.data()};
+      KnownValues known{sites.data()};
+      Flood<TiledSites, KnownValues> flood(tiled, known, raiseToParent, age);
+      flood.distinct(fast);
+      for (size_t y = 0; y < h; ++y)
+        for (size_t x = 0; x < w; ++x) {
+          const size_t i = (b.y0 + y) * W + b.x0 + x;
+          if (parts.id[i] == id) out[i] = sites[grid.at(x, y)].label;
+        }
     }
-    const uint32_t label = sites[p].label;
-    // skimage's neighbour order: up, left, right, down. Frame sites are closed, so no bounds checks.
-    visit(grid.neighbour(p, 0), label);
-    visit(grid.neighbour(p, 2), label);
-    visit(grid.neighbour(p, 3), label);
-    visit(grid.neighbour(p, 1), label);
-  }
+  });
+  return true;
 }
 
 }  // namespace detail
@@ -441,8 +595,9 @@ Status watershedFromMarkers(const T* surface, const uint32_t* markers, const uin
     if (std::isnan(surface[i])) return Status::BadValue;
   TiledGrid grid;
   if (!grid.init(width, height)) return Status::BadShape;
-  ScratchArray<detail::FloodSite> sites(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
+  if (detail::watershedByParts(surface, markers, mask, W, H, out, raiseToParent)) return Status::Ok;
+  ScratchArray<detail::FloodSite> sites(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
   const std::vector<uint32_t> markerSites = detail::fillSites(
       grid, mask, markers, W, H, sites.data(), [&](size_t i) { return static_cast<double>(surface[i]); });
   detail::KnownValues known{sites.data()};

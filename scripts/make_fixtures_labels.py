@@ -250,6 +250,24 @@ def watershed_cases(seg):
     add_watershed("single", np.zeros((1, 1)), np.array([[7]]), None, "1×1 marker")
     add_watershed("single_masked_out", np.zeros((1, 1)), np.array([[7]]), np.zeros((1, 1), bool), "1×1 marker outside the mask")
     add_watershed("no_markers", rng.random((5, 6)), np.zeros((5, 6), np.int64), None, "no markers: all zero")
+
+    # Masks of many small parts over 2^16 pixels, which the kernel floods part by part: a real nucleus step (all
+    # markers tied at 0) and random blobs on integer plateaus with tied markers of several values (own rng, so
+    # the cases above and below keep their random draws).
+    nucleus_watershed(ch1[0:272, 0:272], "scportrait_example3/Ch1.tif [0:272, 0:272]", "ex3_nucleus_parts")
+    parts_rng = np.random.default_rng(20261125)
+    h, w = 260, 270
+    yy, xx = np.mgrid[0:h, 0:w]
+    blobs = np.zeros((h, w), bool)
+    markers = np.zeros((h, w), np.int64)
+    for k in range(60):
+        cy, cx, r = parts_rng.integers(0, h), parts_rng.integers(0, w), parts_rng.integers(3, 16)
+        blobs |= (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+        for _ in range(parts_rng.integers(1, 4)):
+            my, mx = np.clip(cy + parts_rng.integers(-2, 3), 0, h - 1), np.clip(cx + parts_rng.integers(-2, 3), 0, w - 1)
+            markers[my, mx] = parts_rng.integers(1, 200)
+    surface = parts_rng.integers(0, 3, (h, w)).astype(np.float32)
+    add_watershed("parts_plateaus", surface, markers, blobs, "random blobs (many parts) on 3-level plateaus, tied markers")
     return real
 
 
