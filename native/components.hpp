@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace scseg {
@@ -19,46 +20,68 @@ struct Components {
   std::vector<uint32_t> id;  // per pixel: component + 1, 0 = not open
   std::vector<Box> boxes;
 
-  template <typename Open, typename Source>
-  Components(size_t w, size_t h, const Open& open, const Source& source) : id(w * h, 0) {
-    // Two passes with union-find over provisional labels.
-    std::vector<uint32_t> parent(1, 0);
+  // Run-based: each row's runs of open pixels are united with the runs they touch in the row above, so the
+  // union-find works on runs (a few per object and row), not pixels.
+  // open: 0 = not open, else open (row-major bytes).
+  template <typename Source>
+  Components(size_t w, size_t h, const uint8_t* open, const Source& source) : id(w * h, 0) {
+    struct Run {
+      uint32_t y, x0, x1;  // [x0, x1)
+      uint32_t label;      // provisional, then component + 1
+    };
+    std::vector<Run> runs;
+    std::vector<uint32_t> parent;
     auto find = [&](uint32_t a) {
       while (parent[a] != a) a = parent[a] = parent[parent[a]];
       return a;
     };
-    for (size_t y = 0; y < h; ++y)
-      for (size_t x = 0; x < w; ++x) {
-        const size_t i = y * w + x;
-        if (!open(i)) continue;
-        const uint32_t up = y > 0 ? id[i - w] : 0, left = x > 0 ? id[i - 1] : 0;
-        if (!up && !left) {
-          parent.push_back(static_cast<uint32_t>(parent.size()));
-          id[i] = static_cast<uint32_t>(parent.size() - 1);
-        } else if (up && left) {
-          const uint32_t a = find(up), b = find(left);
-          id[i] = std::min(a, b);
-          parent[std::max(a, b)] = std::min(a, b);
-        } else {
-          id[i] = up ? up : left;
+    size_t above = 0, aboveEnd = 0;  // runs of the previous row: [above, aboveEnd)
+    for (size_t y = 0; y < h; ++y) {
+      const size_t rowStart = runs.size();
+      size_t a = above;
+      const uint8_t* row = open + y * w;
+      for (size_t x = 0; x < w;) {
+        if (!row[x]) {
+          // Background comes in long stretches: skip it eight bytes at a time.
+          uint64_t word;
+          while (x + 8 <= w && (std::memcpy(&word, row + x, 8), word == 0)) x += 8;
+          while (x < w && !row[x]) ++x;
+          continue;
         }
+        const size_t x0 = x;
+        while (x < w && row[x]) ++x;
+        uint32_t label = static_cast<uint32_t>(parent.size());
+        parent.push_back(label);
+        // Runs above overlapping [x0, x): skip those ending before x0; unite every one starting before x.
+        while (a < aboveEnd && runs[a].x1 <= x0) ++a;
+        for (size_t b = a; b < aboveEnd && runs[b].x0 < x; ++b) {
+          const uint32_t r = find(runs[b].label), l = find(label);
+          if (r != l) parent[std::max(r, l)] = std::min(r, l);
+        }
+        runs.push_back(Run{uint32_t(y), uint32_t(x0), uint32_t(x), label});
       }
+      above = rowStart;
+      aboveEnd = runs.size();
+    }
+    // Components numbered in raster order of their first pixel (= first run).
     std::vector<uint32_t> dense(parent.size(), 0);
-    for (size_t i = 0; i < id.size(); ++i) {
-      if (!id[i]) continue;
-      const uint32_t root = find(id[i]);
+    for (Run& r : runs) {
+      const uint32_t root = find(r.label);
       if (!dense[root]) {
-        boxes.push_back(Box{i % w, i / w, i % w, i / w});
+        boxes.push_back(Box{r.x0, r.y, size_t(r.x1) - 1, r.y});
         dense[root] = static_cast<uint32_t>(boxes.size());
       }
-      id[i] = dense[root];
-      Box& b = boxes[id[i] - 1];
-      const size_t x = i % w, y = i / w;
-      b.x0 = std::min(b.x0, x);
-      b.x1 = std::max(b.x1, x);
-      b.y1 = y;  // rows come in order
-      ++b.pixels;
-      b.seeded = b.seeded || source(i);
+      const uint32_t c = dense[root];
+      Box& b = boxes[c - 1];
+      b.x0 = std::min<size_t>(b.x0, r.x0);
+      b.x1 = std::max<size_t>(b.x1, size_t(r.x1) - 1);
+      b.y1 = r.y;  // runs come in row order
+      b.pixels += r.x1 - r.x0;
+      const size_t row = size_t(r.y) * w;
+      for (size_t x = r.x0; x < r.x1; ++x) {
+        id[row + x] = c;
+        b.seeded = b.seeded || source(row + x);
+      }
     }
   }
 };

@@ -516,7 +516,7 @@ inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, cons
   // holding the smallest key exactly as a march of that component alone would: so a mask of many small parts
   // (the nucleus labelling) marches part by part — cache-resident, split across threads — with the same values.
   if (!log && out && speed == nullptr && n >= (size_t(1) << 16)) {
-    const Components parts(w, h, open, [&](size_t i) { return seeds[i] != 0; });
+    const Components parts(w, h, allowed, [&](size_t i) { return seeds[i] != 0; });
     if (worthSplitting(parts, n)) {
       std::fill(out, out + n, std::numeric_limits<double>::infinity());
       parallelFor(parts.boxes.size(), 16, [&](size_t c0, size_t c1) {

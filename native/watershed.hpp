@@ -519,7 +519,7 @@ bool watershedByParts(const T* surface, const uint32_t* markers, const uint8_t* 
                       uint32_t* out, bool raiseToParent) {
   const size_t area = W * H;
   if (mask == nullptr || area < (size_t(1) << 16)) return false;
-  const Components parts(W, H, [&](size_t i) { return mask[i] != 0; }, [&](size_t i) { return markers[i] != 0; });
+  const Components parts(W, H, mask, [&](size_t i) { return markers[i] != 0; });
   if (!worthSplitting(parts, area)) return false;
 
   std::vector<uint32_t> markerSites;
