@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "parallel.hpp"
 
 namespace scseg {
 
@@ -19,19 +20,35 @@ class LabelIndex {
 
   // Indexes every id present in `labels` (0 too when includeZero).
   LabelIndex(const uint32_t* labels, size_t n, bool includeZero) {
-    uint32_t maxId = 0;
-    for (size_t i = 0; i < n; ++i) maxId = std::max(maxId, labels[i]);
+    const size_t chunks = chunkCount(n, kLabelChunk);
+    std::vector<uint32_t> chunkMax(chunks, 0);
+    parallelChunks(n, chunks, [&](size_t c, size_t begin, size_t end) {
+      uint32_t m = 0;
+      for (size_t i = begin; i < end; ++i) m = std::max(m, labels[i]);
+      chunkMax[c] = m;
+    });
+    const uint32_t maxId = *std::max_element(chunkMax.begin(), chunkMax.end());
     // A dense table costs 4 bytes per possible id: use it while that stays within ~4 bytes per pixel.
     dense_ = uint64_t(maxId) <= uint64_t(n) + 65536;
     if (dense_) {
+      // Which ids occur; every thread may mark any id, all with the same value (relaxed atomic stores).
+      std::vector<uint8_t> seen(size_t(maxId) + 1, 0);
+      parallelChunks(n, chunks, [&](size_t, size_t begin, size_t end) {
+        uint32_t previous = 0;
+        bool any = false;
+        for (size_t i = begin; i < end; ++i) {
+          if (any && labels[i] == previous) continue;  // objects come in runs along rows
+          previous = labels[i];
+          any = true;
+          __atomic_store_n(&seen[previous], uint8_t(1), __ATOMIC_RELAXED);
+        }
+      });
       table_.assign(size_t(maxId) + 1, kAbsent);
-      for (size_t i = 0; i < n; ++i) table_[labels[i]] = 0;
       for (size_t id = includeZero ? 0 : 1; id < table_.size(); ++id) {
-        if (table_[id] == kAbsent) continue;
+        if (!seen[id]) continue;
         table_[id] = static_cast<uint32_t>(ids_.size());
         ids_.push_back(static_cast<uint32_t>(id));
       }
-      if (!includeZero && !table_.empty()) table_[0] = kAbsent;
     } else {
       for (size_t i = 0; i < n; ++i)
         if (labels[i] != 0 || includeZero) insertKey(labels[i]);
@@ -41,6 +58,9 @@ class LabelIndex {
       for (size_t k = 0; k < ids_.size(); ++k) values_[slotOf(ids_[k])] = static_cast<uint32_t>(k);
     }
   }
+
+  // Pixels per chunk of the label passes: enough to outweigh starting a thread.
+  static constexpr size_t kLabelChunk = size_t(1) << 18;
 
   // Ascending ids present.
   const std::vector<uint32_t>& ids() const { return ids_; }
@@ -105,10 +125,22 @@ class LabelIndex {
 
 // Pixel count per non-zero id (ids ascending). areas[k] belongs to index.ids()[k].
 inline std::vector<uint64_t> labelPixelCounts(const uint32_t* labels, size_t n, const LabelIndex& index) {
-  std::vector<uint64_t> counts(index.size(), 0);
-  for (size_t i = 0; i < n; ++i)
-    if (labels[i] != 0) ++counts[index.find(labels[i])];
-  return counts;
+  const size_t chunks = chunkCount(n, LabelIndex::kLabelChunk);
+  std::vector<std::vector<uint64_t>> partial(chunks);
+  parallelChunks(n, chunks, [&](size_t c, size_t begin, size_t end) {
+    std::vector<uint64_t>& counts = partial[c];
+    counts.assign(index.size(), 0);
+    for (size_t i = begin; i < end;) {  // one lookup per run of equal ids
+      const uint32_t id = labels[i];
+      size_t e = i + 1;
+      while (e < end && labels[e] == id) ++e;
+      if (id != 0) counts[index.find(id)] += e - i;
+      i = e;
+    }
+  });
+  for (size_t c = 1; c < chunks; ++c)
+    for (size_t j = 0; j < index.size(); ++j) partial[0][j] += partial[c][j];
+  return std::move(partial[0]);
 }
 
 // numba_mask_centroid: per non-zero id, mean row and mean column. Sums are accumulated in float64 in raster
@@ -153,10 +185,22 @@ inline Status labelAreas(const uint32_t* labels, int64_t width, int64_t height, 
   return Status::Ok;
 }
 
-// out[i] = 0 where drop[index.find(labels[i])], else labels[i] (every label must be in the index).
+// out[i] = 0 where drop[index.find(labels[i])], else labels[i] (every label must be in the index; 0 is kept
+// when the index leaves it out).
 inline void dropIndexed(const uint32_t* labels, size_t n, const LabelIndex& index, const std::vector<uint8_t>& drop,
                         uint32_t* out) {
-  for (size_t i = 0; i < n; ++i) out[i] = drop[index.find(labels[i])] ? 0u : labels[i];
+  parallelFor(n, LabelIndex::kLabelChunk, [&](size_t begin, size_t end) {
+    uint32_t previous = 0, kept = 0;  // id 0 maps to 0 whether it is dropped or absent
+    for (size_t i = begin; i < end; ++i) {
+      const uint32_t id = labels[i];
+      if (id != previous) {
+        const uint32_t j = index.find(id);
+        previous = id;
+        kept = j != LabelIndex::kAbsent && drop[j] ? 0u : id;
+      }
+      out[i] = kept;
+    }
+  });
 }
 
 // out = labels with every id listed in `remove` set to 0 (ids absent from the image, duplicates and 0 are fine).
@@ -170,7 +214,7 @@ inline Status removeLabels(const uint32_t* labels, int64_t width, int64_t height
     const uint32_t j = index.find(remove[r]);
     if (j != LabelIndex::kAbsent) drop[j] = 1;
   }
-  for (size_t i = 0; i < area; ++i) out[i] = (labels[i] != 0 && drop[index.find(labels[i])]) ? 0u : labels[i];
+  dropIndexed(labels, area, index, drop, out);
   return Status::Ok;
 }
 
@@ -201,18 +245,37 @@ inline Status contactFilter(const uint32_t* labels, int64_t width, int64_t heigh
   if (!checkedArea(width, height, area)) return Status::BadShape;
   if (std::isnan(threshold)) return Status::BadArgument;
   const LabelIndex index(labels, area, true);
-  std::vector<int64_t> bg(index.size(), 1), other(index.size(), 1);
   const size_t w = size_t(width), h = size_t(height);
-  for (size_t y = 1; y + 1 < h; ++y) {
-    for (size_t x = 1; x + 1 < w; ++x) {
-      const uint32_t* p = labels + y * w + x;
-      const uint32_t c = *p;
-      const uint32_t up = *(p - w), left = *(p - 1), down = *(p + w), right = *(p + 1);
-      const uint32_t j = index.find(c);
-      bg[j] += int64_t(up == 0) + int64_t(left == 0) + int64_t(down == 0) + int64_t(right == 0);
-      other[j] += int64_t(up != c) + int64_t(left != c) + int64_t(down != c) + int64_t(right != c);
+  const size_t rows = h > 2 ? h - 2 : 0;  // interior rows 1..h−2
+  const size_t chunks = chunkCount(rows, std::max<size_t>(1, LabelIndex::kLabelChunk / std::max<size_t>(w, 1)));
+  // Integer counts: summing the chunks' partial counts gives exactly the serial totals.
+  std::vector<std::vector<int64_t>> bgPart(chunks), otherPart(chunks);
+  parallelChunks(rows, chunks, [&](size_t c, size_t r0, size_t r1) {
+    std::vector<int64_t>& bg = bgPart[c];
+    std::vector<int64_t>& other = otherPart[c];
+    bg.assign(index.size(), 0);
+    other.assign(index.size(), 0);
+    for (size_t y = r0 + 1; y < r1 + 1; ++y) {
+      uint32_t previous = 0, j = index.find(0);
+      for (size_t x = 1; x + 1 < w; ++x) {
+        const uint32_t* p = labels + y * w + x;
+        const uint32_t c = *p;
+        const uint32_t up = *(p - w), left = *(p - 1), down = *(p + w), right = *(p + 1);
+        if (c != previous) {
+          previous = c;
+          j = index.find(c);
+        }
+        bg[j] += int64_t(up == 0) + int64_t(left == 0) + int64_t(down == 0) + int64_t(right == 0);
+        other[j] += int64_t(up != c) + int64_t(left != c) + int64_t(down != c) + int64_t(right != c);
+      }
     }
-  }
+  });
+  std::vector<int64_t> bg(index.size(), 1), other(index.size(), 1);
+  for (size_t c = 0; c < chunks; ++c)
+    for (size_t j = 0; j < index.size(); ++j) {
+      bg[j] += bgPart[c][j];
+      other[j] += otherPart[c][j];
+    }
   std::vector<uint8_t> drop(index.size(), 0);
   for (size_t j = 0; j < index.size(); ++j)
     drop[j] = index.ids()[j] != 0 && double(bg[j]) / double(other[j]) < threshold;

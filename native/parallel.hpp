@@ -38,18 +38,23 @@ inline size_t rowsPerChunk(int64_t width) {
   return std::max<size_t>(4, size_t(131072) / size_t(std::max<int64_t>(width, 1)));
 }
 
-// Calls fn(begin, end) on disjoint chunks covering [0, n), each at least minChunk long (except a lone chunk).
+// How many chunks parallelFor / parallelChunks cut [0, n) into (at least 1).
+inline size_t chunkCount(size_t n, size_t minChunk) {
+  return std::max<size_t>(1, std::min(kernelThreads(), minChunk > 0 ? n / minChunk : n));
+}
+
+// Calls fn(c, begin, end) for chunk c = 0..chunks−1 of [0, n) (contiguous, in order), chunks on their own
+// threads; for per-chunk partial results (sized by `chunks`, from chunkCount) merged afterwards.
 template <typename F>
-void parallelFor(size_t n, size_t minChunk, F&& fn) {
-  const size_t chunks = std::min(kernelThreads(), minChunk > 0 ? n / minChunk : n);
+void parallelChunks(size_t n, size_t chunks, F&& fn) {
+  auto bounds = [&](size_t c) { return n / chunks * c + std::min(c, n % chunks); };
+#if defined(__wasm__)
+  for (size_t c = 0; c < chunks; ++c) fn(c, bounds(c), bounds(c + 1));
+#else
   if (chunks <= 1) {
-    if (n > 0) fn(size_t(0), n);
+    fn(size_t(0), size_t(0), n);
     return;
   }
-#if defined(__wasm__)
-  fn(size_t(0), n);
-#else
-  auto bounds = [&](size_t c) { return n / chunks * c + std::min(c, n % chunks); };
   std::vector<std::thread> workers;
   std::vector<std::exception_ptr> errors(chunks);
   size_t started = 1;
@@ -58,7 +63,7 @@ void parallelFor(size_t n, size_t minChunk, F&& fn) {
     for (; started < chunks; ++started) {
       workers.emplace_back([&, started]() {
         try {
-          fn(bounds(started), bounds(started + 1));
+          fn(started, bounds(started), bounds(started + 1));
         } catch (...) {
           errors[started] = std::current_exception();
         }
@@ -68,8 +73,8 @@ void parallelFor(size_t n, size_t minChunk, F&& fn) {
     // No more threads to be had: the chunks not started run here.
   }
   try {
-    fn(bounds(0), bounds(1));
-    for (size_t c = started; c < chunks; ++c) fn(bounds(c), bounds(c + 1));
+    fn(size_t(0), bounds(0), bounds(1));
+    for (size_t c = started; c < chunks; ++c) fn(c, bounds(c), bounds(c + 1));
   } catch (...) {
     errors[0] = std::current_exception();
   }
@@ -77,6 +82,13 @@ void parallelFor(size_t n, size_t minChunk, F&& fn) {
   for (const std::exception_ptr& e : errors)
     if (e) std::rethrow_exception(e);
 #endif
+}
+
+// Calls fn(begin, end) on disjoint chunks covering [0, n), each at least minChunk long (except a lone chunk).
+template <typename F>
+void parallelFor(size_t n, size_t minChunk, F&& fn) {
+  if (n == 0) return;
+  parallelChunks(n, chunkCount(n, minChunk), [&](size_t, size_t begin, size_t end) { fn(begin, end); });
 }
 
 }  // namespace scseg
