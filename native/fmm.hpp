@@ -403,6 +403,25 @@ class Marcher {
 #endif
   }
 
+  // Everything expanding p reads: rows p−2..p+2 (the update of p's neighbour above reads that neighbour's own
+  // neighbour above) and p's left and right neighbours. Fetched a few pixels ahead in a step: on a 2048² cytosol
+  // march the front spans tens of MB, so these reads would otherwise miss one after another (~20 % faster than
+  // fetching rows p−1..p+1 only; rows ±3, fetched too, gave nothing measurable).
+  SCSEG_FMM_INLINE void prefetchExpansion(uint32_t p) const {
+#if defined(__GNUC__)
+    const uint32_t up2 = neighbour(neighbour(p, 0), 0), down2 = neighbour(neighbour(p, 1), 1);
+    __builtin_prefetch(&state_[up2]);
+    __builtin_prefetch(&state_[down2]);
+    __builtin_prefetch(&cells_[up2]);
+    __builtin_prefetch(&cells_[down2]);
+    __builtin_prefetch(&cells_[neighbour(p, 2)]);
+    __builtin_prefetch(&cells_[neighbour(p, 3)]);
+    prefetch(p);
+#else
+    (void)p;
+#endif
+  }
+
   // Brings the smallest live entry to the top, dropping the others (pixel frozen since, or pushed again).
   // A freshly refilled bucket is about to be frozen pixel by pixel, in no spatial order: fetching all their
   // neighbourhoods at once overlaps the cache misses (~10-15 % faster on a 2048² cytosol march).
@@ -444,9 +463,9 @@ class Marcher {
       if (logged_ - published_ >= 64) publish();  // batched: each store costs the reader a cache miss
     }
     constexpr size_t kAhead = 4;
-    for (size_t k = 0; k < step.size() && k < kAhead; ++k) prefetch(step[k]);
+    for (size_t k = 0; k < step.size() && k < kAhead; ++k) prefetchExpansion(step[k]);
     for (size_t k = 0; k < step.size(); ++k) {
-      if (k + kAhead < step.size()) prefetch(step[k + kAhead]);
+      if (k + kAhead < step.size()) prefetchExpansion(step[k + kAhead]);
       visitNeighbours(step[k]);
     }
     return true;
