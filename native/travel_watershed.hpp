@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #if !defined(__wasm__)
@@ -151,8 +152,8 @@ class FollowedValues {
 
 }  // namespace travel_watershed_detail
 
-// seeds/allowed: 0 = no; speed as fmmTravelTime; markers: 0 = none; travel (filled travel times) and labels:
-// width*height outputs. concurrent = false forces the one-thread path (same result). lag: how far behind the front
+// seeds/allowed: 0 = no; speed as fmmTravelTime; markers: 0 = none; travel (filled travel times; nullptr when only
+// the labels are wanted) and labels: width*height outputs. concurrent = false forces the one-thread path (same result). lag: how far behind the front
 // the concurrent flood pops (NaN = the default below); tests pass a negative lag to force the rerun path.
 inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, const double* speed,
                                   const uint32_t* markers, int64_t width, int64_t height, double* travel,
@@ -164,19 +165,27 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
   if (!checkedArea(width, height, area) || !grid.init(width, height)) return Status::BadShape;
   bool anySeed = false;
   for (size_t i = 0; i < area && !anySeed; ++i) anySeed = seeds[i] && allowed[i];
+  // The travel times, where the caller wants none: only the one-thread paths need them.
+  std::vector<double> ownTravel;
+  auto travelTimes = [&]() {
+    if (travel) return travel;
+    ownTravel.resize(area);
+    return ownTravel.data();
+  };
   if (!anySeed) {
     std::fill(labels, labels + area, 0u);
-    return fmmTravelTime(seeds, allowed, speed, width, height, travel);
+    return fmmTravelTime(seeds, allowed, speed, width, height, travelTimes());  // validates the speeds
   }
 
   auto oneThread = [&]() {
-    if (Status s = fmmTravelTime(seeds, allowed, speed, width, height, travel); s != Status::Ok) return s;
+    double* tt = travelTimes();
+    if (Status s = fmmTravelTime(seeds, allowed, speed, width, height, tt); s != Status::Ok) return s;
     double maxReached = 0;  // a seed is reached, with 0
     for (size_t i = 0; i < area; ++i)
-      if (travel[i] != std::numeric_limits<double>::infinity()) maxReached = std::max(maxReached, travel[i]);
+      if (tt[i] != std::numeric_limits<double>::infinity()) maxReached = std::max(maxReached, tt[i]);
     for (size_t i = 0; i < area; ++i)
-      if (travel[i] == std::numeric_limits<double>::infinity()) travel[i] = maxReached;
-    return watershedFromMarkers(travel, markers, allowed, width, height, labels);
+      if (tt[i] == std::numeric_limits<double>::infinity()) tt[i] = maxReached;
+    return watershedFromMarkers(tt, markers, allowed, width, height, labels);
   };
   (void)concurrent;
   (void)lag;
@@ -193,13 +202,8 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
   if (std::isnan(lag)) lag = 0.5 / minSpeed;
 
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
-  ScratchArray<detail::FloodSite> sites(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
-  // Values unknown until the march delivers them.
-  const std::vector<uint32_t> markerSites =
-      detail::fillSites(grid, allowed, markers, W, H, sites.data(), [](size_t) { return 0.0; });
   ScratchArray<FreezeLog::Entry> entries(area, FreezeLog::Entry{0u, 0.0});
   FreezeLog log{entries.data()};
-  FollowedValues values(log, sites.data(), lag);
   Status marchStatus = Status::Ok;
   std::thread march;
   try {
@@ -207,22 +211,34 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
   } catch (...) {
     return oneThread();  // no thread to be had
   }
+  // The flood's sites are filled while the march sets up its own grid; only this thread touches them.
   std::exception_ptr floodError;
+  std::unique_ptr<ScratchArray<detail::FloodSite>> sites;
+  std::unique_ptr<FollowedValues> values;
   try {
-    detail::floodSites(grid, sites.data(), markerSites, false, values);
+    sites = std::make_unique<ScratchArray<detail::FloodSite>>(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
+    // Values unknown until the march delivers them.
+    const std::vector<uint32_t> markerSites =
+        detail::fillSites(grid, allowed, markers, W, H, sites->data(), [](size_t) { return 0.0; });
+    values = std::make_unique<FollowedValues>(log, sites->data(), lag);
+    detail::floodSites(grid, sites->data(), markerSites, false, *values);
   } catch (...) {
     floodError = std::current_exception();
   }
   march.join();
   if (floodError) std::rethrow_exception(floodError);
   if (marchStatus != Status::Ok) return marchStatus;
-  values.complete(grid, W, H);
+  values->complete(grid, W, H);
+  const detail::FloodSite* site = sites->data();
+  if (travel || values->gaveUp()) {
+    double* tt = travelTimes();
+    for (size_t y = 0; y < H; ++y)
+      for (size_t x = 0; x < W; ++x) tt[y * W + x] = site[grid.at(x, y)].value;
+    // Out of order: flood again, one thread, on the finished surface.
+    if (values->gaveUp()) return watershedFromMarkers(tt, markers, allowed, width, height, labels);
+  }
   for (size_t y = 0; y < H; ++y)
-    for (size_t x = 0; x < W; ++x) travel[y * W + x] = sites[grid.at(x, y)].value;
-  // Out of order: flood again, one thread, on the finished surface.
-  if (values.gaveUp()) return watershedFromMarkers(travel, markers, allowed, width, height, labels);
-  for (size_t y = 0; y < H; ++y)
-    for (size_t x = 0; x < W; ++x) labels[y * W + x] = sites[grid.at(x, y)].label;
+    for (size_t x = 0; x < W; ++x) labels[y * W + x] = site[grid.at(x, y)].label;
   return Status::Ok;
 #else
   return oneThread();

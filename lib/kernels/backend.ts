@@ -86,7 +86,7 @@ export interface KernelBindings {
     markers: Uint32Array,
     width: number,
     height: number,
-    travel: Float64Array,
+    travel: Float64Array | null,
     labels: Uint32Array,
     floodLag?: number,
   ): void;

@@ -545,6 +545,7 @@ export class Kernels {
    * unreached (+Infinity) times replaced by the largest time reached (`.filled(max)`), then
    * watershed(travel, markers, allowed). No seed inside `allowed`: all labels 0 and travel left +Infinity.
    * Native builds flood on a second thread right behind the fast-marching front (same result, less time).
+   * `options.travel: false` returns the labels only (travel null), sparing the 8 bytes per pixel of times.
    * `options.floodLag` is a testing hook: how far (in travel time) behind the front that flood pops; a negative
    * lag forces pops out of order and so exercises the exact rerun that then follows.
    */
@@ -553,8 +554,22 @@ export class Kernels {
     allowed: Image2D<Uint8Array>,
     speed: Image2D<Float64Array>,
     markers: Image2D<Uint32Array>,
-    options: { floodLag?: number } = {},
-  ): { travel: Image2D<Float64Array>; labels: Image2D<Uint32Array> } {
+    options?: { floodLag?: number; travel?: true },
+  ): { travel: Image2D<Float64Array>; labels: Image2D<Uint32Array> };
+  travelTimeWatershed(
+    seeds: Image2D<Uint8Array>,
+    allowed: Image2D<Uint8Array>,
+    speed: Image2D<Float64Array>,
+    markers: Image2D<Uint32Array>,
+    options: { floodLag?: number; travel: false },
+  ): { travel: null; labels: Image2D<Uint32Array> };
+  travelTimeWatershed(
+    seeds: Image2D<Uint8Array>,
+    allowed: Image2D<Uint8Array>,
+    speed: Image2D<Float64Array>,
+    markers: Image2D<Uint32Array>,
+    options: { floodLag?: number; travel?: boolean } = {},
+  ): { travel: Image2D<Float64Array> | null; labels: Image2D<Uint32Array> } {
     if (options.floodLag !== undefined && !Number.isFinite(options.floodLag)) {
       throw new InputError(`travelTimeWatershed: floodLag must be a finite number, got ${options.floodLag}`, 'ERR_SCSEG_ARGUMENT');
     }
@@ -566,7 +581,7 @@ export class Kernels {
     assertSameShape(seeds, markers, 'travelTimeWatershed seeds', 'travelTimeWatershed markers');
     this.checkCapacity(seeds, 'travelTimeWatershed', WASM_MAX_FMM_PIXELS);
     const { width, height } = seeds;
-    const travel = new Float64Array(seeds.data.length);
+    const travel = options.travel === false ? null : new Float64Array(seeds.data.length);
     const labels = new Uint32Array(seeds.data.length);
     try {
       this.backend.bindings.travelTimeWatershed(
@@ -575,7 +590,7 @@ export class Kernels {
     } catch (err) {
       rethrow(err, 'travelTimeWatershed');
     }
-    return { travel: { data: travel, width, height }, labels: { data: labels, width, height } };
+    return { travel: travel && { data: travel, width, height }, labels: { data: labels, width, height } };
   }
 }
 

@@ -49,7 +49,8 @@ function segmentCytosol(
   // Masked (background) and unreached pixels take the largest travel time (`.filled(max)`); every seed on
   // background leaves nothing reachable (the original's skfmm call would raise): no cytosols.
   const cells = timer.time('cytosol fast marching + watershed', () =>
-    k.travelTimeWatershed({ data: seeds, width, height }, allowed, speed, { data: markers, width, height }).labels,
+    k.travelTimeWatershed({ data: seeds, width, height }, allowed, speed, { data: markers, width, height }, { travel: false })
+      .labels,
   );
   return timer.time('cytosol filters', () => {
     let l = k.removeEdgeLabels(cells);

@@ -61,26 +61,28 @@ Napi::Value FmmTravelTime(const Napi::CallbackInfo& info) {
 }
 
 // travelTimeWatershed(seeds: Uint8Array, allowed: Uint8Array, speed: Float64Array, markers: Uint32Array, width,
-//                     height, travel: Float64Array, labels: Uint32Array, floodLag?: number)
+//                     height, travel: Float64Array | null (labels only), labels: Uint32Array, floodLag?: number)
 Napi::Value TravelTimeWatershed(const Napi::CallbackInfo& info) {
   return guarded(info, "travelTimeWatershed", [&]() -> Napi::Value {
     Napi::Env env = info.Env();
     const char* k = "travelTimeWatershed";
     ArrayView seeds, allowed, speed, markers, travel, labels;
     int64_t w, h;
+    const bool wantTravel = !(info.Length() > 6 && info[6].IsNull());
     if (!getArray(info, 0, seeds, "seeds") || !getArray(info, 1, allowed, "allowed") ||
         !getArray(info, 2, speed, "speed") || !getArray(info, 3, markers, "markers") || !getInt(info, 4, w, "width") ||
-        !getInt(info, 5, h, "height") || !getArray(info, 6, travel, "travel") || !getArray(info, 7, labels, "labels"))
+        !getInt(info, 5, h, "height") || (wantTravel && !getArray(info, 6, travel, "travel")) ||
+        !getArray(info, 7, labels, "labels"))
       return env.Undefined();
     if (!checkImage(env, seeds, w, h, "seeds") || !checkImage(env, allowed, w, h, "allowed") ||
         !checkImage(env, speed, w, h, "speed") || !checkImage(env, markers, w, h, "markers") ||
-        !checkImage(env, travel, w, h, "travel") || !checkImage(env, labels, w, h, "labels"))
+        (wantTravel && !checkImage(env, travel, w, h, "travel")) || !checkImage(env, labels, w, h, "labels"))
       return env.Undefined();
     if (!requireType(env, seeds, napi_uint8_array, k, "seeds must be a Uint8Array") ||
         !requireType(env, allowed, napi_uint8_array, k, "allowed must be a Uint8Array") ||
         !requireType(env, speed, napi_float64_array, k, "speed must be a Float64Array") ||
         !requireType(env, markers, napi_uint32_array, k, "markers must be a Uint32Array") ||
-        !requireType(env, travel, napi_float64_array, k, "travel must be a Float64Array") ||
+        (wantTravel && !requireType(env, travel, napi_float64_array, k, "travel must be a Float64Array")) ||
         !requireType(env, labels, napi_uint32_array, k, "labels must be a Uint32Array"))
       return env.Undefined();
     double lag = std::numeric_limits<double>::quiet_NaN();
@@ -88,9 +90,9 @@ Napi::Value TravelTimeWatershed(const Napi::CallbackInfo& info) {
     const Status s = scseg::travelTimeWatershed(
         static_cast<const uint8_t*>(seeds.data), static_cast<const uint8_t*>(allowed.data),
         static_cast<const double*>(speed.data), static_cast<const uint32_t*>(markers.data), w, h,
-        static_cast<double*>(travel.data), static_cast<uint32_t*>(labels.data), true, lag);
+        wantTravel ? static_cast<double*>(travel.data) : nullptr, static_cast<uint32_t*>(labels.data), true, lag);
     if (throwStatus(env, s, k)) return env.Undefined();
-    syncOutput(env, travel);
+    if (wantTravel) syncOutput(env, travel);
     syncOutput(env, labels);
     return env.Undefined();
   });

@@ -58,6 +58,10 @@ describe('travelTimeWatershed', () => {
     const labelled = new Set(fused.labels.data);
     labelled.delete(0);
     expect(labelled.size).toBeGreaterThanOrEqual(Math.min(nSeeds, 2)); // the scene really floods
+    // Labels only: the same labels, no travel times.
+    const labelsOnly = k.travelTimeWatershed(s.seeds, s.allowed, s.speed, s.markers, { travel: false });
+    expect(labelsOnly.travel).toBeNull();
+    expect(Buffer.compare(Buffer.from(labelsOnly.labels.data.buffer), Buffer.from(ref.labels.data.buffer))).toBe(0);
   });
 
   it.each([
@@ -69,6 +73,9 @@ describe('travelTimeWatershed', () => {
     const ref = stepByStep(s);
     expect(Buffer.compare(Buffer.from(fused.travel.data.buffer), Buffer.from(ref.travel.data.buffer))).toBe(0);
     expect(Buffer.compare(Buffer.from(fused.labels.data.buffer), Buffer.from(ref.labels.data.buffer))).toBe(0);
+    // The rerun needs the travel times even when the caller does not.
+    const labelsOnly = k.travelTimeWatershed(s.seeds, s.allowed, s.speed, s.markers, { floodLag, travel: false });
+    expect(Buffer.compare(Buffer.from(labelsOnly.labels.data.buffer), Buffer.from(ref.labels.data.buffer))).toBe(0);
   });
 
   it('labels nothing when no seed lies inside allowed', () => {
@@ -77,6 +84,7 @@ describe('travelTimeWatershed', () => {
     const { travel, labels } = k.travelTimeWatershed(s.seeds, s.allowed, s.speed, s.markers);
     expect(labels.data.every((v) => v === 0)).toBe(true);
     expect(travel.data.every((v) => v === Infinity)).toBe(true);
+    expect(k.travelTimeWatershed(s.seeds, s.allowed, s.speed, s.markers, { travel: false }).labels.data.every((v) => v === 0)).toBe(true);
   });
 
   it('rejects bad speeds and mismatched shapes with InputError', () => {
