@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "scratch.hpp"
+
 namespace scseg {
 
 struct Components {
@@ -17,14 +19,14 @@ struct Components {
     size_t pixels = 0;
     bool seeded = false;  // holds a source pixel
   };
-  std::vector<uint32_t> id;  // per pixel: component + 1, 0 = not open
+  ScratchArray<uint32_t> id;  // per pixel: component + 1, 0 = not open
   std::vector<Box> boxes;
 
   // Run-based: each row's runs of open pixels are united with the runs they touch in the row above, so the
   // union-find works on runs (a few per object and row), not pixels.
   // open: 0 = not open, else open (row-major bytes).
   template <typename Source>
-  Components(size_t w, size_t h, const uint8_t* open, const Source& source) : id(w * h, 0) {
+  Components(size_t w, size_t h, const uint8_t* open, const Source& source) : id(w * h, 0u) {
     struct Run {
       uint32_t y, x0, x1;  // [x0, x1)
       uint32_t label;      // provisional, then component + 1

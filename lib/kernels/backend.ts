@@ -71,6 +71,14 @@ export interface KernelBindings {
   ): void;
   // fast-marching kernels (native/binding/fmm.cpp); +Infinity marks masked / unreached pixels
   fmmDistance(seeds: Uint8Array, allowed: Uint8Array, width: number, height: number, output: Float64Array): void;
+  distanceWatershed(
+    seeds: Uint8Array,
+    allowed: Uint8Array,
+    markers: Uint32Array,
+    width: number,
+    height: number,
+    labels: Uint32Array,
+  ): void;
   fmmTravelTime(
     seeds: Uint8Array,
     allowed: Uint8Array,

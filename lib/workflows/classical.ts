@@ -96,8 +96,9 @@ export function labelsFromMask(k: Kernels, mask: Mask, cfg: ClassicalNucleusConf
   }
   // No seed: the original's skfmm call would fail; an image without nuclei simply has no labels.
   if (peaks.length === 0) return { data: new Uint32Array(width * height), width, height };
-  const distance = timer.time('nucleus fast marching', () => k.fmmDistance({ data: seeds, width, height }, grown));
-  return timer.time('nucleus watershed', () => k.watershed(distance, { data: markers, width, height }, grown));
+  return timer.time('nucleus fast marching + watershed', () =>
+    k.distanceWatershed({ data: seeds, width, height }, grown, { data: markers, width, height }),
+  );
 }
 
 export function applySizeFilter(k: Kernels, labels: LabelImage, filter: SizeFilter | null, enabled: boolean): LabelImage {

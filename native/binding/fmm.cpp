@@ -2,6 +2,7 @@
 #include <limits>
 
 #include "napi_args.hpp"
+#include "../distance_watershed.hpp"
 #include "../fmm.hpp"
 #include "../travel_watershed.hpp"
 
@@ -29,6 +30,35 @@ Napi::Value FmmDistance(const Napi::CallbackInfo& info) {
                                         static_cast<double*>(out.data));
     if (throwStatus(env, s, "fmmDistance")) return env.Undefined();
     syncOutput(env, out);
+    return env.Undefined();
+  });
+}
+
+// distanceWatershed(seeds: Uint8Array, allowed: Uint8Array, markers: Uint32Array, width, height, labels: Uint32Array)
+Napi::Value DistanceWatershed(const Napi::CallbackInfo& info) {
+  return guarded(info, "distanceWatershed", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const char* k = "distanceWatershed";
+    ArrayView seeds, allowed, markers, labels;
+    int64_t w, h;
+    if (!getArray(info, 0, seeds, "seeds") || !getArray(info, 1, allowed, "allowed") ||
+        !getArray(info, 2, markers, "markers") || !getInt(info, 3, w, "width") || !getInt(info, 4, h, "height") ||
+        !getArray(info, 5, labels, "labels"))
+      return env.Undefined();
+    if (!checkImage(env, seeds, w, h, "seeds") || !checkImage(env, allowed, w, h, "allowed") ||
+        !checkImage(env, markers, w, h, "markers") || !checkImage(env, labels, w, h, "labels"))
+      return env.Undefined();
+    if (!requireType(env, seeds, napi_uint8_array, k, "seeds must be a Uint8Array") ||
+        !requireType(env, allowed, napi_uint8_array, k, "allowed must be a Uint8Array") ||
+        !requireType(env, markers, napi_uint32_array, k, "markers must be a Uint32Array") ||
+        !requireType(env, labels, napi_uint32_array, k, "labels must be a Uint32Array"))
+      return env.Undefined();
+    const Status s = scseg::distanceWatershed(static_cast<const uint8_t*>(seeds.data),
+                                              static_cast<const uint8_t*>(allowed.data),
+                                              static_cast<const uint32_t*>(markers.data), w, h,
+                                              static_cast<uint32_t*>(labels.data));
+    if (throwStatus(env, s, k)) return env.Undefined();
+    syncOutput(env, labels);
     return env.Undefined();
   });
 }
@@ -104,6 +134,7 @@ void registerFmm(Napi::Env env, Napi::Object exports) {
   exports.Set("fmmDistance", Napi::Function::New(env, FmmDistance, "fmmDistance"));
   exports.Set("fmmTravelTime", Napi::Function::New(env, FmmTravelTime, "fmmTravelTime"));
   exports.Set("travelTimeWatershed", Napi::Function::New(env, TravelTimeWatershed, "travelTimeWatershed"));
+  exports.Set("distanceWatershed", Napi::Function::New(env, DistanceWatershed, "distanceWatershed"));
 }
 
 }  // namespace scseg::binding

@@ -70,6 +70,27 @@ describe(`watershed matches skimage.segmentation.watershed [${k.backendName}]`, 
     const raised = k.watershed(surface, labelsOf(c.markers as Ref), mask, { raiseToParent: true });
     expect(firstDifference(raised.data, uint32Of(c.expectedRaiseToParent as Ref))).toBe(-1);
   });
+  // The nucleus-step fixtures are the watershed of skfmm's distance from the markers: distanceWatershed must
+  // give the same labels from the seeds alone (one of them large enough to run part by part).
+  const nucleusSteps = ws.filter((c) => String(c.origin).includes('nucleus step'));
+  it.each(nucleusSteps.map((c) => [c.name, c] as const))('distanceWatershed equals the nucleus step: %s', (_n, c) => {
+    const markers = labelsOf(c.markers as Ref);
+    const mask = { data: readRef(c.mask as Ref) as Uint8Array, width: markers.width, height: markers.height };
+    const seeds = { data: Uint8Array.from(markers.data, (m) => (m !== 0 ? 1 : 0)), width: markers.width, height: markers.height };
+    const out = k.distanceWatershed(seeds, mask, markers);
+    expect(firstDifference(out.data, uint32Of(c.expected as Ref))).toBe(-1);
+  });
+  it('distanceWatershed rejects mismatched shapes and wrong types', () => {
+    const img = <T,>(data: T, width: number, height: number) => ({ data, width, height });
+    const seeds = img(new Uint8Array(16), 4, 4);
+    expectInputError(() => k.distanceWatershed(seeds, seeds, img(new Uint32Array(9), 3, 3)), 'ERR_SCSEG_SHAPE');
+    expectInputError(() => k.distanceWatershed(seeds, seeds, img(new Float32Array(16), 4, 4) as never), 'ERR_SCSEG_DTYPE');
+  });
+  it('has nucleus-step fixtures, one over 2^16 pixels', () => {
+    expect(nucleusSteps.length).toBeGreaterThanOrEqual(4);
+    expect(nucleusSteps.some((c) => (c.markers as Ref).shape[0] * (c.markers as Ref).shape[1] >= 2 ** 16)).toBe(true);
+  });
+
   it('the two scikit-image generations differ on some fixtures (plateaus), so both variants are exercised', () => {
     expect(ws.filter((c) => (c.expected as Ref).file !== (c.expectedRaiseToParent as Ref).file).length).toBeGreaterThan(3);
   });
