@@ -247,7 +247,7 @@ inline Status contactFilter(const uint32_t* labels, int64_t width, int64_t heigh
   const LabelIndex index(labels, area, true);
   const size_t w = size_t(width), h = size_t(height);
   const size_t rows = h > 2 ? h - 2 : 0;  // interior rows 1..h−2
-  const size_t chunks = chunkCount(rows, std::max<size_t>(1, LabelIndex::kLabelChunk / std::max<size_t>(w, 1)));
+  const size_t chunks = chunkCount(rows, rowsPerChunk(width));
   // Integer counts: summing the chunks' partial counts gives exactly the serial totals.
   std::vector<std::vector<int64_t>> bgPart(chunks), otherPart(chunks);
   parallelChunks(rows, chunks, [&](size_t c, size_t r0, size_t r1) {

@@ -153,8 +153,9 @@ class FollowedValues {
 }  // namespace travel_watershed_detail
 
 // seeds/allowed: 0 = no; speed as fmmTravelTime; markers: 0 = none; travel (filled travel times; nullptr when only
-// the labels are wanted) and labels: width*height outputs. concurrent = false forces the one-thread path (same result). lag: how far behind the front
-// the concurrent flood pops (NaN = the default below); tests pass a negative lag to force the rerun path.
+// the labels are wanted) and labels: width*height outputs. concurrent = false forces the one-thread path (same
+// result). lag: how far behind the front the concurrent flood pops (NaN = the default below); tests pass a
+// negative lag to force the rerun path.
 inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, const double* speed,
                                   const uint32_t* markers, int64_t width, int64_t height, double* travel,
                                   uint32_t* labels, bool concurrent = true,
@@ -192,11 +193,12 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
 #if SCSEG_TRAVEL_WATERSHED_THREADS
   // Small images: the thread start-up outweighs the overlap.
   if (!concurrent || area < (size_t(1) << 18)) return oneThread();
-  for (size_t i = 0; i < area; ++i)
-    if (!(speed[i] > 0) || !std::isfinite(speed[i])) return Status::BadValue;
+  // Checked here as well as in the march: a bad speed must stop us before any thread starts.
   double minSpeed = std::numeric_limits<double>::infinity();
-  for (size_t i = 0; i < area; ++i)
+  for (size_t i = 0; i < area; ++i) {
+    if (!(speed[i] > 0) || !std::isfinite(speed[i])) return Status::BadValue;
     if (allowed[i]) minSpeed = std::min(minSpeed, speed[i]);
+  }
   // Lag: half of the slowest pixel's crossing time. Keys were seen to come out up to ~0.13 of it below an earlier
   // one on a 2048² cell image; a larger lag only lengthens the tail the flood runs alone after the march.
   if (std::isnan(lag)) lag = 0.5 / minSpeed;

@@ -448,7 +448,7 @@ class Flood {
         });
         continue;
       }
-      // Every queued key is distinct from now on; this pixel is expanded into the fast queue already.
+      // Every queued key is distinct from now on: the queue moves to `fast`, and so do this pixel's pushes.
       while (!exact.empty()) {
         const FloodItem<uint32_t> f = exact.pop();
         fast.push({orderedBits(f.value), f.age, f.index});
