@@ -13,13 +13,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { kernels, type Kernels } from '../lib/kernels/index.js';
-import { firstBitDifference, repoRoot, sharedData } from '../test/helpers/fixtures.js';
+import { exampleData, firstBitDifference, repoRoot } from '../test/helpers/fixtures.js';
 import { bestOf, writeResults, type Row } from './report.js';
 
 const RADIUS = 4;
 const sizes = (process.env.SCSEG_BENCH_SIZES ?? '1024,4096').split(',').map(Number);
 const python = process.env.SCSEG_PYTHON ?? '/usr/bin/python3';
-const source = process.env.SCSEG_BENCH_SOURCE ?? path.join(sharedData, 'scportrait_example3', 'Ch2.tif');
+const source = process.env.SCSEG_BENCH_SOURCE ?? path.join(exampleData, 'Ch2.tif');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-bench-'));
 
 function makeInput(size: number): Uint16Array {

@@ -22,8 +22,10 @@ from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "test", "fixtures", "io")
-SHARED = os.environ.get("SCSEG_SHARED_DATA", os.path.join(ROOT, "..", "shared", "data"))
-REAL_PACKBITS = "cellprofiler_human/AS_09125_050116030001_D03f00d0.tif"
+EXAMPLE3 = os.path.join(ROOT, "data", "example3")
+IMAGES = os.path.join(ROOT, "test", "fixtures", "images")
+# CC0 uint8 field (BBBC038 / DSB 2018) re-encoded with PackBits below.
+PACKBITS_SOURCE = "dsb_nuclei/dsb_256_image.tif"
 
 rng = np.random.default_rng(20261126)
 H, W = 37, 53  # awkward: neither divides the 16×16 tiles/chunks used below
@@ -79,6 +81,9 @@ def pil_multipage(file, planes, compression):
     ims[0].save(file, compression=compression, save_all=True, append_images=ims[1:])
 
 
+# OME-TIFF UUIDs are fixed (tifffile draws a time-based uuid1 otherwise), so the files are reproducible.
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -102,7 +107,7 @@ def main():
     case("lzw_u8", "lzw_u8.tif", a, "tiff", "LZW uint8")
 
     # One big strip of real 16-bit data: long enough for 12-bit codes, a full dictionary and Clear codes.
-    ex3 = tifffile.imread(os.path.join(SHARED, "scportrait_example3/Ch1.tif"))
+    ex3 = tifffile.imread(os.path.join(EXAMPLE3, "Ch1.tif"))
     crop16 = np.ascontiguousarray(ex3[40:168, 60:220])
     from PIL import TiffImagePlugin
     saved, TiffImagePlugin.STRIP_SIZE = TiffImagePlugin.STRIP_SIZE, crop16.nbytes
@@ -114,15 +119,23 @@ def main():
          "LZW, one 40 KB strip (dictionary fills, Clear codes)",
          origin="scportrait_example3/Ch1.tif [40:168, 60:220] (scPortrait example 3)")
 
-    real = tifffile.imread(os.path.join(SHARED, REAL_PACKBITS))
-    crop = np.ascontiguousarray(real[100:164, 200:280])
+    real = tifffile.imread(os.path.join(IMAGES, PACKBITS_SOURCE))
+    crop = np.ascontiguousarray(real[100:164, 150:230])
     pil_multipage(path("packbits_u8_crop.tif"), crop[None], "packbits")
     case("packbits_u8_crop", "packbits_u8_crop.tif", crop[None], "tiff",
-         "PackBits re-encoding of a crop", origin=f"{REAL_PACKBITS} [100:164, 200:280] (CellProfiler ExampleHuman)")
+         "PackBits re-encoding of a crop", origin=f"{PACKBITS_SOURCE} [100:164, 150:230] (BBBC038, CC0)")
+    # The whole field as PackBits in 16-row strips (the layout of the CellProfiler PackBits TIFFs this replaces):
+    # decoded in full (sha256) and through a window spanning several strips.
+    saved, TiffImagePlugin.STRIP_SIZE = TiffImagePlugin.STRIP_SIZE, 16 * real.shape[1]
+    try:
+        pil_multipage(path("packbits_u8_field.tif"), real[None], "packbits")
+    finally:
+        TiffImagePlugin.STRIP_SIZE = saved
     manifest["real"].append({
-        "path": REAL_PACKBITS, "compression": "PackBits", "dtype": str(real.dtype), "shape": [1, *real.shape],
+        "path": "packbits_u8_field.tif", "compression": "PackBits", "dtype": str(real.dtype), "shape": [1, *real.shape],
+        "origin": f"{PACKBITS_SOURCE} (BBBC038, CC0), re-encoded with PackBits (libtiff via Pillow), 16 rows per strip",
         "sha256": hashlib.sha256(np.ascontiguousarray(real).tobytes()).hexdigest(),
-        "window": {"x": 200, "y": 100, "width": 80, "height": 64}, "windowExpected": "packbits_u8_crop.bin",
+        "window": {"x": 150, "y": 100, "width": 80, "height": 64}, "windowExpected": "packbits_u8_crop.bin",
     })
 
     a = image(np.uint16, 2)
@@ -159,7 +172,8 @@ def main():
 
     a = image(np.uint16, 3)
     tifffile.imwrite(path("ome_u16_3c.ome.tif"), a, ome=True,
-                     metadata={"axes": "CYX", "Channel": {"Name": ["DAPI", "WGA", "Golgi"]}})
+                     metadata={"axes": "CYX", "Channel": {"Name": ["DAPI", "WGA", "Golgi"]},
+                               "UUID": "urn:uuid:bf79826a-e902-11f1-9b5e-02fc00000001"})
     case("ome_u16_3c", "ome_u16_3c.ome.tif", a, "tiff", "OME-TIFF with channel names",
          channelNames=["DAPI", "WGA", "Golgi"])
 
@@ -200,7 +214,8 @@ def main():
     b = image(np.uint16, 4)
     tifffile.imwrite(path("imagej_zstack.tif"), b.reshape(2, 2, H, W), imagej=True, metadata={"axes": "ZCYX"})
     bad("tiff_imagej_z", "imagej_zstack.tif", "ERR_SCSEG_IO_FORMAT", "slices=2", "ImageJ z-stack")
-    tifffile.imwrite(path("ome_zstack.ome.tif"), b.reshape(2, 2, H, W), ome=True, metadata={"axes": "ZCYX"})
+    tifffile.imwrite(path("ome_zstack.ome.tif"), b.reshape(2, 2, H, W), ome=True,
+                     metadata={"axes": "ZCYX", "UUID": "urn:uuid:bf80767e-e902-11f1-9b5e-02fc00000001"})
     bad("tiff_ome_z", "ome_zstack.ome.tif", "ERR_SCSEG_IO_FORMAT", "SizeZ=2", "OME z-stack")
     tifffile.imwrite(path("pages_differ.tif"), image(np.uint16, 1)[0])
     tifffile.imwrite(path("pages_differ.tif"), image(np.uint16, 1, 20, 20)[0], append=True)

@@ -18,7 +18,7 @@ import { openImage } from '../../lib/io/index.js';
 import { kernels, type BackendName } from '../../lib/kernels/index.js';
 import { selectChannels } from '../../lib/segmentation/channels.js';
 import { workflowInfo } from '../../lib/workflows/index.js';
-import { repoRoot, sharedData } from '../../test/helpers/fixtures.js';
+import { repoRoot } from '../../test/helpers/fixtures.js';
 import { bestOf } from '../report.js';
 import { adjustedRandIndex, cellCount, f1AtIoU } from './metrics.js';
 
@@ -33,6 +33,8 @@ const python = process.env.SCSEG_PYTHON ?? '/usr/bin/python3';
 const here = path.join(repoRoot, 'benchmarks', 'python-original');
 const outRoot = process.env.SCSEG_ORIGINAL_OUT ?? fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-original-'));
 const only = new Set((process.env.SCSEG_BENCH_ONLY ?? '').split(',').filter(Boolean));
+/** The shared real images (../shared/data beside the checkout, or SCSEG_SHARED_DATA): most datasets are not committed. */
+const sharedData = process.env.SCSEG_SHARED_DATA ?? path.resolve(repoRoot, '..', 'shared', 'data');
 const resolve = (p: string) => (p.startsWith('$data/') ? path.join(sharedData, p.slice(6)) : path.resolve(repoRoot, p));
 
 function datasets(): Dataset[] {

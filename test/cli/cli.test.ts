@@ -3,13 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { scseg } from '../helpers/cli.js';
-import { sharedData } from '../helpers/fixtures.js';
+import { exampleData as example3 } from '../helpers/fixtures.js';
 import { PYTHON, pythonHas } from '../helpers/python.js';
 import { spawnSync } from 'node:child_process';
 import { openImage } from '../../lib/io/index.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-cli-'));
-const example3 = path.join(sharedData, 'scportrait_example3');
 const config3 = path.join(example3, 'config_example3.yml');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

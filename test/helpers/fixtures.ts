@@ -5,8 +5,10 @@ import type { Image2D, KernelArray, PixelArray } from '../../lib/image.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
-/** ../shared/data beside the checkout (read-only real images), overridable for other layouts. */
-export const sharedData = process.env.SCSEG_SHARED_DATA ?? path.resolve(repoRoot, '..', 'shared', 'data');
+/** scPortrait example 3 (Ch1/Ch2/Ch3.tif + config_example3.yml), shipped with the package (data/example3/README.md). */
+export const exampleData = path.join(repoRoot, 'data', 'example3');
+/** Small real fields committed for the tests: bbbc039/, dsb_nuclei/ (test/fixtures/images/README.md). */
+export const imagesDir = path.join(fixturesDir, 'images');
 
 export interface ArrayRef {
   file: string;

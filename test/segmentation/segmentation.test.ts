@@ -6,9 +6,8 @@ import { InputError } from '../../lib/errors.js';
 import type { Image2D } from '../../lib/image.js';
 import { openImage, readClassesCsv } from '../../lib/io/index.js';
 import { Segmentation } from '../../lib/segmentation/segmentation.js';
-import { sharedData } from '../helpers/fixtures.js';
+import { exampleData as example3 } from '../helpers/fixtures.js';
 
-const example3 = path.join(sharedData, 'scportrait_example3');
 const config = { path: path.join(example3, 'config_example3.yml') };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-api-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

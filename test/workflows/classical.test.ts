@@ -9,11 +9,10 @@ import type { Image2D } from '../../lib/image.js';
 import { openImage } from '../../lib/io/index.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { runDapiSegmentation, runWgaSegmentation, type SegmentationResult } from '../../lib/workflows/index.js';
-import { firstBitDifference, sharedData } from '../helpers/fixtures.js';
+import { exampleData as example3, firstBitDifference, imagesDir } from '../helpers/fixtures.js';
 import { itIfNative } from '../helpers/backends.js';
 
-const example3 = path.join(sharedData, 'scportrait_example3');
-const bbbc = path.join(sharedData, 'bbbc039', 'images');
+const bbbc = path.join(imagesDir, 'bbbc039');
 
 async function channels(files: string[]): Promise<Image2D[]> {
   const src = await openImage(files);

@@ -4,15 +4,15 @@ import { openImage } from '../../lib/io/index.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { preprocess } from '../../lib/workflows/classical.js';
 import { StepTimer } from '../../lib/workflows/types.js';
-import { firstBitDifference, sharedData } from '../helpers/fixtures.js';
+import { firstBitDifference, repoRoot } from '../helpers/fixtures.js';
 
 it.each([
-  ['scportrait_example3/Ch2.tif', 4, 0.001, 0.999],
-  ['scportrait_example3/Ch1.tif', 2, 0.01, 0.99],
-  ['cellprofiler_human/AS_09125_050116030001_D03f00d0.tif', 4, 0.001, 0.999],
-  ['dsb_nuclei/dsb_512_image.tif', 3, 0.0, 1.0],
+  ['data/example3/Ch2.tif', 4, 0.001, 0.999],
+  ['data/example3/Ch1.tif', 2, 0.01, 0.99],
+  ['test/fixtures/images/dsb_nuclei/dsb_256_image.tif', 4, 0.001, 0.999], // uint8
+  ['test/fixtures/images/dsb_nuclei/dsb_512_image.tif', 3, 0.0, 1.0],
 ])('%s r=%d q=%d..%d', async (file, r, lo, hi) => {
-  const src = await openImage(path.join(sharedData, file));
+  const src = await openImage(path.join(repoRoot, file));
   const raw = await src.readChannel(0);
   await src.close();
   const k = kernels();
