@@ -8,7 +8,7 @@ import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const jest = path.join(path.dirname(require.resolve('jest/package.json')), 'bin', 'jest.js');
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const nativeBuilt = fs.existsSync(process.env.SCSEG_NATIVE_PATH ?? path.join(root, 'build', 'Release', 'scseg_kernels.node'));
 let backends = (process.env.SCSEG_TEST_BACKENDS ?? 'native,wasm').split(',');
 if (!nativeBuilt && backends.includes('native') && process.env.SCSEG_REQUIRE_NATIVE !== '1') {
@@ -25,6 +25,6 @@ for (const backend of backends) {
   });
   if (r.status !== 0) failed = true;
 }
-const check = spawnSync(process.execPath, ['scripts/build-wasm.mjs', '--check'], { stdio: 'inherit' });
+const check = spawnSync(process.execPath, [path.join(root, 'scripts', 'build', 'build-wasm.mjs'), '--check'], { stdio: 'inherit' });
 if (check.status !== 0) failed = true;
 process.exit(failed ? 1 : 0);

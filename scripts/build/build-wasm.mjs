@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Builds native/ to WebAssembly (clang wasm32-wasi + wasi-libc + emnapi) into wasm/dist/, together with a
 // fingerprint of the sources it was built from, so tests can tell when the shipped .wasm is stale.
-//   node scripts/build-wasm.mjs            build (fails with advice if the toolchain is missing)
-//   node scripts/build-wasm.mjs --check    only verify that wasm/dist matches the current sources
+//   node scripts/build/build-wasm.mjs            build (fails with advice if the toolchain is missing)
+//   node scripts/build/build-wasm.mjs --check    only verify that wasm/dist matches the current sources
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wasmSourceFingerprint } from './wasm-fingerprint.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const buildDir = path.join(root, 'build-wasm');
 const distDir = path.join(root, 'wasm', 'dist');
 const fingerprintFile = path.join(distDir, 'scseg_kernels.wasm.sources');
