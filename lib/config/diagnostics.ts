@@ -1,10 +1,7 @@
 /** Collects every problem and warning of one config check, worded with key paths and (for YAML) line numbers. */
 import type { ParsedSource } from './source.js';
 import type { ConfigProblem } from './types.js';
-
-// PyYAML's implicit float resolver (YAML 1.1).
-const PYYAML_FLOAT =
-  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+import type { NumberAsText } from './yaml-document.js';
 
 export class Diagnostics {
   readonly problems: ConfigProblem[] = [];
@@ -30,12 +27,11 @@ export class Diagnostics {
   }
 
   /**
-   * True when a YAML number at `path` is one PyYAML (scPortrait's reader) would load as a STRING: its YAML 1.1 float
-   * pattern needs a dot and a signed exponent, so `1e-3` or `1.0e3` are strings there.
+   * The number a plain YAML scalar at `path` spells in YAML 1.2 / JSON (`1e-3`, `+.5`, `09`) though PyYAML, and so
+   * scPortrait, reads it as text; undefined for anything else.
    */
-  isStringForPyYaml(path: string): boolean {
-    const text = this.source.texts.get(path);
-    return this.isFloatLiteral(path) && text !== undefined && !PYYAML_FLOAT.test(text);
+  numberAsText(path: string): NumberAsText | undefined {
+    return this.source.numbersAsText.get(path);
   }
 
   /** The value as the user wrote it: YAML source text when known, else a short JSON-like rendering. */

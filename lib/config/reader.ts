@@ -8,10 +8,13 @@
  * in YAML is rejected like scPortrait would (slicing/disk sizes need Python ints); from a JS object any integral
  * number counts. "Number" keys take ints and floats alike, except that the few keys scPortrait type-checks as
  * floats (quantiles, mask-matching threshold) also warn when written as ints, since the original rejects them.
+ * Numbers PyYAML reads as text (`1e-3`, `+.5`, `09`: scPortrait fails on them) are accepted with a warning saying
+ * how to write them for the original.
  */
 import { closestKey } from './suggest.js';
 import type { Diagnostics } from './diagnostics.js';
 import { joinPath } from './source.js';
+import { pyYamlNumberSpelling } from './yaml-scalars.js';
 
 export interface IntRange {
   min?: number;
@@ -29,8 +32,11 @@ export interface NumberRange {
 
 export const UNIT_INTERVAL: NumberRange = { min: 0, max: 1 };
 
+/** A plain object: a YAML mapping (not a timestamp or other value object). */
 export function isMapping(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }
 
 export class Section {
@@ -92,13 +98,17 @@ export class Section {
 
   int(key: string, range: IntRange = {}): number | undefined {
     if (!this.has(key)) return undefined;
-    const value = this.intValue(this.raw(key), this.keyPath(key));
+    const asText = this.numberAsText(key);
+    const value = asText && !asText.float ? asText.value : this.intValue(this.raw(key), this.keyPath(key));
     const inRange =
       value !== undefined &&
       (range.min === undefined || value >= range.min) &&
       (range.max === undefined || value <= range.max) &&
       (!range.odd || Math.abs(value % 2) === 1);
-    if (inRange) return value;
+    if (inRange) {
+      if (asText) this.warnNumberAsText(key, value);
+      return value;
+    }
     this.problem(key, `must be ${describeInt(range)}, got ${this.got(key)}`);
     return undefined;
   }
@@ -113,16 +123,27 @@ export class Section {
 
   number(key: string, range: NumberRange = {}): number | undefined {
     if (!this.has(key)) return undefined;
-    const value = this.raw(key);
+    const asText = this.numberAsText(key);
+    const value = asText ? asText.value : this.raw(key);
     if (typeof value === 'number' && Number.isFinite(value) && inNumberRange(value, range)) {
-      if (this.diag.isStringForPyYaml(this.keyPath(key))) {
-        const fix = 'write it with a dot and a signed exponent (e.g. 1.0e-3) or as a decimal';
-        this.warn(key, `scPortrait's YAML reader (PyYAML) reads ${this.got(key)} as a string, not a number; ${fix} — accepted`);
-      }
+      if (asText) this.warnNumberAsText(key, value);
       return value;
     }
     this.problem(key, `must be ${describeNumber(range)}, got ${this.got(key)}`);
     return undefined;
+  }
+
+  private numberAsText(key: string): { value: number; float: boolean } | undefined {
+    return this.diag.numberAsText(this.keyPath(key));
+  }
+
+  private warnNumberAsText(key: string, value: number): void {
+    const text = String(this.raw(key));
+    this.warn(
+      key,
+      `scPortrait's YAML reader (PyYAML) reads ${text} as the text "${text}", not a number, and fails on it; ` +
+        `write ${pyYamlNumberSpelling(text)} — accepted as ${value}`,
+    );
   }
 
   requireNumber(key: string, range: NumberRange = {}, why?: string): number {
@@ -139,7 +160,9 @@ export class Section {
    */
   float(key: string, range: NumberRange = {}): number | undefined {
     const value = this.number(key, range);
-    const writtenAsInt = this.diag.source.yaml && !this.diag.isFloatLiteral(this.keyPath(key));
+    const path = this.keyPath(key);
+    const writtenAsFloat = this.diag.isFloatLiteral(path) || this.diag.numberAsText(path)?.float === true;
+    const writtenAsInt = this.diag.source.yaml && !writtenAsFloat;
     if (value !== undefined && Number.isInteger(value) && writtenAsInt) {
       this.warn(key, `written as the integer ${value}; scPortrait requires a float here (write ${value}.0) — accepted`);
     }

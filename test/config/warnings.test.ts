@@ -119,13 +119,13 @@ describe('ignored keys and tolerated deviations', () => {
     expect(warnings).toEqual(['chunk_size: duplicate key (lines 2 and 3); the last value is used, as scPortrait (PyYAML) does']);
   });
 
-  it('numbers PyYAML would read as strings (1e-3: no dot / unsigned exponent) are accepted with a warning', () => {
+  it('numbers PyYAML reads as text (5e-1: no dot / unsigned exponent) are accepted with a warning', () => {
     const text = 'nucleus_segmentation: {dilation: 0, min_distance: 8, peak_footprint: 7, speckle_kernel: 9, contact_filter: 5e-1}\nlower_quantile_normalization: 1.0e-3\nupper_quantile_normalization: 0.999\n';
     const { config, warnings } = loadConfig({ text }, 'DAPISegmentation');
     expect(config.nucleus.contactFilter).toBe(0.5);
     expect(config.normalization).toEqual({ lower: 0.001, upper: 0.999 });
     expect(warnings).toEqual([
-      expect.stringMatching(/^nucleus_segmentation\.contact_filter \(line 1\): scPortrait's YAML reader \(PyYAML\) reads 5e-1 as a string, not a number/),
+      `nucleus_segmentation.contact_filter (line 1): scPortrait's YAML reader (PyYAML) reads 5e-1 as the text "5e-1", not a number, and fails on it; write 5.0e-1 — accepted as 0.5`,
     ]);
   });
 
