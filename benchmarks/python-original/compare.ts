@@ -41,7 +41,7 @@ function datasets(): Dataset[] {
   const list = (JSON.parse(fs.readFileSync(path.join(here, 'datasets.json'), 'utf8')) as { datasets: Dataset[] }).datasets;
   const large = path.join(outRoot, 'inputs', 'wga_2048');
   if (!fs.existsSync(path.join(large, 'ch2.tif'))) {
-    execFileSync(python, [path.join(repoRoot, 'scripts', 'make_large_image.py'), large, '--size', '2048'], { stdio: 'inherit' });
+    execFileSync(python, [path.join(repoRoot, 'scripts', 'images', 'make_large_image.py'), large, '--size', '2048'], { stdio: 'inherit' });
   }
   list.push({
     name: 'example3_tiled_2048',

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Build a large two-channel WGA test image by tiling scPortrait example 3 (nucleus Ch1 + WGA Ch2).
 
-    /usr/bin/python3 scripts/make_large_image.py /tmp/large [--size 2048] [--source DIR]
+    /usr/bin/python3 scripts/images/make_large_image.py /tmp/large [--size 2048] [--source DIR]
 
 Writes OUT_DIR/ch1.tif (nucleus) and OUT_DIR/ch2.tif (WGA), uint16, size x size, uncompressed. Tiles are mirrored
 alternately (symmetric tiling), so intensities stay continuous across tile seams; cells cut by a seam appear as
 mirror-image pairs. Deterministic: the same source always gives the same bytes. Never commit the output.
-Use it with the example-3 config: ../shared/data/scportrait_example3/config_example3.yml.
+Use it with the example-3 config: data/example3/config_example3.yml.
 """
 
 import argparse
@@ -16,8 +16,7 @@ import sys
 import numpy as np
 import tifffile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("SCSEG_SHARED_DATA", os.path.join(ROOT, "..", "shared", "data"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def symmetric_tile(img: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -37,7 +36,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out_dir", help="directory to write ch1.tif and ch2.tif into")
     ap.add_argument("--size", type=int, default=2048, help="side length in pixels (default 2048)")
-    ap.add_argument("--source", default=os.path.join(SHARED, "scportrait_example3"), help="folder with Ch1.tif, Ch2.tif")
+    ap.add_argument("--source", default=os.path.join(ROOT, "data", "example3"), help="folder with Ch1.tif, Ch2.tif")
     args = ap.parse_args()
     if args.size < 1:
         ap.error("--size must be positive")

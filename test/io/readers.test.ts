@@ -1,4 +1,4 @@
-/** Every input container and encoding decodes to the pixels its generator wrote (scripts/make_fixtures_io.py). */
+/** Every input container and encoding decodes to the pixels its generator wrote (scripts/fixtures/make_fixtures_io.py). */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';

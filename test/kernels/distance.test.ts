@@ -1,5 +1,5 @@
 /**
- * distanceTransform and peakLocalMax: goldens from scipy / scikit-image (scripts/make_fixtures_distance.py),
+ * distanceTransform and peakLocalMax: goldens from scipy / scikit-image (scripts/fixtures/make_fixtures_distance.py),
  * compared exactly, on the backend SCSEG_BACKEND selects; native vs WASM bit identity; bad input.
  */
 import fs from 'node:fs';

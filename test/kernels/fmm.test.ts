@@ -1,5 +1,5 @@
 /**
- * Fast marching (fmmDistance, travelTime) against scikit-fmm 2022.08 goldens (scripts/make_fixtures_fmm.py),
+ * Fast marching (fmmDistance, travelTime) against scikit-fmm 2022.08 goldens (scripts/fixtures/make_fixtures_fmm.py),
  * compared bit for bit: the kernel reproduces skfmm's marching rules and arithmetic exactly, so no tolerance.
  * Also: hand-checkable values, the +Infinity convention, native ≡ WASM bit identity, bad input → InputError.
  */

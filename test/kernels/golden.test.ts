@@ -1,5 +1,5 @@
 /**
- * Kernels against scikit-image / numpy golden outputs (scripts/make_fixtures.py), compared bit for bit, on the
+ * Kernels against scikit-image / numpy golden outputs (scripts/fixtures/make_fixtures.py), compared bit for bit, on the
  * backend that SCSEG_BACKEND selects (npm test runs this file once per backend).
  */
 import fs from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Marker watershed and label utilities against the original calls (scripts/make_fixtures_labels.py: skimage
+ * Marker watershed and label utilities against the original calls (scripts/fixtures/make_fixtures_labels.py: skimage
  * 0.19.3 watershed, scPortrait's own remove_edge_labels / numba_mask_centroid / contact_filter / SizeFilter /
  * MatchNucleusCytosolIds), compared bit for bit on the backend SCSEG_BACKEND selects; then native vs WASM
  * bit-identity and bad input on both backends.

@@ -1,6 +1,6 @@
 /**
  * Mask morphology and threshold kernels (binaryErosion, binaryDilation, localMedianThreshold, otsuThreshold):
- * - against the exact scikit-image / scipy / numpy calls of the original (scripts/make_fixtures_morphology.py),
+ * - against the exact scikit-image / scipy / numpy calls of the original (scripts/fixtures/make_fixtures_morphology.py),
  *   bit for bit, on the backend SCSEG_BACKEND selects;
  * - native and WASM builds bit-identical;
  * - bad input → InputError on both backends.
