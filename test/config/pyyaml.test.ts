@@ -94,6 +94,7 @@ function sortKeys(value: unknown): unknown {
 
 const scalars = corpus<Entry>('scalars.json');
 const documents = corpus<Entry>('documents.json');
+const dumps = corpus<Entry>('dumps.json');
 const configs = corpus<ConfigEntry>('configs.json');
 const label = (e: Entry) => e.name ?? e.yaml;
 
@@ -101,6 +102,7 @@ describe('PyYAML golden corpus', () => {
   it('is not empty', () => {
     expect(scalars.length).toBeGreaterThan(400);
     expect(documents.length).toBeGreaterThan(50);
+    expect(dumps.length).toBeGreaterThan(1000);
     expect(configs.length).toBeGreaterThanOrEqual(20);
   });
 
@@ -112,6 +114,10 @@ describe('PyYAML golden corpus', () => {
   );
 
   it.each(documents.filter((e) => !(label(e) in NOT_REPRODUCED)).map((e) => [label(e), e] as const))('document %s', (_, entry) => {
+    if (!agrees(entry)) expect({ yaml: entry.yaml, ours: ours(entry.yaml) }).toEqual({ yaml: entry.yaml, pyyaml: entry.pyyaml });
+  });
+
+  it.each(dumps.map((e) => [e.yaml, e] as const))('safe_dump %j', (_, entry) => {
     if (!agrees(entry)) expect({ yaml: entry.yaml, ours: ours(entry.yaml) }).toEqual({ yaml: entry.yaml, pyyaml: entry.pyyaml });
   });
 
