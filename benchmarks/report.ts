@@ -21,6 +21,18 @@ export function bestOf<T>(repeat: number, fn: () => T): { seconds: number; resul
   return { seconds: best, result };
 }
 
+/** bestOf for an async job (each run awaited before the next starts). */
+export async function bestOfAsync<T>(repeat: number, fn: () => Promise<T>): Promise<{ seconds: number; result: T }> {
+  let best = Infinity;
+  let result!: T;
+  for (let i = 0; i < repeat; i++) {
+    const t0 = process.hrtime.bigint();
+    result = await fn();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return { seconds: best, result };
+}
+
 function fmt(s: number | undefined): string {
   return s === undefined ? '—' : s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(1)} ms`;
 }

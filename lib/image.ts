@@ -20,3 +20,21 @@ export function dtypeOf(data: PixelArray): DType {
 export function allocLike<T extends KernelArray>(data: T, length: number): T {
   return new (data.constructor as new (n: number) => T)(length);
 }
+
+/** A rectangle in pixel coordinates: columns x..x+width-1, rows y..y+height-1. */
+export interface PixelWindow {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The pixels of `window` (inside `image`) as a new image. */
+export function cropImage<T extends KernelArray>(image: Image2D<T>, window: PixelWindow): Image2D<T> {
+  const out = allocLike(image.data, window.width * window.height);
+  for (let y = 0; y < window.height; y++) {
+    const from = (window.y + y) * image.width + window.x;
+    out.set(image.data.subarray(from, from + window.width) as never, y * window.width);
+  }
+  return { data: out, width: window.width, height: window.height };
+}

@@ -1,13 +1,14 @@
+/** The Node entry: everything in the environment-neutral core, plus file formats, native kernels and the CLI's API. */
 export * from './errors.js';
-export type { DType, Image2D, PixelArray } from './image.js';
+export type { DType, Image2D, PixelArray, PixelWindow } from './image.js';
 export { activeBackend, kernels, Kernels, loadBackend, resolveBackend, MAX_MEDIAN_RADIUS } from './kernels/index.js';
 export type { Backend, BackendName } from './kernels/index.js';
 export * from './config/index.js';
 export * from './io/index.js';
 export { Segmentation } from './segmentation/segmentation.js';
 export type { SegmentationOptions, RunOptions, RunResult } from './segmentation/segmentation.js';
-export { selectChannels } from './segmentation/channels.js';
+export { planesReader, selectChannels, stackReader } from './segmentation/channels.js';
+export type { ChannelReader } from './segmentation/channels.js';
 export { writeOutputs } from './segmentation/outputs.js';
 export type { OutputOptions, WrittenFiles } from './segmentation/outputs.js';
-export { runDapiSegmentation, runWgaSegmentation, WORKFLOW_INFO, workflowInfo } from './workflows/index.js';
-export type { LabelImage, SegmentationResult, WorkflowInfo } from './workflows/index.js';
+export * from './workflows/index.js';

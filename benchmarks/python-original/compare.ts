@@ -17,9 +17,9 @@ import type { WorkflowAlias } from '../../lib/config/types.js';
 import { openImage } from '../../lib/io/index.js';
 import { kernels, type BackendName } from '../../lib/kernels/index.js';
 import { selectChannels } from '../../lib/segmentation/channels.js';
-import { workflowInfo } from '../../lib/workflows/index.js';
+import { workflowFor } from '../../lib/workflows/index.js';
 import { repoRoot } from '../../test/helpers/fixtures.js';
-import { bestOf } from '../report.js';
+import { bestOfAsync } from '../report.js';
 import { adjustedRandIndex, cellCount, f1AtIoU } from './metrics.js';
 
 interface Dataset {
@@ -102,18 +102,20 @@ for (const d of list) {
     continue;
   }
   const { config } = loadConfig({ path: resolve(d.config) }, d.workflow);
-  const info = workflowInfo(config.workflow);
+  const workflow = workflowFor(config.workflow);
+  const masks = workflow.descriptor.masks;
   const src = await openImage(d.inputs.map(resolve));
-  const channels = await selectChannels(src, config, info.inputs);
+  const stacks = await selectChannels(src, config, masks);
   await src.close();
   const ref = readMasks(path.join(outRoot, d.name, 'masks.npy'));
-  const perMask = info.outputMasks.map((mask, i) => ({
+  const perMask = masks.map((mask, i) => ({
     dataset: d.name, workflow: config.workflow, mask,
     cells: { original: cellCount(ref.masks[i]) }, ari: {}, f1: {}, seconds: { original: orig.seconds },
   }) as Row);
   for (const backend of ['native', 'wasm'] as BackendName[]) {
     const k = kernels(backend);
-    const { seconds, result } = bestOf(Number(process.env.SCSEG_BENCH_REPEAT ?? 3), () => info.run!(k, channels, config));
+    const repeat = Number(process.env.SCSEG_BENCH_REPEAT ?? 3);
+    const { seconds, result } = await bestOfAsync(repeat, () => workflow.run({ kernels: k }, stacks, config));
     result.masks.forEach((m, i) => {
       const row = perMask[i];
       row.cells[backend] = cellCount(m.data);

@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-/** `scseg` command line. Exit codes: 0 ok, 2 bad input or configuration, 1 internal error. */
+/** `scseg` command line. Exit codes: 0 ok, 2 bad input or configuration, 1 internal error, 130 interrupted. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { resolveWorkflow, validateConfig, WORKFLOW_NAMES } from '../config/index.js';
+import { validateConfig, workflowSections } from '../config/index.js';
 import type { WorkflowAlias } from '../config/types.js';
 import { ConfigError, InputError, ScsegError } from '../errors.js';
-import { activeBackend } from '../kernels/index.js';
+import { activeBackend, type BackendName } from '../kernels/index.js';
 import { packageRoot } from '../paths.js';
 import { Segmentation } from '../segmentation/segmentation.js';
-import { WORKFLOW_INFO } from '../workflows/index.js';
-import { createProgress } from './progress.js';
+import { resolveWorkflow, WORKFLOW_NAMES, WORKFLOWS } from '../workflows/registry.js';
+import { runDemo } from './demo.js';
+import { createProgress, type Progress } from './progress.js';
 
 const version = (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -32,36 +33,70 @@ interface SegmentFlags {
   workflow: string;
   input: string[];
   output: string;
-  backend: 'native' | 'wasm' | 'auto';
+  /** Undefined unless given: SCSEG_BACKEND then decides, else auto. */
+  backend?: BackendName | 'auto';
   threads?: number;
   format: 'h5' | 'zarr';
   qc: boolean;
   quiet: boolean;
 }
 
-async function segmentCommand(flags: SegmentFlags): Promise<void> {
+/** Ctrl-C aborts the run between steps; nothing is left half-written (outputs are renamed into place). */
+function interruptible(progress: Progress): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop at once
+    progress.warn(`${name}: stopping after the current step (press Ctrl-C again to stop now)`);
+    controller.abort(new InterruptedError());
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+class InterruptedError extends ScsegError {
+  constructor() {
+    super('ERR_SCSEG_INTERRUPTED', 'interrupted; no result was written (files already in the output directory are unchanged)');
+  }
+}
+
+export async function segment(flags: SegmentFlags): Promise<void> {
   const progress = createProgress({ quiet: flags.quiet, stages: 4 });
-  progress.stage('loading config');
-  const segmentation = await Segmentation.create({
-    config: { path: flags.config },
-    workflow: workflowName(flags.workflow),
-    backend: flags.backend,
-    log: (m) => progress.stage(m),
-  });
-  for (const w of segmentation.warnings) progress.warn(w);
-  const result = await segmentation.run({
-    input: flags.input,
-    output: flags.output,
-    zarr: flags.format === 'zarr',
-    qc: flags.qc,
-  });
-  const seconds = Object.values(result.timings).reduce((a, b) => a + b, 0);
-  progress.done(`${result.classes.length} cells, ${result.masks.length} mask(s) → ${flags.output} (${seconds.toFixed(2)} s of kernels)`);
+  const { signal, dispose } = interruptible(progress);
+  const started = performance.now();
+  try {
+    progress.stage('loading config');
+    const segmentation = await Segmentation.create({
+      config: { path: flags.config },
+      workflow: workflowName(flags.workflow),
+      backend: flags.backend,
+      threads: flags.threads,
+      log: (m) => (m.startsWith('segmenting with') ? progress.info(m) : progress.stage(m)),
+    });
+    for (const w of segmentation.warnings) progress.warn(w);
+    const result = await segmentation.run({
+      input: flags.input,
+      output: flags.output,
+      zarr: flags.format === 'zarr',
+      qc: flags.qc,
+      signal,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    progress.done(`${result.classes.length} cells, ${result.masks.length} mask(s) → ${flags.output} (${seconds.toFixed(2)} s)`);
+  } finally {
+    dispose();
+  }
 }
 
 export function buildProgram(): Command {
   const program = new Command('scseg')
-    .description('scPortrait segmentation (WGA, DAPI, Cellpose workflows) on native C++ / WebAssembly kernels')
+    .description('scPortrait segmentation (WGA and DAPI workflows) on native C++ / WebAssembly kernels')
     .version(version, '-V, --version')
     .showHelpAfterError();
 
@@ -72,20 +107,33 @@ export function buildProgram(): Command {
     .requiredOption('-w, --workflow <name>', `workflow (${WORKFLOW_NAMES.join(', ')})`)
     .requiredOption('-i, --input <file...>', 'CXY image (TIFF/OME-TIFF, OME-Zarr, HDF5, .npy), or one single-channel TIFF per channel')
     .requiredOption('-o, --output <dir>', 'results directory (created if missing)')
-    .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(['native', 'wasm', 'auto']).default('auto'))
-    .option('-t, --threads <n>', 'worker threads for sharded segmentation', positiveInt)
+    .addOption(
+      new Option('-b, --backend <backend>', 'kernel backend (default: $SCSEG_BACKEND, else auto)').choices(['native', 'wasm', 'auto']),
+    )
+    .option('-t, --threads <n>', 'kernel threads (default: $SCSEG_THREADS, else one per core, at most 8)', positiveInt)
     .addOption(new Option('-f, --format <format>', 'extra label output: zarr adds OME-Zarr labels').choices(['h5', 'zarr']).default('h5'))
     .option('--no-qc', 'do not write the QC overlay PNG')
     .option('-q, --quiet', 'no progress output', false)
-    .action(segmentCommand);
+    .action(segment);
+
+  program
+    .command('demo')
+    .description("segment scPortrait's example 3 (shipped with the package) with WGASegmentation and show where the results went")
+    .option('-o, --output <dir>', 'results directory', 'scseg-demo')
+    .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(['native', 'wasm', 'auto']))
+    .option('-t, --threads <n>', 'kernel threads', positiveInt)
+    .option('-q, --quiet', 'no progress output', false)
+    .action((opts: { output: string; backend?: BackendName | 'auto'; threads?: number; quiet: boolean }) =>
+      runDemo(opts, segment),
+    );
 
   program
     .command('workflows')
     .description('list the workflows with the channels they read and the masks they write')
     .action(() => {
-      for (const w of WORKFLOW_INFO) {
-        const status = w.available ? '' : '  (not yet available)';
-        console.log(`${w.name}${status}\n  input channels: ${w.inputs.join(', ')}\n  output masks:   ${w.outputMasks.join(', ')}\n  ${w.description}`);
+      for (const w of Object.values(WORKFLOWS)) {
+        const status = w.available ? '' : '  (not available yet)';
+        console.log(`${w.name}${status}\n  input channels: ${w.masks.join(', ')}\n  output masks:   ${w.masks.join(', ')}\n  ${w.description}`);
       }
     });
 
@@ -96,7 +144,7 @@ export function buildProgram(): Command {
     .option('-w, --workflow <name>', 'validate only this workflow')
     .action((file: string, opts: { workflow?: string }) => {
       if (!fs.existsSync(file)) throw new InputError(`${file}: no such file`, 'ERR_SCSEG_IO_NOT_FOUND');
-      const names = opts.workflow ? [workflowName(opts.workflow)] : WORKFLOW_NAMES.filter((n) => fileMentions(file, n));
+      const names = opts.workflow ? [workflowName(opts.workflow)] : workflowSections({ path: file });
       if (names.length === 0) throw new InputError(`${file}: holds no workflow section; pass --workflow`, 'ERR_SCSEG_CONFIG');
       const problems = [];
       for (const name of names) {
@@ -115,12 +163,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-function fileMentions(file: string, workflow: string): boolean {
-  const text = fs.readFileSync(file, 'utf8');
-  return new RegExp(`^(Sharded|Multithreaded)?${workflow}\\s*:`, 'm').test(text);
-}
-
 export function exitCodeFor(err: unknown): number {
+  if (err instanceof InterruptedError) return 130;
   return err instanceof InputError || err instanceof ConfigError ? 2 : 1;
 }
 

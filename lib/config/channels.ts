@@ -11,7 +11,7 @@
 import type { Section } from './reader.js';
 import { joinPath } from './source.js';
 import type { MaskChannels, MaskName } from './types.js';
-import type { WorkflowSpec } from './workflows.js';
+import type { WorkflowDescriptor } from '../workflows/registry.js';
 
 const SELECT_KEY = { nucleus: 'segmentation_channel_nuclei', cytosol: 'segmentation_channel_cytosol' } as const;
 const COMBINE_KEY = { nucleus: 'combine_nucleus_channels', cytosol: 'combine_cytosol_channels' } as const;
@@ -23,7 +23,7 @@ export interface ChannelSelection {
 }
 
 /** `inputChannels`: the (informational) `input_channels` key, to warn about ids beyond it. */
-export function readChannels(top: Section, spec: WorkflowSpec, inputChannels: number | null): ChannelSelection {
+export function readChannels(top: Section, spec: WorkflowDescriptor, inputChannels: number | null): ChannelSelection {
   const selection =
     spec.name === 'CytosolOnlySegmentationCellpose' ? readCytosolOnlyChannels(top) : readPerMaskChannels(top, spec);
   const outside = inputChannels === null ? [] : selection.load.filter((c) => c >= inputChannels);
@@ -34,7 +34,7 @@ export function readChannels(top: Section, spec: WorkflowSpec, inputChannels: nu
   return selection;
 }
 
-function readPerMaskChannels(top: Section, spec: WorkflowSpec): ChannelSelection {
+function readPerMaskChannels(top: Section, spec: WorkflowDescriptor): ChannelSelection {
   const out: ChannelSelection = { load: [] };
   for (const mask of ['nucleus', 'cytosol'] as const) {
     if (!spec.masks.includes(mask)) {

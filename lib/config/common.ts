@@ -1,7 +1,7 @@
 /** Keys every segmentation workflow shares: cache, storage, sharding, size filtering and mask matching. */
 import { type Section, UNIT_INTERVAL } from './reader.js';
 import type { CommonConfig, ShardingConfig, SizeFilter } from './types.js';
-import type { ResolvedWorkflow } from './workflows.js';
+import type { ResolvedWorkflow } from '../workflows/registry.js';
 
 /** Top-level keys known to every workflow (workflow-specific ones are added by the family modules). */
 export const COMMON_KEYS = [
@@ -42,7 +42,7 @@ export function readCommon(top: Section, wf: ResolvedWorkflow, section: string |
     segmentationClass: wf.segmentationClass,
     section,
     // scPortrait stores os.path.abspath(os.getcwd()) when `cache` is absent; a given value is kept as written.
-    cache: top.string('cache') ?? process.cwd(),
+    cache: top.string('cache') ?? currentDirectory(),
     chunkSize: top.int('chunk_size', { min: 1 }) ?? DEFAULT_CHUNK_SIZE,
     inputChannels: top.int('input_channels', { min: 1 }) ?? null,
     filterStatus: top.bool('filter_status') ?? true,
@@ -50,6 +50,12 @@ export function readCommon(top: Section, wf: ResolvedWorkflow, section: string |
     filterMasksSize: top.bool('filter_masks_size') ?? false,
     ...readMaskMatching(top, twoMasks, wf.spec.name),
   };
+}
+
+/** The working directory where there is one (Node); '.' elsewhere (a browser has none). */
+function currentDirectory(): string {
+  const proc = (globalThis as { process?: { cwd?: () => string } }).process;
+  return proc?.cwd?.() ?? '.';
 }
 
 function readSharding(top: Section, wf: ResolvedWorkflow): ShardingConfig {
@@ -62,6 +68,12 @@ function readSharding(top: Section, wf: ResolvedWorkflow): ShardingConfig {
         : [];
   for (const key of required) {
     if (!top.has(key)) top.missing(key, `required by ${wf.segmentationClass}`);
+  }
+  if (wf.segmentationClass === 'Segmentation') {
+    // Never silently: the in-memory class does not shard, and the sharded classes are not available yet.
+    for (const key of ['shard_size', 'overlap_px', 'threads']) {
+      if (top.has(key)) top.warn(key, `ignored: only ShardedSegmentation / MultithreadedSegmentation read it (not available yet); ${wf.spec.name} runs in memory`);
+    }
   }
   let nGPUs: number | 'max' | null = null;
   if (top.has('nGPUs')) {

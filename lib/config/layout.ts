@@ -9,7 +9,7 @@
  */
 import type { Diagnostics } from './diagnostics.js';
 import { isMapping, Section } from './reader.js';
-import { sectionCandidates, type ResolvedWorkflow } from './workflows.js';
+import { sectionCandidates, type ResolvedWorkflow } from '../workflows/registry.js';
 
 export interface SelectedSection {
   top: Section;

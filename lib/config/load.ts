@@ -16,7 +16,7 @@ import type { Section } from './reader.js';
 import { readSource, type ParsedSource } from './source.js';
 import { closestKey } from './suggest.js';
 import type { ConfigFor, ConfigProblem, ConfigSource, MaskName, SegmentationConfig, WorkflowAlias } from './types.js';
-import { allWorkflowAliases, maskSection, resolveWorkflow, type ResolvedWorkflow } from './workflows.js';
+import { allWorkflowAliases, maskSection, resolveWorkflow, type ResolvedWorkflow } from '../workflows/registry.js';
 
 export interface ValidationResult<C> {
   /** The typed config, or null when there is at least one problem. */
@@ -50,6 +50,16 @@ export function validateConfig<W extends WorkflowAlias>(
   const config = buildConfig(selected.top, wf, selected.section);
   const ok = diag.problems.length === 0 && config !== null;
   return { config: ok ? (config as ConfigFor<W>) : null, problems: diag.problems, warnings: diag.warnings };
+}
+
+/**
+ * The workflow sections of a project config (top-level keys naming a workflow or an alias such as
+ * `ShardedWGASegmentation`), in file order; empty for a single-workflow file or an unreadable source.
+ */
+export function workflowSections(source: ConfigSource): WorkflowAlias[] {
+  const { root } = readSource(source);
+  if (root === null || typeof root !== 'object' || Array.isArray(root)) return [];
+  return Object.keys(root).filter((key) => resolveWorkflow(key) !== null) as WorkflowAlias[];
 }
 
 /** Duplicate keys inside the workflow's section (those of other sections are none of our business). */

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { InputError } from '../errors.js';
-import type { DType, Image2D, PixelArray } from '../image.js';
+import type { DType, Image2D, PixelArray, PixelWindow } from '../image.js';
 
 /** C×H×W pixel data as separate planes, all of one dtype and shape (channels[i] is input channel indices[i]). */
 export interface ChannelStack {
@@ -14,13 +14,7 @@ export interface ChannelStack {
   readonly dtype: DType;
 }
 
-/** A rectangle in pixel coordinates: columns x..x+width-1, rows y..y+height-1. */
-export interface PixelWindow {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
+export type { PixelWindow } from '../image.js';
 
 export type ImageFormat = 'tiff' | 'ome-zarr' | 'hdf5' | 'npy' | 'file-list';
 

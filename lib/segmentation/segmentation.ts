@@ -1,6 +1,6 @@
 /**
- * The in-memory Segmentation class (scPortrait `Segmentation`): loads the channels a workflow needs from a CXY
- * image, runs the workflow on the kernels, and writes the results directory.
+ * The in-memory Segmentation class (scPortrait `Segmentation`): loads the channel stacks a workflow needs from a
+ * CXY image, runs the workflow on the kernels, and writes the results directory.
  *
  * ```ts
  * const seg = await Segmentation.create({ config: { path: 'config.yml' }, workflow: 'WGASegmentation' });
@@ -9,22 +9,26 @@
  */
 import { loadConfig } from '../config/index.js';
 import type { ConfigSource, SegmentationConfig, WorkflowAlias } from '../config/types.js';
-import { InputError } from '../errors.js';
-import { dtypeOf, type Image2D } from '../image.js';
+import type { Image2D } from '../image.js';
 import { openImage, type ImageSource } from '../io/index.js';
 import { kernels, type BackendName, type Kernels } from '../kernels/index.js';
-import { workflowInfo, type WorkflowInfo } from '../workflows/index.js';
-import type { SegmentationResult } from '../workflows/types.js';
-import { selectChannels, type ChannelReader } from './channels.js';
-import { writeOutputs, prepareOutputDir, type OutputOptions, type WrittenFiles } from './outputs.js';
+import { workflowFor } from '../workflows/index.js';
+import type { SegmentationResult, Workflow } from '../workflows/types.js';
+import { planesReader, selectChannels, type ChannelReader } from './channels.js';
+import { prepareOutputDir, writeOutputs, type OutputOptions, type WrittenFiles } from './outputs.js';
 
 export interface SegmentationOptions {
   /** A YAML file / text / object in scPortrait's format, or an already loaded config. */
   config: ConfigSource | SegmentationConfig;
   workflow: WorkflowAlias;
+  /** Kernel backend; default: SCSEG_BACKEND, else native with WASM as fallback. */
   backend?: BackendName | 'auto';
+  /** Kernel threads (native backend; WASM runs on one). Default: SCSEG_THREADS, else one per core, at most 8. */
+  threads?: number;
   /** Receives one line per stage (loading, segmenting, writing). */
   log?: (message: string) => void;
+  /** Receives each workflow step's name as it starts. */
+  progress?: (step: string) => void;
 }
 
 export interface RunOptions extends OutputOptions {
@@ -32,6 +36,8 @@ export interface RunOptions extends OutputOptions {
   input: string | readonly string[] | ImageSource | readonly Image2D[];
   /** Results directory; omit to keep results in memory only. */
   output?: string;
+  /** Stops the run between steps (the results directory is then left as it was). */
+  signal?: AbortSignal;
 }
 
 export interface RunResult extends SegmentationResult {
@@ -43,36 +49,28 @@ function isLoadedConfig(c: SegmentationOptions['config']): c is SegmentationConf
   return typeof c === 'object' && c !== null && 'workflow' in c && 'channels' in c;
 }
 
-/** In-memory planes (one per channel) as the minimal source channel selection reads from. */
-function planesSource(planes: readonly Image2D[]): ChannelReader {
-  if (planes.length === 0) throw new InputError('input has no channels', 'ERR_SCSEG_SHAPE');
-  const { width, height } = planes[0];
-  planes.forEach((p, i) => {
-    if (p.width !== width || p.height !== height) {
-      throw new InputError(`channel ${i} is ${p.width}×${p.height}, channel 0 is ${width}×${height}`, 'ERR_SCSEG_SHAPE');
-    }
-  });
-  return { channelCount: planes.length, width, height, dtype: dtypeOf(planes[0].data), readChannel: async (c) => planes[c] };
-}
-
 export class Segmentation {
   private constructor(
     readonly config: SegmentationConfig,
-    readonly workflow: WorkflowInfo,
+    readonly workflow: Workflow,
     readonly kernels: Kernels,
     readonly warnings: string[],
-    private readonly log: (message: string) => void,
+    private readonly options: SegmentationOptions,
   ) {}
 
   static async create(options: SegmentationOptions): Promise<Segmentation> {
+    // Unavailable workflows and segmentation classes fail before the config is even read.
+    workflowFor(options.workflow);
     const { config, warnings } = isLoadedConfig(options.config)
       ? { config: options.config, warnings: [] }
       : loadConfig(options.config, options.workflow);
-    const info = workflowInfo(config.workflow);
-    if (!info.available || !info.run) {
-      throw new InputError(`workflow ${config.workflow} is not available in this version`, 'ERR_SCSEG_WORKFLOW');
-    }
-    return new Segmentation(config, info, kernels(options.backend), warnings, options.log ?? (() => {}));
+    const workflow = workflowFor(isLoadedConfig(options.config) ? config.workflow : options.workflow);
+    const k = kernels(options.backend, { threads: options.threads });
+    return new Segmentation(config, workflow, k, warnings, options);
+  }
+
+  private log(message: string): void {
+    this.options.log?.(message);
   }
 
   async run(options: RunOptions): Promise<RunResult> {
@@ -82,26 +80,30 @@ export class Segmentation {
     const source: ChannelReader = opened
       ? await openImage(input as string | readonly string[])
       : Array.isArray(input)
-        ? planesSource(input as readonly Image2D[])
+        ? planesReader(input as readonly Image2D[])
         : (input as ImageSource);
-    let channels: Image2D[];
+    const masks = this.workflow.descriptor.masks;
+    let stacks;
     try {
-      this.log(`reading ${this.workflow.inputs.join(' + ')} channel(s) of ${source.channelCount}-channel ${source.width}×${source.height} ${source.dtype} input`);
-      channels = await selectChannels(source, this.config, this.workflow.inputs);
+      this.log(`reading ${masks.join(' + ')} channel(s) of ${source.channelCount}-channel ${source.width}×${source.height} ${source.dtype} input`);
+      stacks = await selectChannels(source, this.config, masks);
     } finally {
       if (opened) await (source as ImageSource).close();
     }
-    this.log(`segmenting with ${this.config.workflow} on the ${this.kernels.backendName} backend`);
-    const result = this.workflow.run!(this.kernels, channels, this.config);
+    const k = this.kernels;
+    // WASM has no threads whatever the budget: log what actually runs.
+    const threads = k.backendName === 'wasm' ? 1 : k.threads;
+    this.log(`segmenting with ${this.config.workflow} on the ${k.backendName} backend, ${threads} kernel thread${threads === 1 ? '' : 's'}`);
+    const result = await this.workflow.run({ kernels: k, signal: options.signal, progress: this.options.progress }, stacks, this.config);
     this.log(`${result.classes.length} cells`);
     let files: WrittenFiles | undefined;
     if (options.output) {
+      options.signal?.throwIfAborted();
       this.log(`writing results to ${options.output}`);
-      files = await writeOutputs(options.output, result, channels[channels.length - 1], {
-        chunkSize: this.config.chunkSize,
-        ...options,
-      });
+      const background = stacks[masks[masks.length - 1]]![0];
+      files = await writeOutputs(options.output, result, background, { chunkSize: this.config.chunkSize, ...options });
     }
     return { ...result, files, warnings: this.warnings };
   }
 }
+

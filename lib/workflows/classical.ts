@@ -1,13 +1,40 @@
 /**
  * Steps shared by the thresholding workflows (scPortrait `_ClassicalSegmentation`): input pre-processing and
- * nucleus segmentation. Each function reads like SPEC §2–§3, one kernel call per step.
+ * nucleus segmentation. Each function reads like SPEC §2–§3, one kernel call per step. Whole-image values come
+ * from `GlobalValues` (computed on a whole image, given in a window pass); image edges from the placement.
  */
-import type { ClassicalNucleusConfig, QuantileRange, SizeFilter } from '../config/types.js';
+import type { ClassicalNucleusConfig, MaskName, QuantileRange, SizeFilter } from '../config/types.js';
 import type { Image2D } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
-import { sizeFilter } from '../segmentation-ops/size-filter.js';
+import type { GlobalValues } from './globals.js';
 import { compareMap, compareScalar, foreground, toFloat32, type Mask } from './pixels.js';
-import type { LabelImage, StepTimer } from './types.js';
+import { automaticSizeThresholds, sizeFilter } from './size-filter.js';
+import type { LabelImage, StepRunner, WindowPlacement } from './types.js';
+import { localThresholdMap, removeImageEdgeLabels } from './window.js';
+
+type Range = [number, number];
+
+/** Every whole-image value of the classical workflows. */
+export interface ClassicalGlobals {
+  /** Top-level `lower_/upper_quantile_normalization` quantiles of each mask's input channel. */
+  nucleusInput?: Range;
+  cytosolInput?: Range;
+  /** Quantiles of the nucleus section's normalisation. */
+  nucleusNormalization?: Range;
+  /** global_otsu of the nucleus image (global-threshold branch). */
+  nucleusOtsu?: number;
+  /** Automatic size thresholds (filter_masks_size without min_size/max_size); [0, ∞] when too few cells. */
+  nucleusSizeThresholds?: Range;
+  /** Quantiles of the cytosol section's normalisation. */
+  cytosolNormalization?: Range;
+  /** The cytosol threshold (`threshold`, else global_otsu). */
+  cytosolThreshold?: number;
+  /** 2 % / 98 % quantiles of the potential-map channel. */
+  speedQuantiles?: Range;
+  cytosolSizeThresholds?: Range;
+}
+
+export type ClassicalValues = GlobalValues<ClassicalGlobals>;
 
 export interface Preprocessed {
   /** scPortrait `maps["input_image"]`: the selected channels — overwritten by the median when not normalised. */
@@ -16,39 +43,51 @@ export interface Preprocessed {
   current: Image2D[];
 }
 
+const INPUT_KEY = { nucleus: 'nucleusInput', cytosol: 'cytosolInput' } as const;
+
 /**
  * SPEC §2: optional per-channel percentile normalisation, then optional disk median per channel. Without
  * normalisation the median replaces the input stack itself, as the original filters `maps["input_image"]` in
- * place; with normalisation the input stays raw.
+ * place; with normalisation the input stays raw. `channels[i]` feeds mask `masks[i]`.
  */
 export function preprocess(
-  k: Kernels,
+  run: StepRunner,
   channels: Image2D[],
+  masks: readonly MaskName[],
   normalization: QuantileRange | null,
   medianFilterSize: number | null,
-  timer: StepTimer,
+  globals: ClassicalValues,
 ): Preprocessed {
+  const k = run.kernels;
   const input = [...channels];
+  const bounds = (c: Image2D, i: number): Range =>
+    globals.get(INPUT_KEY[masks[i]], () => quantilePair(k, c, normalization!));
   if (normalization && medianFilterSize !== null && !(channels[0].data instanceof Float32Array)) {
     // SPEC §9: the median commutes with the (monotone) normalisation, so median(normalise(x)) ==
     // normalise(median(x)) bit for bit; the integer median runs on twice as many SIMD lanes as the float one.
-    const current = channels.map((c) => {
-      const [l, u] = timer.time('normalize', () => k.quantiles(c, [normalization.lower, normalization.upper]));
-      const m = timer.time('median', () => k.medianFilter(c, medianFilterSize));
-      return timer.time('normalize', () => k.normalizeRange(m, l, u));
+    const current = channels.map((c, i) => {
+      const [l, u] = run.time('normalize', () => bounds(c, i));
+      const m = run.time('median', () => k.medianFilter(c, medianFilterSize));
+      return run.time('normalize', () => k.normalizeRange(m, l, u));
     });
     return { input, current };
   }
   let current = [...channels];
   if (normalization) {
-    current = timer.time('normalize', () => current.map((c) => k.percentileNormalize(c, normalization.lower, normalization.upper)));
+    current = run.time('normalize', () => current.map((c, i) => k.normalizeRange(c, ...bounds(c, i))));
   }
   if (medianFilterSize !== null) {
-    const filtered = timer.time('median', () => current.map((c) => k.medianFilter(c, medianFilterSize)));
+    const filtered = run.time('median', () => current.map((c) => k.medianFilter(c, medianFilterSize)));
     if (!normalization) input.splice(0, input.length, ...filtered);
     current = filtered;
   }
   return { input, current };
+}
+
+/** numpy.quantile at the range's two bounds (percentile_normalization's l and u). */
+export function quantilePair(k: Kernels, image: Image2D, range: QuantileRange): Range {
+  const [l, u] = k.quantiles(image, [range.lower, range.upper]);
+  return [l, u];
 }
 
 export interface NucleusResult {
@@ -61,18 +100,25 @@ export interface NucleusResult {
 }
 
 /** SPEC §3.3: threshold, then erosion by disk(speckle) and dilation by disk(speckle − 1). */
-function thresholdMask(k: Kernels, image: Image2D, cfg: ClassicalNucleusConfig, timer: StepTimer): Mask {
-  const raw = timer.time('nucleus threshold', () => {
+function thresholdMask(
+  run: StepRunner,
+  image: Image2D,
+  cfg: ClassicalNucleusConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+): Mask {
+  const k = run.kernels;
+  const raw = run.time('nucleus threshold', () => {
     const t = cfg.thresholding;
     if (t.kind === 'local') {
       // threshold_local works in the image's float type; integer input only occurs without any normalisation.
       const f = toFloat32(image);
       // threshold_local(offset=-threshold): the map is the local median + threshold.
-      return compareMap(f, k.localMedianThreshold(f, t.medianBlock, t.medianStep, -t.threshold));
+      return compareMap(f, localThresholdMap(k, f, t, placement));
     }
-    return compareScalar(image, k.otsuThreshold(image));
+    return compareScalar(image, globals.get('nucleusOtsu', () => k.otsuThreshold(image)));
   });
-  return timer.time('nucleus speckle removal', () =>
+  return run.time('nucleus speckle removal', () =>
     k.binaryDilation(k.binaryErosion(raw, cfg.speckleKernel, 1), cfg.speckleKernel - 1, 0),
   );
 }
@@ -81,9 +127,10 @@ function thresholdMask(k: Kernels, image: Image2D, cfg: ClassicalNucleusConfig, 
  * SPEC §3.4 (`_generate_labels_from_mask`): seeds at EDT peaks, geodesic distance from the seeds inside the
  * dilated mask, marker watershed. Peak i (in peak_local_max order) becomes label i + 1.
  */
-export function labelsFromMask(k: Kernels, mask: Mask, cfg: ClassicalNucleusConfig, timer: StepTimer): LabelImage {
+export function labelsFromMask(run: StepRunner, mask: Mask, cfg: ClassicalNucleusConfig): LabelImage {
+  const k = run.kernels;
   const { width, height } = mask;
-  const peaks = timer.time('nucleus peaks', () =>
+  const peaks = run.time('nucleus peaks', () =>
     k.peakLocalMax(k.distanceTransform(mask), cfg.minDistance, cfg.peakFootprint),
   );
   const grown = cfg.dilation > 0 ? k.binaryDilation(mask, cfg.dilation, 0) : mask;
@@ -96,33 +143,77 @@ export function labelsFromMask(k: Kernels, mask: Mask, cfg: ClassicalNucleusConf
   }
   // No seed: the original's skfmm call would fail; an image without nuclei simply has no labels.
   if (peaks.length === 0) return { data: new Uint32Array(width * height), width, height };
-  return timer.time('nucleus fast marching + watershed', () =>
+  return run.time('nucleus fast marching + watershed', () =>
     k.distanceWatershed({ data: seeds, width, height }, grown, { data: markers, width, height }),
   );
 }
 
-export function applySizeFilter(k: Kernels, labels: LabelImage, filter: SizeFilter | null, enabled: boolean): LabelImage {
-  return enabled && filter ? sizeFilter(k, labels, filter) : labels;
+/**
+ * SPEC §5: scPortrait's SizeFilter when `filter_masks_size` is on. Automatic thresholds come from the areas of
+ * the whole image's cells, so they are a global value.
+ */
+export function applySizeFilter(
+  k: Kernels,
+  labels: LabelImage,
+  filter: SizeFilter | null,
+  enabled: boolean,
+  globals: ClassicalValues,
+  key: 'nucleusSizeThresholds' | 'cytosolSizeThresholds',
+): LabelImage {
+  if (!enabled || !filter) return labels;
+  if (filter.kind === 'thresholds') return sizeFilter(k, labels, { min: filter.min, max: filter.max });
+  const [min, max] = globals.get(key, () => {
+    const { ids, areas } = k.labelAreas(labels);
+    const all = areaSum(areas) === labels.width * labels.height && ids.length > 0 ? areas.subarray(1) : areas;
+    return automaticSizeThresholds(all, filter.confidenceInterval) ?? [0, Number.POSITIVE_INFINITY];
+  });
+  return sizeFilter(k, labels, { min, max });
+}
+
+function areaSum(areas: Float64Array): number {
+  let total = 0;
+  for (const a of areas) total += a;
+  return total;
+}
+
+/** Removes ids touching the image's edges, then the size and contact filters (SPEC §3.6–3.8, §4.9). */
+export function filterLabels(
+  run: StepRunner,
+  step: string,
+  labels: LabelImage,
+  filters: { sizeFilter: SizeFilter | null; contactFilter: number | null },
+  filterMasksSize: boolean,
+  globals: ClassicalValues,
+  key: 'nucleusSizeThresholds' | 'cytosolSizeThresholds',
+  placement: WindowPlacement,
+): LabelImage {
+  const k = run.kernels;
+  return run.time(step, () => {
+    let l = removeImageEdgeLabels(k, labels, placement);
+    l = applySizeFilter(k, l, filters.sizeFilter, filterMasksSize, globals, key);
+    return filters.contactFilter !== null ? k.contactFilter(l, filters.contactFilter) : l;
+  });
 }
 
 /** SPEC §3 steps 1–9 on the nucleus channel. */
 export function segmentNuclei(
-  k: Kernels,
+  run: StepRunner,
   channel: Image2D,
   cfg: ClassicalNucleusConfig,
   filterMasksSize: boolean,
-  timer: StepTimer,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
 ): NucleusResult {
-  const image = cfg.normalization
-    ? timer.time('nucleus normalize', () => k.percentileNormalize(channel, cfg.normalization!.lower, cfg.normalization!.upper))
+  const k = run.kernels;
+  const norm = cfg.normalization;
+  const image = norm
+    ? run.time('nucleus normalize', () =>
+        k.normalizeRange(channel, ...globals.get('nucleusNormalization', () => quantilePair(k, channel, norm))),
+      )
     : channel;
-  const all = labelsFromMask(k, thresholdMask(k, image, cfg, timer), cfg, timer);
-  const detected = timer.time('nucleus mask', () => foreground(all));
-  const centers = timer.time('nucleus centroids', () => k.labelCentroids(all));
-  const labels = timer.time('nucleus filters', () => {
-    let l = k.removeEdgeLabels(all);
-    l = applySizeFilter(k, l, cfg.sizeFilter, filterMasksSize);
-    return cfg.contactFilter !== null ? k.contactFilter(l, cfg.contactFilter) : l;
-  });
+  const all = labelsFromMask(run, thresholdMask(run, image, cfg, globals, placement), cfg);
+  const detected = run.time('nucleus mask', () => foreground(all));
+  const centers = run.time('nucleus centroids', () => k.labelCentroids(all));
+  const labels = filterLabels(run, 'nucleus filters', all, cfg, filterMasksSize, globals, 'nucleusSizeThresholds', placement);
   return { labels, detected, centers };
 }

@@ -1,25 +1,57 @@
 /** scPortrait `DAPISegmentation`: nucleus-only thresholding workflow (SPEC §2–§3). */
 import type { DapiConfig } from '../config/types.js';
-import type { Image2D } from '../image.js';
-import type { Kernels } from '../kernels/index.js';
-import { preprocess, segmentNuclei } from './classical.js';
-import { StepTimer, type SegmentationResult } from './types.js';
+import { preprocess, segmentNuclei, type ClassicalGlobals, type ClassicalValues } from './classical.js';
+import { classicalGlobalPass } from './classical-global.js';
+import { GlobalValues } from './globals.js';
+import { WORKFLOWS } from './registry.js';
+import {
+  StepRunner,
+  wholeImage,
+  type MaskStacks,
+  type SegmentationResult,
+  type WindowPlacement,
+  type Workflow,
+  type WorkflowContext,
+} from './types.js';
 
 /**
- * `channels`: [nucleus] after channel selection. Returns one written mask (as the original's code does) and the
- * nucleus mask also as the cytosol mask in memory (as its documentation promises).
+ * Returns one written mask (as the original's code does) and the nucleus mask also as the cytosol mask in memory
+ * (as its documentation promises).
  */
-export function runDapiSegmentation(k: Kernels, channels: Image2D[], cfg: DapiConfig): SegmentationResult {
-  const timer = new StepTimer();
-  const { current } = preprocess(k, channels.slice(0, 1), cfg.normalization, cfg.medianFilterSize, timer);
-  const { labels } = segmentNuclei(k, current[0], cfg.nucleus, cfg.filterMasksSize, timer);
+function segmentDapi(
+  ctx: WorkflowContext,
+  stacks: MaskStacks,
+  cfg: DapiConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+): SegmentationResult {
+  const run = new StepRunner(ctx);
+  const { current } = preprocess(run, [stacks.nucleus![0]], ['nucleus'], cfg.normalization, cfg.medianFilterSize, globals);
+  const { labels } = segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
   return {
     workflow: 'DAPISegmentation',
     masks: [labels],
     maskNames: ['nucleus'],
     nucleus: labels,
     cytosol: labels,
-    classes: Uint32Array.from(k.labelAreas(labels).ids),
-    timings: timer.timings,
+    classes: Uint32Array.from(run.kernels.labelAreas(labels).ids),
+    globals: globals.snapshot(),
+    timings: run.timings,
   };
+}
+
+export const dapiWorkflow: Workflow<DapiConfig, ClassicalGlobals> = {
+  descriptor: WORKFLOWS.DAPISegmentation,
+  async run(ctx, stacks, cfg) {
+    return segmentDapi(ctx, stacks, cfg, GlobalValues.computed(), wholeImage(stacks.nucleus![0]));
+  },
+  globalPass: (ctx, reader, cfg) => classicalGlobalPass(ctx, reader, cfg),
+  async windowPass(ctx, stacks, cfg, globals, placement) {
+    return segmentDapi(ctx, stacks, cfg, GlobalValues.given(globals), placement);
+  },
+};
+
+/** DAPI on `[nucleus]` of a whole image (the lower-level entry of earlier versions). */
+export function runDapiSegmentation(ctx: WorkflowContext, stacks: MaskStacks, cfg: DapiConfig): Promise<SegmentationResult> {
+  return dapiWorkflow.run(ctx, stacks, cfg);
 }

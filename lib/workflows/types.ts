@@ -1,7 +1,48 @@
-import type { MaskName, WorkflowName } from '../config/types.js';
-import type { Image2D } from '../image.js';
+/**
+ * The workflow contract. Every workflow runs on per-mask channel stacks, asynchronously, in a context that gives it
+ * its kernels (with their thread budget), a progress sink and an abort signal; and splits into
+ *
+ * - a **global pass**: every value that depends on the whole image (quantiles, Otsu thresholds), streamed
+ *   window by window from a `StackReader`, and
+ * - a **window pass**: given those global values and a window with margins, exactly the labels the whole-image
+ *   run produces inside the window's core (cells wholly inside the window and away from its cut edges).
+ *
+ * `run` on a whole image is the window pass over the whole image, computing the global values on the way; the
+ * values it used come back in `SegmentationResult.globals`, equal to what the global pass streams.
+ */
+import type { MaskName, SegmentationConfig, WorkflowName } from '../config/types.js';
+import type { DType, Image2D, PixelWindow } from '../image.js';
+import type { Kernels } from '../kernels/index.js';
+import type { WorkflowDescriptor } from './registry.js';
 
 export type LabelImage = Image2D<Uint32Array>;
+
+/** The channels feeding each mask after channel selection (one plane per mask, except stacks such as Cellpose's). */
+export type MaskStacks = Partial<Record<MaskName, Image2D[]>>;
+
+export interface WorkflowContext {
+  /** Kernels on the chosen backend, carrying the thread budget of this run. */
+  readonly kernels: Kernels;
+  /** Aborts between steps with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Called with each step's name as it starts. */
+  readonly progress?: (step: string) => void;
+}
+
+/** Where a window lies in the whole image: its pixels, and the image's size (which edges are the image's). */
+export interface WindowPlacement {
+  readonly window: PixelWindow;
+  readonly imageWidth: number;
+  readonly imageHeight: number;
+}
+
+/** Reads the workflow's mask stacks for any window of the image (channel selection applied). */
+export interface StackReader {
+  readonly width: number;
+  readonly height: number;
+  readonly dtype: DType;
+  read(window: PixelWindow): Promise<MaskStacks>;
+}
 
 /**
  * What every workflow returns: the masks scPortrait writes (in `maskNames` order), the nucleus and cytosol masks
@@ -16,14 +57,40 @@ export interface SegmentationResult {
   cytosol: LabelImage;
   /** Sorted unique non-zero ids of the final nucleus mask (scPortrait's classes.csv). */
   classes: Uint32Array;
+  /** The whole-image values the run used (computed, or given to a window pass). */
+  globals: unknown;
   /** Wall seconds per named step. */
   timings: Record<string, number>;
 }
 
-/** Measures named steps of a workflow. */
-export class StepTimer {
+export interface Workflow<C extends SegmentationConfig = SegmentationConfig, G = unknown> {
+  readonly descriptor: WorkflowDescriptor;
+  /** The whole image, in memory. */
+  run(ctx: WorkflowContext, stacks: MaskStacks, config: C): Promise<SegmentationResult>;
+  /** The whole-image values, streamed window by window. */
+  globalPass(ctx: WorkflowContext, reader: StackReader, config: C): Promise<G>;
+  /** Labels of one window (stacks cover `placement.window`), exact inside its core given the global values. */
+  windowPass(
+    ctx: WorkflowContext,
+    stacks: MaskStacks,
+    config: C,
+    globals: G,
+    placement: WindowPlacement,
+  ): Promise<SegmentationResult>;
+}
+
+/** Runs a workflow's steps: times them, reports each to the progress sink, and stops when aborted. */
+export class StepRunner {
   readonly timings: Record<string, number> = {};
+  constructor(readonly ctx: WorkflowContext) {}
+
+  get kernels(): Kernels {
+    return this.ctx.kernels;
+  }
+
   time<T>(step: string, fn: () => T): T {
+    this.ctx.signal?.throwIfAborted();
+    this.ctx.progress?.(step);
     const t0 = performance.now();
     try {
       return fn();
@@ -31,4 +98,15 @@ export class StepTimer {
       this.timings[step] = (this.timings[step] ?? 0) + (performance.now() - t0) / 1000;
     }
   }
+}
+
+/** The placement of a whole image (every window edge is an image edge). */
+export function wholeImage(image: { width: number; height: number }): WindowPlacement {
+  const { width, height } = image;
+  return { window: { x: 0, y: 0, width, height }, imageWidth: width, imageHeight: height };
+}
+
+export function isWholeImage(p: WindowPlacement): boolean {
+  const w = p.window;
+  return w.x === 0 && w.y === 0 && w.width === p.imageWidth && w.height === p.imageHeight;
 }

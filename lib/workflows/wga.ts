@@ -1,16 +1,39 @@
 /** scPortrait `WGASegmentation`: nucleus + cytosol thresholding/watershed workflow (SPEC §2–§4). */
 import type { WgaConfig, WgaCytosolConfig } from '../config/types.js';
 import type { Image2D } from '../image.js';
-import type { Kernels } from '../kernels/index.js';
-import { applySizeFilter, preprocess, segmentNuclei, type NucleusResult } from './classical.js';
+import {
+  filterLabels,
+  preprocess,
+  quantilePair,
+  segmentNuclei,
+  type ClassicalGlobals,
+  type ClassicalValues,
+  type NucleusResult,
+} from './classical.js';
+import { classicalGlobalPass } from './classical-global.js';
+import { GlobalValues } from './globals.js';
 import { andNot, compareScalar, invert, roundHalfEven, type Mask } from './pixels.js';
-import { StepTimer, type LabelImage, type SegmentationResult } from './types.js';
+import { WORKFLOWS } from './registry.js';
+import {
+  StepRunner,
+  wholeImage,
+  type LabelImage,
+  type MaskStacks,
+  type SegmentationResult,
+  type WindowPlacement,
+  type Workflow,
+  type WorkflowContext,
+} from './types.js';
 
 /** SPEC §4.1–4.5: background mask (true = not cytosol), nuclei forced to foreground, then shrink/grow. */
-function backgroundMask(k: Kernels, channel: Image2D, nuclei: Mask, cfg: WgaCytosolConfig, timer: StepTimer): Mask {
-  return timer.time('cytosol mask', () => {
-    const image = cfg.normalization ? k.percentileNormalize(channel, cfg.normalization.lower, cfg.normalization.upper) : channel;
-    const threshold = cfg.threshold ?? k.otsuThreshold(image);
+function backgroundMask(run: StepRunner, channel: Image2D, nuclei: Mask, cfg: WgaCytosolConfig, globals: ClassicalValues): Mask {
+  const k = run.kernels;
+  return run.time('cytosol mask', () => {
+    const norm = cfg.normalization;
+    const image = norm
+      ? k.normalizeRange(channel, ...globals.get('cytosolNormalization', () => quantilePair(k, channel, norm)))
+      : channel;
+    const threshold = globals.get('cytosolThreshold', () => cfg.threshold ?? k.otsuThreshold(image));
     const background = andNot(compareScalar(image, threshold, true), nuclei);
     // Config names are scPortrait's: `erosion` grows the background (cells shrink), `dilation` then erodes it.
     return k.binaryErosion(k.binaryDilation(background, cfg.erosion, 0), cfg.dilation, 1);
@@ -19,20 +42,22 @@ function backgroundMask(k: Kernels, channel: Image2D, nuclei: Mask, cfg: WgaCyto
 
 /** SPEC §4.7–4.9: travel time from the nucleus centres through the cytosol, marker watershed, filters. */
 function segmentCytosol(
-  k: Kernels,
+  run: StepRunner,
   thresholdChannel: Image2D,
   potentialChannel: Image2D,
   nuclei: NucleusResult,
   cfg: WgaConfig,
-  timer: StepTimer,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
 ): LabelImage {
+  const k = run.kernels;
   const { width, height } = thresholdChannel;
   const n = width * height;
-  const background = backgroundMask(k, thresholdChannel, nuclei.detected, cfg.cytosol, timer);
-  const allowed = timer.time('cytosol mask', () => invert(background));
-  const speed = timer.time('cytosol speed map', () => {
-    const [q02, q98] = k.quantiles(potentialChannel, [0.02, 0.98]);
-    return k.wgaSpeedMap(potentialChannel, nuclei.detected, [q02, q98], { min: cfg.cytosol.minClip, max: cfg.cytosol.maxClip });
+  const background = backgroundMask(run, thresholdChannel, nuclei.detected, cfg.cytosol, globals);
+  const allowed = run.time('cytosol mask', () => invert(background));
+  const speed = run.time('cytosol speed map', () => {
+    const q = globals.get('speedQuantiles', () => quantilePair(k, potentialChannel, { lower: 0.02, upper: 0.98 }));
+    return k.wgaSpeedMap(potentialChannel, nuclei.detected, q, { min: cfg.cytosol.minClip, max: cfg.cytosol.maxClip });
   });
 
   // Every detected nucleus seeds the fast marching; only kept nuclei label the watershed markers.
@@ -48,25 +73,30 @@ function segmentCytosol(
 
   // Masked (background) and unreached pixels take the largest travel time (`.filled(max)`); every seed on
   // background leaves nothing reachable (the original's skfmm call would raise): no cytosols.
-  const cells = timer.time('cytosol fast marching + watershed', () =>
+  const cells = run.time('cytosol fast marching + watershed', () =>
     k.travelTimeWatershed({ data: seeds, width, height }, allowed, speed, { data: markers, width, height }, { travel: false })
       .labels,
   );
-  return timer.time('cytosol filters', () => {
-    let l = k.removeEdgeLabels(cells);
-    l = applySizeFilter(k, l, cfg.cytosol.sizeFilter, cfg.filterMasksSize);
-    return cfg.cytosol.contactFilter !== null ? k.contactFilter(l, cfg.cytosol.contactFilter) : l;
-  });
+  const key = 'cytosolSizeThresholds';
+  return filterLabels(run, 'cytosol filters', cells, cfg.cytosol, cfg.filterMasksSize, globals, key, placement);
 }
 
-/** `channels`: [nucleus, cytosol] after channel selection. */
-export function runWgaSegmentation(k: Kernels, channels: Image2D[], cfg: WgaConfig): SegmentationResult {
-  const timer = new StepTimer();
-  const { input, current } = preprocess(k, channels.slice(0, 2), cfg.normalization, cfg.medianFilterSize, timer);
-  const nuclei = segmentNuclei(k, current[0], cfg.nucleus, cfg.filterMasksSize, timer);
-  const cytosol = segmentCytosol(k, input[1], current[1], nuclei, cfg, timer);
+/** The WGA steps on `[nucleus, cytosol]` planes covering `placement.window`. */
+function segmentWga(
+  ctx: WorkflowContext,
+  stacks: MaskStacks,
+  cfg: WgaConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+): SegmentationResult {
+  const run = new StepRunner(ctx);
+  const k = run.kernels;
+  const channels = [stacks.nucleus![0], stacks.cytosol![0]];
+  const { input, current } = preprocess(run, channels, ['nucleus', 'cytosol'], cfg.normalization, cfg.medianFilterSize, globals);
+  const nuclei = segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
+  const cytosol = segmentCytosol(run, input[1], current[1], nuclei, cfg, globals, placement);
   // Nuclei whose cell did not survive the cytosol step are dropped; ids match by construction (SPEC §4.10).
-  const nucleus = timer.time('match ids', () => {
+  const nucleus = run.time('match ids', () => {
     const kept = new Set(k.labelAreas(cytosol).ids);
     const dropped = k.labelAreas(nuclei.labels).ids.filter((id) => !kept.has(id));
     return dropped.length > 0 ? k.removeLabels(nuclei.labels, Uint32Array.from(dropped)) : nuclei.labels;
@@ -78,6 +108,23 @@ export function runWgaSegmentation(k: Kernels, channels: Image2D[], cfg: WgaConf
     nucleus,
     cytosol,
     classes: Uint32Array.from(k.labelAreas(nucleus).ids),
-    timings: timer.timings,
+    globals: globals.snapshot(),
+    timings: run.timings,
   };
+}
+
+export const wgaWorkflow: Workflow<WgaConfig, ClassicalGlobals> = {
+  descriptor: WORKFLOWS.WGASegmentation,
+  async run(ctx, stacks, cfg) {
+    return segmentWga(ctx, stacks, cfg, GlobalValues.computed(), wholeImage(stacks.nucleus![0]));
+  },
+  globalPass: (ctx, reader, cfg) => classicalGlobalPass(ctx, reader, cfg),
+  async windowPass(ctx, stacks, cfg, globals, placement) {
+    return segmentWga(ctx, stacks, cfg, GlobalValues.given(globals), placement);
+  },
+};
+
+/** WGA on `[nucleus, cytosol]` planes of a whole image (the lower-level entry of earlier versions). */
+export function runWgaSegmentation(ctx: WorkflowContext, stacks: MaskStacks, cfg: WgaConfig): Promise<SegmentationResult> {
+  return wgaWorkflow.run(ctx, stacks, cfg);
 }

@@ -2,7 +2,8 @@
 import { loadConfig } from '../../lib/config/index.js';
 import { InputError } from '../../lib/errors.js';
 import type { Image2D } from '../../lib/image.js';
-import { selectChannels, type ChannelReader } from '../../lib/segmentation/channels.js';
+import { selectChannels, stackReader, type ChannelReader } from '../../lib/segmentation/channels.js';
+import type { MaskStacks } from '../../lib/workflows/types.js';
 
 const W = 4;
 const H = 3;
@@ -36,11 +37,17 @@ WGASegmentation:
 `;
 const wga = (extra: string) => loadConfig({ text: base + extra.replace(/^/gm, '  ') }, 'WGASegmentation').config;
 const max = (a: Uint16Array, b: Uint16Array) => Array.from(a, (v, i) => Math.max(v, b[i]));
+/** Both stacks hold exactly one plane for the classical workflows. */
+function stacks(s: MaskStacks): { nucleus: Image2D[]; cytosol: Image2D[] } {
+  expect(s.nucleus).toHaveLength(1);
+  expect(s.cytosol).toHaveLength(1);
+  return { nucleus: s.nucleus!, cytosol: s.cytosol! };
+}
 
 describe('channel selection', () => {
   it('defaults to nucleus = channel 0, cytosol = channel 1 and reads only those', async () => {
     const r = reader();
-    const [nuc, cyt] = await selectChannels(r, wga(''), ['nucleus', 'cytosol']);
+    const { nucleus: [nuc], cytosol: [cyt] } = stacks(await selectChannels(r, wga(''), ['nucleus', 'cytosol']));
     expect(nuc).toBe(planes[0]);
     expect(cyt).toBe(planes[1]);
     expect(r.reads.sort()).toEqual([0, 1]);
@@ -48,7 +55,7 @@ describe('channel selection', () => {
 
   it('case 1: combine_*_channels take the maximum-intensity projection', async () => {
     const r = reader();
-    const [nuc, cyt] = await selectChannels(r, wga('combine_nucleus_channels: [0, 2]\ncombine_cytosol_channels: [1, 2]'), ['nucleus', 'cytosol']);
+    const { nucleus: [nuc], cytosol: [cyt] } = stacks(await selectChannels(r, wga('combine_nucleus_channels: [0, 2]\ncombine_cytosol_channels: [1, 2]'), ['nucleus', 'cytosol']));
     expect(Array.from(nuc.data)).toEqual(max(planes[0].data, planes[2].data));
     expect(Array.from(cyt.data)).toEqual(max(planes[1].data, planes[2].data));
     expect(nuc.data).toBeInstanceOf(Uint16Array);
@@ -57,7 +64,7 @@ describe('channel selection', () => {
 
   it('case 2: segmentation_channel_* select other channels', async () => {
     const r = reader();
-    const [nuc, cyt] = await selectChannels(r, wga('segmentation_channel_nuclei: [2]\nsegmentation_channel_cytosol: [3]'), ['nucleus', 'cytosol']);
+    const { nucleus: [nuc], cytosol: [cyt] } = stacks(await selectChannels(r, wga('segmentation_channel_nuclei: [2]\nsegmentation_channel_cytosol: [3]'), ['nucleus', 'cytosol']));
     expect(nuc).toBe(planes[2]);
     expect(cyt).toBe(planes[3]);
     expect(r.reads.sort()).toEqual([2, 3]);
@@ -66,7 +73,7 @@ describe('channel selection', () => {
   it('case 3: selection for one mask, combination for the other; combine supersedes select', async () => {
     const r = reader();
     const cfg = wga('segmentation_channel_nuclei: [2]\ncombine_cytosol_channels: [1, 3]\nsegmentation_channel_cytosol: [0]');
-    const [nuc, cyt] = await selectChannels(r, cfg, ['nucleus', 'cytosol']);
+    const { nucleus: [nuc], cytosol: [cyt] } = stacks(await selectChannels(r, cfg, ['nucleus', 'cytosol']));
     expect(nuc).toBe(planes[2]);
     expect(Array.from(cyt.data)).toEqual(max(planes[1].data, planes[3].data));
     expect(r.reads).not.toContain(0);
@@ -78,5 +85,30 @@ describe('channel selection', () => {
     );
     const two: ChannelReader = { ...reader(), channelCount: 1 };
     await expect(selectChannels(two, wga(''), ['nucleus', 'cytosol'])).rejects.toThrow(/channel 1 \(the default cytosol channel\) is out of range: the input has 1 channel \(/);
+  });
+
+  it('CytosolOnlySegmentationCellpose gets its whole stack: cytosol channels then the nucleus cue, none lost', async () => {
+    const text = `CytosolOnlySegmentationCellpose:
+  segmentation_channel_cytosol: [3]
+  segmentation_channel_nuclei: [1]
+  cytosol_segmentation: { model: cyto2 }
+`;
+    const cfg = loadConfig({ text }, 'CytosolOnlySegmentationCellpose').config;
+    const r = reader();
+    const s = await selectChannels(r, cfg, ['cytosol']);
+    expect(s.cytosol).toEqual([planes[3], planes[1]]);
+    expect(s.nucleus).toBeUndefined();
+    expect(r.reads.sort()).toEqual([1, 3]);
+  });
+
+  it('a stack reader gives the same selection for any window', async () => {
+    const cfg = wga('combine_nucleus_channels: [0, 2]\nsegmentation_channel_cytosol: [3]');
+    const whole = await selectChannels(reader(), cfg, ['nucleus', 'cytosol']);
+    const win = { x: 1, y: 1, width: 2, height: 2 };
+    const part = await stackReader(reader(), cfg, ['nucleus', 'cytosol']).read(win);
+    for (const m of ['nucleus', 'cytosol'] as const) {
+      const expected = Array.from({ length: 4 }, (_, i) => whole[m]![0].data[(1 + (i >> 1)) * W + 1 + (i & 1)]);
+      expect(Array.from(part[m]![0].data)).toEqual(expected);
+    }
   });
 });

@@ -44,7 +44,7 @@ describe(`WGASegmentation on scPortrait example 3 [${kernels().backendName}]`, (
   let input: Image2D[];
   beforeAll(async () => {
     input = await channels([path.join(example3, 'Ch1.tif'), path.join(example3, 'Ch2.tif')]);
-    result = runWgaSegmentation(kernels(), input, config);
+    result = await runWgaSegmentation({ kernels: kernels() }, { nucleus: [input[0]], cytosol: [input[1]] }, config);
   });
 
   // The original keeps 27 of the ~60 cells with this config (size + contact filters); ours is bit-identical
@@ -84,21 +84,21 @@ describe(`WGASegmentation on scPortrait example 3 [${kernels().backendName}]`, (
     }
   });
 
-  it('constant and all-zero images give empty masks, not errors or NaN labels', () => {
+  it('constant and all-zero images give empty masks, not errors or NaN labels', async () => {
     const W = 120;
     const H = 90;
     const zero = { data: new Uint16Array(W * H), width: W, height: H };
     const flat = { data: new Uint16Array(W * H).fill(1000), width: W, height: H };
     for (const [a, b] of [[zero, zero], [flat, flat], [zero, flat]]) {
-      const r = runWgaSegmentation(kernels(), [a, b], config);
+      const r = await runWgaSegmentation({ kernels: kernels() }, { nucleus: [a], cytosol: [b] }, config);
       expect(r.classes.length).toBe(0);
       expect(r.cytosol.data.every((v) => v === 0)).toBe(true);
     }
   });
 
-  itIfNative('native and WASM give bit-identical masks', () => {
+  itIfNative('native and WASM give bit-identical masks', async () => {
     const other = kernels(kernels().backendName === 'native' ? 'wasm' : 'native');
-    const again = runWgaSegmentation(other, input, config);
+    const again = await runWgaSegmentation({ kernels: other }, { nucleus: [input[0]], cytosol: [input[1]] }, config);
     expect(firstBitDifference(again.nucleus.data, result.nucleus.data)).toBe(-1);
     expect(firstBitDifference(again.cytosol.data, result.cytosol.data)).toBe(-1);
   });
@@ -125,16 +125,16 @@ describe(`DAPISegmentation on BBBC039 [${kernels().backendName}]`, () => {
 
   it('segments the nuclei, returns the nucleus mask as cytosol mask and writes one mask', async () => {
     const input = await channels([path.join(bbbc, file)]);
-    const r = runDapiSegmentation(kernels(), input, config);
+    const r = await runDapiSegmentation({ kernels: kernels() }, { nucleus: input }, config);
     checkConsistency(r);
     expect(r.masks).toHaveLength(1);
     expect(r.cytosol).toBe(r.nucleus);
     expect(r.classes.length).toBeGreaterThan(30);
   });
 
-  it('an all-zero image gives empty masks, not an error', () => {
+  it('an all-zero image gives empty masks, not an error', async () => {
     const blank = { data: new Uint16Array(200 * 150), width: 200, height: 150 };
-    const r = runDapiSegmentation(kernels(), [blank], config);
+    const r = await runDapiSegmentation({ kernels: kernels() }, { nucleus: [blank] }, config);
     expect(r.classes.length).toBe(0);
     expect(r.nucleus.data.every((v) => v === 0)).toBe(true);
   });

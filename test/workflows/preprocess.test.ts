@@ -3,7 +3,8 @@ import path from 'node:path';
 import { openImage } from '../../lib/io/index.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { preprocess } from '../../lib/workflows/classical.js';
-import { StepTimer } from '../../lib/workflows/types.js';
+import { GlobalValues } from '../../lib/workflows/globals.js';
+import { StepRunner } from '../../lib/workflows/types.js';
 import { firstBitDifference, repoRoot } from '../helpers/fixtures.js';
 
 it.each([
@@ -16,7 +17,8 @@ it.each([
   const raw = await src.readChannel(0);
   await src.close();
   const k = kernels();
-  const { current } = preprocess(k, [raw], { lower: lo, upper: hi }, r, new StepTimer());
+  const run = new StepRunner({ kernels: k });
+  const { current } = preprocess(run, [raw], ['nucleus'], { lower: lo, upper: hi }, r, GlobalValues.computed());
   const reference = k.medianFilter(k.percentileNormalize(raw, lo, hi), r);
   expect(firstBitDifference(current[0].data, reference.data)).toBe(-1);
 });

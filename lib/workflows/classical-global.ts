@@ -1,0 +1,102 @@
+/**
+ * The global pass of the classical workflows: every whole-image value (ClassicalGlobals), streamed over bands
+ * of rows. Each band is read with `median_filter_size` rows of margin, so its median-filtered core is exact; the
+ * values are then derived from histograms of the raw and median-filtered channels, through the same monotone
+ * scalings the workflow applies (a quantile or Otsu threshold of f(x) is read off the histogram of x mapped by f).
+ */
+import type { DapiConfig, MaskName, QuantileRange, WgaConfig } from '../config/types.js';
+import { InputError } from '../errors.js';
+import type { ClassicalGlobals } from './classical.js';
+import {
+  HistogramBuilder,
+  histogramOtsu,
+  histogramQuantile,
+  mapHistogram,
+  unitScaling,
+  type ValueHistogram,
+} from './histogram.js';
+import type { StackReader, WorkflowContext } from './types.js';
+
+/** Rows per band: bounded memory whatever the image height. */
+const BAND_ROWS = 512;
+
+type Range = [number, number];
+
+function quantiles(h: ValueHistogram, range: QuantileRange): Range {
+  return [histogramQuantile(h, range.lower), histogramQuantile(h, range.upper)];
+}
+
+/** The histogram of percentile_normalization(x) (quantiles of x, then the unit scaling). */
+function normalized(h: ValueHistogram, range: QuantileRange): { bounds: Range; histogram: ValueHistogram } {
+  const bounds = quantiles(h, range);
+  return { bounds, histogram: mapHistogram(h, unitScaling(...bounds)) };
+}
+
+export async function classicalGlobalPass(
+  ctx: WorkflowContext,
+  reader: StackReader,
+  cfg: WgaConfig | DapiConfig,
+): Promise<ClassicalGlobals> {
+  const wga = cfg.workflow === 'WGASegmentation';
+  const masks: MaskName[] = wga ? ['nucleus', 'cytosol'] : ['nucleus'];
+  const sizeFilters = [cfg.nucleus.sizeFilter, wga ? (cfg as WgaConfig).cytosol.sizeFilter : null];
+  if (cfg.filterMasksSize && sizeFilters.some((f) => f?.kind === 'automatic')) {
+    throw new InputError(
+      'automatic size thresholds (filter_masks_size without min_size/max_size) are not available yet for windowed ' +
+        '(sharded) segmentation; give min_size and max_size',
+      'ERR_SCSEG_UNSUPPORTED',
+    );
+  }
+  const k = ctx.kernels;
+  const r = cfg.medianFilterSize;
+  const raw = new Map(masks.map((m) => [m, new HistogramBuilder()]));
+  const med = new Map(masks.map((m) => [m, new HistogramBuilder()]));
+  for (let y0 = 0; y0 < reader.height; y0 += BAND_ROWS) {
+    ctx.signal?.throwIfAborted();
+    ctx.progress?.('global statistics');
+    const y1 = Math.min(reader.height, y0 + BAND_ROWS);
+    const top = Math.max(0, y0 - (r ?? 0));
+    const bottom = Math.min(reader.height, y1 + (r ?? 0));
+    const stacks = await reader.read({ x: 0, y: top, width: reader.width, height: bottom - top });
+    for (const m of masks) {
+      const plane = stacks[m]![0];
+      raw.get(m)!.addRows(plane, y0 - top, y1 - top);
+      if (r !== null) med.get(m)!.addRows(k.medianFilter(plane, r), y0 - top, y1 - top);
+    }
+  }
+
+  const globals: ClassicalGlobals = {};
+  const norm = cfg.normalization;
+  // SPEC §2: `current` is the normalised then median-filtered channel (the median commutes with the scaling);
+  // `input` is what the cytosol threshold reads: raw when normalised, else the median-filtered channel.
+  const stack = (m: MaskName) => {
+    const rawHist = raw.get(m)!.finish();
+    const medHist = r !== null ? med.get(m)!.finish() : rawHist;
+    if (!norm) return { input: medHist, current: medHist };
+    const bounds = quantiles(rawHist, norm);
+    globals[m === 'nucleus' ? 'nucleusInput' : 'cytosolInput'] = bounds;
+    return { input: rawHist, current: mapHistogram(medHist, unitScaling(...bounds)) };
+  };
+
+  let nucleus = stack('nucleus').current;
+  if (cfg.nucleus.normalization) {
+    const n = normalized(nucleus, cfg.nucleus.normalization);
+    globals.nucleusNormalization = n.bounds;
+    nucleus = n.histogram;
+  }
+  if (cfg.nucleus.thresholding.kind === 'otsu') globals.nucleusOtsu = histogramOtsu(nucleus);
+
+  if (wga) {
+    const c = (cfg as WgaConfig).cytosol;
+    const cytosol = stack('cytosol');
+    let image = cytosol.input;
+    if (c.normalization) {
+      const n = normalized(image, c.normalization);
+      globals.cytosolNormalization = n.bounds;
+      image = n.histogram;
+    }
+    globals.cytosolThreshold = c.threshold ?? histogramOtsu(image);
+    globals.speedQuantiles = quantiles(cytosol.current, { lower: 0.02, upper: 0.98 });
+  }
+  return globals;
+}

@@ -1,0 +1,189 @@
+/**
+ * The workflow contract on real images: the global pass, streamed band by band, gives the very values a whole-image
+ * run computes; and a window pass over a window with ≥ 100 px margins, given those values, reproduces every cell
+ * whose centre lies in the window's core with exactly the pixels it has in the whole-image run (ids may differ:
+ * they are numbered per run).
+ */
+import path from 'node:path';
+import { loadConfig } from '../../lib/config/index.js';
+import type { DapiConfig, SegmentationConfig, WgaConfig, WorkflowAlias } from '../../lib/config/types.js';
+import type { Image2D, PixelWindow } from '../../lib/image.js';
+import { openImage } from '../../lib/io/index.js';
+import { kernels } from '../../lib/kernels/index.js';
+import { planesReader, selectChannels, stackReader } from '../../lib/segmentation/channels.js';
+import { workflowFor } from '../../lib/workflows/index.js';
+import type { LabelImage, SegmentationResult } from '../../lib/workflows/types.js';
+import { exampleData, imagesDir } from '../helpers/fixtures.js';
+
+const MARGIN = 100;
+
+async function planes(files: string[]): Promise<Image2D[]> {
+  const src = await openImage(files);
+  try {
+    return await Promise.all(files.map((_, i) => src.readChannel(i)));
+  } finally {
+    await src.close();
+  }
+}
+
+/** Pixel indices of every id (row-major, whole-image coordinates of `origin` + local position). */
+function cells(mask: LabelImage, origin: PixelWindow = { x: 0, y: 0, width: mask.width, height: mask.height }) {
+  const out = new Map<number, { pixels: number[]; cy: number; cx: number }>();
+  const { data, width } = mask;
+  for (let i = 0; i < data.length; i++) {
+    const id = data[i];
+    if (!id) continue;
+    const y = origin.y + Math.floor(i / width);
+    const x = origin.x + (i % width);
+    let c = out.get(id);
+    if (!c) out.set(id, (c = { pixels: [], cy: 0, cx: 0 }));
+    c.pixels.push(y * 1_000_000 + x);
+    c.cy += y;
+    c.cx += x;
+  }
+  for (const c of out.values()) {
+    c.cy /= c.pixels.length;
+    c.cx /= c.pixels.length;
+  }
+  return out;
+}
+
+const inside = (w: PixelWindow, y: number, x: number) => y >= w.y && y < w.y + w.height && x >= w.x && x < w.x + w.width;
+
+/** Cores tiling the image (multiples of `align`), each with its window grown by MARGIN and clipped to the image. */
+function grid(width: number, height: number, nx: number, ny: number, align: number) {
+  const cut = (len: number, n: number) =>
+    Array.from({ length: n + 1 }, (_, i) => (i === n ? len : Math.round((len * i) / n / align) * align));
+  const xs = cut(width, nx);
+  const ys = cut(height, ny);
+  const out: { core: PixelWindow; window: PixelWindow }[] = [];
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      const core = { x: xs[i], y: ys[j], width: xs[i + 1] - xs[i], height: ys[j + 1] - ys[j] };
+      const x0 = Math.max(0, core.x - MARGIN);
+      const y0 = Math.max(0, core.y - MARGIN);
+      const x1 = Math.min(width, core.x + core.width + MARGIN);
+      const y1 = Math.min(height, core.y + core.height + MARGIN);
+      out.push({ core, window: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
+    }
+  }
+  return out;
+}
+
+interface Case {
+  name: string;
+  workflow: WorkflowAlias;
+  config: { path: string } | { text: string };
+  files: string[];
+  tiles: [number, number];
+  /**
+   * Known limit: skimage floods markers of one value (all markers sit at distance 0) in the order its heap pops
+   * them, which depends on every marker of the image. Where two nuclei meet on an exact tie of the geodesic
+   * distance, a window (holding fewer markers) can break the tie the other way. The fix needs that order as a
+   * global value (see issue 10's note); until then this case is expected to differ by a few boundary pixels.
+   */
+  markerTieOrder?: boolean;
+}
+
+const bbbc = path.join(imagesDir, 'bbbc039', 'IXMtest_A02_s1_w1051DAA7C-7042-435F-99F0-1E847D9B42CB.tif');
+const dapiLocal = `DAPISegmentation:
+  lower_quantile_normalization: 0.001
+  upper_quantile_normalization: 0.999
+  median_filter_size: 2
+  nucleus_segmentation:
+    lower_quantile_normalization: 0.01
+    upper_quantile_normalization: 0.99
+    median_block: 41
+    median_step: 4
+    threshold: 0.1
+    min_distance: 6
+    peak_footprint: 5
+    speckle_kernel: 3
+    dilation: 0
+    min_size: 30
+    max_size: 2000
+    contact_filter: 0.5
+  filter_masks_size: true
+`;
+// Global Otsu branch, no top-level normalisation (the median then replaces the input), uint8 input.
+const dapiOtsu = `DAPISegmentation:
+  median_filter_size: 1
+  nucleus_segmentation:
+    min_distance: 5
+    peak_footprint: 4
+    speckle_kernel: 2
+    dilation: 1
+`;
+// WGA without top-level normalisation and with an Otsu cytosol threshold: the other global values.
+const wgaOtsu = `WGASegmentation:
+  median_filter_size: 4
+  nucleus_segmentation:
+    lower_quantile_normalization: 0.01
+    upper_quantile_normalization: 0.99
+    median_block: 41
+    median_step: 4
+    threshold: 0.2
+    speckle_kernel: 9
+    peak_footprint: 7
+    min_distance: 8
+    dilation: 0
+  cytosol_segmentation:
+    lower_quantile_normalization: 0.01
+    upper_quantile_normalization: 0.99
+    erosion: 2
+    dilation: 7
+    min_clip: 0
+    max_clip: 0.2
+`;
+
+const ex3 = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(exampleData, f));
+const cases: Case[] = [
+  { name: 'WGA, example 3, its config', workflow: 'WGASegmentation', config: { path: path.join(exampleData, 'config_example3.yml') }, files: ex3, tiles: [2, 2] },
+  { name: 'WGA, example 3, Otsu cytosol, no input normalisation', workflow: 'WGASegmentation', config: { text: wgaOtsu }, files: ex3, tiles: [2, 2] },
+  { name: 'DAPI, BBBC039, local threshold + filters', workflow: 'DAPISegmentation', config: { text: dapiLocal }, files: [bbbc], tiles: [3, 2], markerTieOrder: true },
+  { name: 'DAPI, DSB 256 (uint8), Otsu', workflow: 'DAPISegmentation', config: { text: dapiOtsu }, files: [path.join(imagesDir, 'dsb_nuclei', 'dsb_256_image.tif')], tiles: [2, 1] },
+];
+
+describe.each(cases)(`window pass = whole image inside the core: %s [${kernels().backendName}]`, (c) => {
+  const ctx = { kernels: kernels() };
+  let config: SegmentationConfig;
+  let input: Image2D[];
+  let whole: SegmentationResult;
+  beforeAll(async () => {
+    config = loadConfig(c.config, c.workflow).config;
+    input = await planes(c.files);
+    whole = await workflowFor(c.workflow).run(ctx, await selectChannels(planesReader(input), config, workflowFor(c.workflow).descriptor.masks), config);
+  });
+
+  it('the streamed global pass gives exactly the values of the whole-image run', async () => {
+    const wf = workflowFor(c.workflow);
+    const streamed = await wf.globalPass(ctx, stackReader(planesReader(input), config, wf.descriptor.masks), config);
+    expect(streamed).toEqual(whole.globals);
+    expect(Object.keys(streamed as object).length).toBeGreaterThan(0);
+  });
+
+  (c.markerTieOrder ? it.failing : it)('every core-centred cell has its whole-image pixels', async () => {
+    const wf = workflowFor(c.workflow);
+    const reader = stackReader(planesReader(input), config, wf.descriptor.masks);
+    const globals = await wf.globalPass(ctx, reader, config);
+    const { width, height } = input[0];
+    const nucleus = (config as WgaConfig | DapiConfig).nucleus.thresholding;
+    const step = nucleus.kind === 'local' ? nucleus.medianStep : 1;
+    let checked = 0;
+    for (const { core, window } of grid(width, height, c.tiles[0], c.tiles[1], step)) {
+      const part = await wf.windowPass(ctx, await reader.read(window), config, globals, { window, imageWidth: width, imageHeight: height });
+      whole.masks.forEach((mask, m) => {
+        const expected = [...cells(mask).values()].filter((cell) => inside(core, cell.cy, cell.cx));
+        const got = cells(part.masks[m], window);
+        const gotInCore = [...got.values()].filter((cell) => inside(core, cell.cy, cell.cx));
+        expect(gotInCore.length).toBe(expected.length);
+        const byFirstPixel = new Map(gotInCore.map((cell) => [cell.pixels[0], cell.pixels]));
+        for (const cell of expected) {
+          expect(byFirstPixel.get(cell.pixels[0])).toEqual(cell.pixels);
+          checked++;
+        }
+      });
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+});
