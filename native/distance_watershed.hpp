@@ -14,12 +14,12 @@ namespace scseg {
 
 // seeds/allowed: 0 = no; markers: 0 = none; labels: width*height output.
 inline Status distanceWatershed(const uint8_t* seeds, const uint8_t* allowed, const uint32_t* markers, int64_t width,
-                                int64_t height, uint32_t* labels) {
+                                int64_t height, uint32_t* labels, size_t threads) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
   ScratchArray<double> distance(area, 0.0);
-  if (Status s = fmmDistance(seeds, allowed, width, height, distance.data()); s != Status::Ok) return s;
-  return watershedFromMarkers(distance.data(), markers, allowed, width, height, labels);
+  if (Status s = fmmDistance(seeds, allowed, width, height, distance.data(), threads); s != Status::Ok) return s;
+  return watershedFromMarkers(distance.data(), markers, allowed, width, height, labels, false, threads);
 }
 
 }  // namespace scseg

@@ -65,7 +65,7 @@ inline void rowPass(const int64_t* g, int64_t width, int64_t* site, int64_t* sta
 }  // namespace edt_detail
 
 // mask: width*height bytes, non-zero = foreground. out: width*height doubles (also used as column scratch).
-inline Status distanceTransformEdt(const uint8_t* mask, int64_t width, int64_t height, double* out) {
+inline Status distanceTransformEdt(const uint8_t* mask, int64_t width, int64_t height, double* out, size_t threads) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
   // Squared distances stay below 2^53 (exact in double, no int64 overflow in the envelope) for sides < 2^26.
@@ -75,7 +75,7 @@ inline Status distanceTransformEdt(const uint8_t* mask, int64_t width, int64_t h
 
   // Column pass (columns split across threads): the vertical distance of (y, x) to the nearest background pixel
   // in its column, inf if none; down, then up, kept in out.
-  parallelFor(W, 64, [&](size_t x0, size_t x1) {
+  parallelFor(threads, W, 64, [&](size_t x0, size_t x1) {
     for (size_t x = x0; x < x1; ++x) out[x] = mask[x] ? inf : 0.0;
     for (size_t y = 1; y < H; ++y) {
       const uint8_t* m = mask + y * W;
@@ -91,7 +91,7 @@ inline Status distanceTransformEdt(const uint8_t* mask, int64_t width, int64_t h
   });
 
   // Row pass (rows split across threads), in place.
-  parallelFor(H, rowsPerChunk(width), [&](size_t y0, size_t y1) {
+  parallelFor(threads, H, rowsPerChunk(width), [&](size_t y0, size_t y1) {
     std::vector<int64_t> g(W), site(W), start(W), d2(W);
     for (size_t y = y0; y < y1; ++y) {
       double* row = out + y * W;

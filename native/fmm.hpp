@@ -513,7 +513,7 @@ void marchWindow(const uint8_t* seeds, const double* speed, size_t stride, size_
 
 // out: width*height values, or nullptr when only the log is wanted.
 inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, const double* speed, int64_t width,
-                              int64_t height, double* out, FreezeLog* log = nullptr) {
+                              int64_t height, double* out, size_t threads, FreezeLog* log = nullptr) {
   struct FinishLog {
     FreezeLog* log;
     ~FinishLog() {
@@ -538,7 +538,7 @@ inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, cons
     const Components parts(w, h, allowed, [&](size_t i) { return seeds[i] != 0; });
     if (worthSplitting(parts, n)) {
       std::fill(out, out + n, std::numeric_limits<double>::infinity());
-      parallelFor(parts.boxes.size(), 16, [&](size_t c0, size_t c1) {
+      parallelFor(threads, parts.boxes.size(), 16, [&](size_t c0, size_t c1) {
         for (size_t c = c0; c < c1; ++c) {
           const Components::Box& b = parts.boxes[c];
           if (!b.seeded) continue;
@@ -558,8 +558,9 @@ inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, cons
 
 // Geodesic distance (2nd-order FMM, unit grid) from the seed pixels through the allowed pixels.
 // seeds/allowed: 0 = no, anything else = yes. out: width*height doubles. See the header comment for semantics.
-inline Status fmmDistance(const uint8_t* seeds, const uint8_t* allowed, int64_t width, int64_t height, double* out) {
-  return fmm_detail::runFastMarching(seeds, allowed, nullptr, width, height, out);
+inline Status fmmDistance(const uint8_t* seeds, const uint8_t* allowed, int64_t width, int64_t height, double* out,
+                         size_t threads) {
+  return fmm_detail::runFastMarching(seeds, allowed, nullptr, width, height, out, threads);
 }
 
 // Arrival time (2nd-order FMM, unit grid) from the seed pixels through the allowed pixels at the given speed
@@ -571,7 +572,7 @@ inline Status fmmTravelTime(const uint8_t* seeds, const uint8_t* allowed, const 
     if (log) log->finished.store(true, std::memory_order_release);
     return Status::BadArgument;
   }
-  return fmm_detail::runFastMarching(seeds, allowed, speed, width, height, out, log);
+  return fmm_detail::runFastMarching(seeds, allowed, speed, width, height, out, 1, log);
 }
 
 }  // namespace scseg

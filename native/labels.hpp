@@ -19,8 +19,8 @@ class LabelIndex {
   static constexpr uint32_t kAbsent = 0xFFFFFFFFu;
 
   // Indexes every id present in `labels` (0 too when includeZero).
-  LabelIndex(const uint32_t* labels, size_t n, bool includeZero) {
-    const size_t chunks = chunkCount(n, kLabelChunk);
+  LabelIndex(const uint32_t* labels, size_t n, bool includeZero, size_t threads) {
+    const size_t chunks = chunkCount(threads, n, kLabelChunk);
     std::vector<uint32_t> chunkMax(chunks, 0);
     parallelChunks(n, chunks, [&](size_t c, size_t begin, size_t end) {
       uint32_t m = 0;
@@ -124,8 +124,9 @@ class LabelIndex {
 };
 
 // Pixel count per non-zero id (ids ascending). areas[k] belongs to index.ids()[k].
-inline std::vector<uint64_t> labelPixelCounts(const uint32_t* labels, size_t n, const LabelIndex& index) {
-  const size_t chunks = chunkCount(n, LabelIndex::kLabelChunk);
+inline std::vector<uint64_t> labelPixelCounts(const uint32_t* labels, size_t n, const LabelIndex& index,
+                                              size_t threads) {
+  const size_t chunks = chunkCount(threads, n, LabelIndex::kLabelChunk);
   std::vector<std::vector<uint64_t>> partial(chunks);
   parallelChunks(n, chunks, [&](size_t c, size_t begin, size_t end) {
     std::vector<uint64_t>& counts = partial[c];
@@ -146,10 +147,10 @@ inline std::vector<uint64_t> labelPixelCounts(const uint32_t* labels, size_t n, 
 // numba_mask_centroid: per non-zero id, mean row and mean column. Sums are accumulated in float64 in raster
 // order and divided by the pixel count, as the original does.
 inline Status labelCentroids(const uint32_t* labels, int64_t width, int64_t height, std::vector<uint32_t>& ids,
-                             std::vector<double>& cy, std::vector<double>& cx) {
+                             std::vector<double>& cy, std::vector<double>& cx, size_t threads) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
-  const LabelIndex index(labels, area, false);
+  const LabelIndex index(labels, area, false, threads);
   const size_t k = index.size();
   std::vector<double> sumX(k, 0.0), sumY(k, 0.0);
   std::vector<uint64_t> count(k, 0);
@@ -175,11 +176,11 @@ inline Status labelCentroids(const uint32_t* labels, int64_t width, int64_t heig
 
 // Non-zero ids with their pixel counts, ascending.
 inline Status labelAreas(const uint32_t* labels, int64_t width, int64_t height, std::vector<uint32_t>& ids,
-                         std::vector<double>& areas) {
+                         std::vector<double>& areas, size_t threads) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
-  const LabelIndex index(labels, area, false);
-  const std::vector<uint64_t> counts = labelPixelCounts(labels, area, index);
+  const LabelIndex index(labels, area, false, threads);
+  const std::vector<uint64_t> counts = labelPixelCounts(labels, area, index, threads);
   ids = index.ids();
   areas.assign(counts.begin(), counts.end());
   return Status::Ok;
@@ -188,8 +189,8 @@ inline Status labelAreas(const uint32_t* labels, int64_t width, int64_t height, 
 // out[i] = 0 where drop[index.find(labels[i])], else labels[i] (every label must be in the index; 0 is kept
 // when the index leaves it out).
 inline void dropIndexed(const uint32_t* labels, size_t n, const LabelIndex& index, const std::vector<uint8_t>& drop,
-                        uint32_t* out) {
-  parallelFor(n, LabelIndex::kLabelChunk, [&](size_t begin, size_t end) {
+                        uint32_t* out, size_t threads) {
+  parallelFor(threads, n, LabelIndex::kLabelChunk, [&](size_t begin, size_t end) {
     uint32_t previous = 0, kept = 0;  // id 0 maps to 0 whether it is dropped or absent
     for (size_t i = begin; i < end; ++i) {
       const uint32_t id = labels[i];
@@ -205,21 +206,21 @@ inline void dropIndexed(const uint32_t* labels, size_t n, const LabelIndex& inde
 
 // out = labels with every id listed in `remove` set to 0 (ids absent from the image, duplicates and 0 are fine).
 inline Status removeLabels(const uint32_t* labels, int64_t width, int64_t height, const uint32_t* remove,
-                           size_t removeCount, uint32_t* out) {
+                           size_t removeCount, uint32_t* out, size_t threads) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
-  const LabelIndex index(labels, area, false);
+  const LabelIndex index(labels, area, false, threads);
   std::vector<uint8_t> drop(index.size(), 0);
   for (size_t r = 0; r < removeCount; ++r) {
     const uint32_t j = index.find(remove[r]);
     if (j != LabelIndex::kAbsent) drop[j] = 1;
   }
-  dropIndexed(labels, area, index, drop, out);
+  dropIndexed(labels, area, index, drop, out, threads);
   return Status::Ok;
 }
 
 // remove_edge_labels: every id that occurs in the first/last row or column is set to 0 everywhere.
-inline Status removeEdgeLabels(const uint32_t* labels, int64_t width, int64_t height, uint32_t* out) {
+inline Status removeEdgeLabels(const uint32_t* labels, int64_t width, int64_t height, uint32_t* out, size_t threads) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
   const size_t w = size_t(width), h = size_t(height);
@@ -233,21 +234,21 @@ inline Status removeEdgeLabels(const uint32_t* labels, int64_t width, int64_t he
     edge.push_back(labels[y * w]);
     edge.push_back(labels[y * w + w - 1]);
   }
-  return removeLabels(labels, width, height, edge.data(), edge.size(), out);
+  return removeLabels(labels, width, height, edge.data(), edge.size(), out, threads);
 }
 
 // contact_filter(labels, threshold, reindex=False, background=0). For every id (0 included) two counters start
 // at 1; each interior pixel (not in the first/last row or column) with id c adds, over its 4 neighbours n,
 // [n == 0] to bg[c] and [n != c] to other[c]. Ids ≠ 0 with bg/other < threshold (float64) are set to 0.
 inline Status contactFilter(const uint32_t* labels, int64_t width, int64_t height, double threshold,
-                            uint32_t* out) {
+                            uint32_t* out, size_t threads) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
   if (std::isnan(threshold)) return Status::BadArgument;
-  const LabelIndex index(labels, area, true);
+  const LabelIndex index(labels, area, true, threads);
   const size_t w = size_t(width), h = size_t(height);
   const size_t rows = h > 2 ? h - 2 : 0;  // interior rows 1..h−2
-  const size_t chunks = chunkCount(rows, rowsPerChunk(width));
+  const size_t chunks = chunkCount(threads, rows, rowsPerChunk(width));
   // Integer counts: summing the chunks' partial counts gives exactly the serial totals.
   std::vector<std::vector<int64_t>> bgPart(chunks), otherPart(chunks);
   parallelChunks(rows, chunks, [&](size_t c, size_t r0, size_t r1) {
@@ -279,7 +280,7 @@ inline Status contactFilter(const uint32_t* labels, int64_t width, int64_t heigh
   std::vector<uint8_t> drop(index.size(), 0);
   for (size_t j = 0; j < index.size(); ++j)
     drop[j] = index.ids()[j] != 0 && double(bg[j]) / double(other[j]) < threshold;
-  dropIndexed(labels, area, index, drop, out);
+  dropIndexed(labels, area, index, drop, out, threads);
   return Status::Ok;
 }
 
@@ -293,11 +294,11 @@ inline Status contactFilter(const uint32_t* labels, int64_t width, int64_t heigh
 //  5. nucleus out = nucleus with discarded nuclei set to 0; cytosol out = cytosol with discarded cytosols set
 //     to 0 and each remaining matched cytosol id renamed to its nucleus id (other ids kept as they are).
 inline Status matchNucleusCytosol(const uint32_t* nucleus, const uint32_t* cytosol, int64_t width, int64_t height,
-                                  double threshold, uint32_t* nucleusOut, uint32_t* cytosolOut) {
+                                  double threshold, uint32_t* nucleusOut, uint32_t* cytosolOut, size_t threads) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
   if (std::isnan(threshold)) return Status::BadArgument;
-  const LabelIndex nuc(nucleus, area, true);
+  const LabelIndex nuc(nucleus, area, true, threads);
   const size_t nn = nuc.size();
 
   // Cytosol ids under each nucleus: bucket the pixels by nucleus (counting sort, raster order kept).
@@ -335,7 +336,7 @@ inline Status matchNucleusCytosol(const uint32_t* nucleus, const uint32_t* cytos
   }
   std::vector<uint32_t>().swap(under);
 
-  const LabelIndex cyt(cytosol, area, true);
+  const LabelIndex cyt(cytosol, area, true, threads);
   const size_t nc = cyt.size();
   std::vector<uint32_t> matchedBy(nc, 0);  // number of nuclei matched to each cytosol
   for (size_t j = 0; j < nn; ++j)
@@ -356,7 +357,7 @@ inline Status matchNucleusCytosol(const uint32_t* nucleus, const uint32_t* cytos
       renameTo[c] = nuc.ids()[j];
     }
   }
-  dropIndexed(nucleus, area, nuc, nucDiscard, nucleusOut);
+  dropIndexed(nucleus, area, nuc, nucDiscard, nucleusOut, threads);
   for (size_t i = 0; i < area; ++i) {
     const uint32_t c = cyt.find(cytosol[i]);
     cytosolOut[i] = cytDiscard[c] ? 0u : renamed[c] ? renameTo[c] : cytosol[i];

@@ -25,6 +25,7 @@
 #endif
 
 #include "common.hpp"
+#include "limits.hpp"
 #include "parallel.hpp"
 #include "ranks.hpp"
 
@@ -153,7 +154,7 @@ inline int64_t clampIndex(int64_t i, int64_t len) { return std::clamp<int64_t>(i
 // Pads the rank image by r = hw.size() / 2 on every side (coordinates mapped by edge(i, len)) and filters it.
 template <typename R, typename T, typename Edge>
 void medianWithRankType(const Ranked<T>& ranked, int64_t H, int64_t W, const std::vector<int>& hw, uint32_t k,
-                        Edge edge, T* out) {
+                        Edge edge, T* out, size_t threads) {
   const int r = static_cast<int>(hw.size() / 2);
   const size_t Wp = size_t(W) + 2 * size_t(r), Hp = size_t(H) + 2 * size_t(r);
   std::vector<int64_t> col(Wp);
@@ -164,7 +165,7 @@ void medianWithRankType(const Ranked<T>& ranked, int64_t H, int64_t W, const std
     R* dst = P.data() + py * Wp;
     for (size_t px = 0; px < Wp; ++px) dst[px] = static_cast<R>(src[col[px]]);
   }
-  parallelFor(size_t(H), rowsPerChunk(W), [&](size_t y0, size_t y1) {
+  parallelFor(threads, size_t(H), rowsPerChunk(W), [&](size_t y0, size_t y1) {
     medianOnPaddedRanks<R>(P.data(), Wp, int64_t(y0), int64_t(y1), W, hw, k, ranked.values, out);
   });
 }
@@ -172,11 +173,11 @@ void medianWithRankType(const Ranked<T>& ranked, int64_t H, int64_t W, const std
 // Ranks fit 16 bits for up to 65536 distinct values, which halves the padded image and histogram.
 template <typename T, typename Edge>
 void medianOfRanks(const Ranked<T>& ranked, int64_t H, int64_t W, const std::vector<int>& hw, uint32_t k, Edge edge,
-                   T* out) {
+                   T* out, size_t threads) {
   if (ranked.values.size() <= 65536)
-    medianWithRankType<uint16_t>(ranked, H, W, hw, k, edge, out);
+    medianWithRankType<uint16_t>(ranked, H, W, hw, k, edge, out, threads);
   else
-    medianWithRankType<uint32_t>(ranked, H, W, hw, k, edge, out);
+    medianWithRankType<uint32_t>(ranked, H, W, hw, k, edge, out, threads);
 }
 
 // ---- selection networks for small disks ---------------------------------------------------------------
@@ -386,19 +387,19 @@ void medianNetworkRows(const T* in, int64_t H, int64_t W, int64_t y0, int64_t y1
 }
 
 template <typename T, int Radius>
-void medianNetworkDisk(const T* in, int64_t H, int64_t W, T* out) {
-  parallelFor(size_t(H), rowsPerChunk(W), [&](size_t y0, size_t y1) {
+void medianNetworkDisk(const T* in, int64_t H, int64_t W, T* out, size_t threads) {
+  parallelFor(threads, size_t(H), rowsPerChunk(W), [&](size_t y0, size_t y1) {
     medianNetworkRows<T, Radius>(in, H, W, int64_t(y0), int64_t(y1), out);
   });
 }
 
 template <typename T>
-bool medianBySmallDisk(const T* in, int64_t H, int64_t W, int r, T* out) {
+bool medianBySmallDisk(const T* in, int64_t H, int64_t W, int r, T* out, size_t threads) {
   switch (r) {
-    case 1: medianNetworkDisk<T, 1>(in, H, W, out); return true;
-    case 2: medianNetworkDisk<T, 2>(in, H, W, out); return true;
-    case 3: medianNetworkDisk<T, 3>(in, H, W, out); return true;
-    case 4: medianNetworkDisk<T, 4>(in, H, W, out); return true;
+    case 1: medianNetworkDisk<T, 1>(in, H, W, out, threads); return true;
+    case 2: medianNetworkDisk<T, 2>(in, H, W, out, threads); return true;
+    case 3: medianNetworkDisk<T, 3>(in, H, W, out, threads); return true;
+    case 4: medianNetworkDisk<T, 4>(in, H, W, out, threads); return true;
     default: return false;
   }
 }
@@ -406,10 +407,10 @@ bool medianBySmallDisk(const T* in, int64_t H, int64_t W, int r, T* out) {
 }  // namespace detail
 
 template <typename T>
-Status medianFilterDisk(const T* in, int64_t width, int64_t height, int radius, T* out) {
+Status medianFilterDisk(const T* in, int64_t width, int64_t height, int radius, T* out, size_t threads) {
   size_t n;
   if (!checkedArea(width, height, n)) return Status::BadShape;
-  if (radius < 0 || radius > 4096) return Status::BadArgument;
+  if (radius < 0 || radius > limits::kMaxMedianRadius) return Status::BadArgument;
   if constexpr (!std::is_integral_v<T>) {
     for (size_t i = 0; i < n; ++i)
       if (std::isnan(in[i])) return Status::BadValue;
@@ -418,11 +419,11 @@ Status medianFilterDisk(const T* in, int64_t width, int64_t height, int radius, 
     for (size_t i = 0; i < n; ++i) out[i] = in[i];
     return Status::Ok;
   }
-  if (detail::medianBySmallDisk(in, height, width, radius, out)) return Status::Ok;
+  if (detail::medianBySmallDisk(in, height, width, radius, out, threads)) return Status::Ok;
   Ranked<T> ranked;
   if (Status s = rankValues(in, n, ranked); s != Status::Ok) return s;
   detail::medianOfRanks(ranked, height, width, diskHalfWidths(radius), static_cast<uint32_t>(diskArea(radius) / 2),
-                        detail::clampIndex, out);
+                        detail::clampIndex, out, threads);
   return Status::Ok;
 }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "limits.hpp"
 
 namespace scseg {
 namespace detail {
@@ -126,15 +127,12 @@ inline void erodeDiskBits(const uint8_t* in, int64_t W, int64_t H, int r, bool b
 
 }  // namespace detail
 
-// Largest disk radius the morphology kernels accept (a sanity bound: cost grows with r / 64 per pixel).
-constexpr int kMaxMorphologyRadius = 4096;
-
 // Binary erosion by disk(radius); `outside` (0 or 1) is the value assumed beyond the image border.
 inline Status binaryErosionDisk(const uint8_t* in, int64_t width, int64_t height, int radius, int outside,
                                 uint8_t* out) {
   size_t n;
   if (!checkedArea(width, height, n)) return Status::BadShape;
-  if (radius < 0 || radius > kMaxMorphologyRadius || (outside != 0 && outside != 1)) return Status::BadArgument;
+  if (radius < 0 || radius > limits::kMaxMorphologyRadius || (outside != 0 && outside != 1)) return Status::BadArgument;
   detail::erodeDiskBits(in, width, height, radius, /*border=*/outside == 1, /*invert=*/false, out);
   return Status::Ok;
 }
@@ -144,7 +142,7 @@ inline Status binaryDilationDisk(const uint8_t* in, int64_t width, int64_t heigh
                                  uint8_t* out) {
   size_t n;
   if (!checkedArea(width, height, n)) return Status::BadShape;
-  if (radius < 0 || radius > kMaxMorphologyRadius || (outside != 0 && outside != 1)) return Status::BadArgument;
+  if (radius < 0 || radius > limits::kMaxMorphologyRadius || (outside != 0 && outside != 1)) return Status::BadArgument;
   detail::erodeDiskBits(in, width, height, radius, /*border=*/outside == 0, /*invert=*/true, out);
   return Status::Ok;
 }

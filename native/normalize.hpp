@@ -24,7 +24,7 @@ namespace detail {
 template <typename T>
 class OrderStatistics {
  public:
-  OrderStatistics(const T* in, size_t n) : in_(in), n_(n) {
+  OrderStatistics(const T* in, size_t n, size_t threads) : in_(in), n_(n), threads_(threads) {
     if constexpr (std::is_integral_v<T>) {
       high_.assign(size_t(1) << (8 * sizeof(T)), 0);
       for (size_t i = 0; i < n; ++i) ++high_[in[i]];
@@ -78,7 +78,7 @@ class OrderStatistics {
   // bits), of the pixels in that bucket. The pixels are split across threads, one table each, summed.
   std::vector<size_t> histogram(const std::vector<uint32_t>& buckets) const {
     const size_t tables = std::max<size_t>(1, buckets.size());
-    const size_t parts = std::max<size_t>(1, std::min(kernelThreads(), n_ / (size_t(1) << 18)));
+    const size_t parts = std::max<size_t>(1, std::min(usableThreads(threads_), n_ / (size_t(1) << 18)));
     std::vector<uint8_t> slotOf;
     if (!buckets.empty()) {
       slotOf.assign(kBins, 0xFF);
@@ -86,7 +86,7 @@ class OrderStatistics {
     }
     std::vector<std::vector<uint32_t>> partial(parts, std::vector<uint32_t>(tables * kBins, 0));
     const float* in = reinterpret_cast<const float*>(in_);
-    parallelFor(parts, 1, [&](size_t p0, size_t p1) {
+    parallelFor(threads_, parts, 1, [&](size_t p0, size_t p1) {
       for (size_t p = p0; p < p1; ++p) {
         uint32_t* h = partial[p].data();
         const size_t begin = n_ / parts * p + std::min(p, n_ % parts);
@@ -110,6 +110,7 @@ class OrderStatistics {
 
   const T* in_;
   size_t n_;
+  size_t threads_;
   std::vector<size_t> high_;  // integers: one bin per level; float32: high 16 key bits
 };
 
@@ -142,8 +143,8 @@ struct LinearQuantile {
 
 // numpy.quantile(x, q[i]) for each i.
 template <typename T>
-std::vector<double> quantilesLinear(const T* in, size_t n, const double* q, size_t count) {
-  OrderStatistics<T> stats(in, n);
+std::vector<double> quantilesLinear(const T* in, size_t n, const double* q, size_t count, size_t threads) {
+  OrderStatistics<T> stats(in, n, threads);
   std::vector<LinearQuantile> plans;
   std::vector<size_t> ranks;
   for (size_t i = 0; i < count; ++i) {
@@ -161,7 +162,8 @@ std::vector<double> quantilesLinear(const T* in, size_t n, const double* q, size
 
 // numpy.quantile(x, q) for each q (numpy 1.x "linear" method; integer input promoted to float32 first).
 template <typename T>
-Status quantiles(const T* in, int64_t width, int64_t height, const double* q, size_t count, double* out) {
+Status quantiles(const T* in, int64_t width, int64_t height, const double* q, size_t count, double* out,
+                 size_t threads) {
   size_t n;
   if (!checkedArea(width, height, n)) return Status::BadShape;
   for (size_t i = 0; i < count; ++i)
@@ -170,7 +172,7 @@ Status quantiles(const T* in, int64_t width, int64_t height, const double* q, si
     for (size_t i = 0; i < n; ++i)
       if (std::isnan(in[i])) return Status::BadValue;
   }
-  const std::vector<double> v = detail::quantilesLinear(in, n, q, count);
+  const std::vector<double> v = detail::quantilesLinear(in, n, q, count, threads);
   for (size_t i = 0; i < count; ++i) out[i] = v[i];
   return Status::Ok;
 }
@@ -178,10 +180,10 @@ Status quantiles(const T* in, int64_t width, int64_t height, const double* q, si
 // _normalize_image with given quantiles l, u (float64), in numpy 1.x float32 arithmetic:
 // clip((x − f32(l)) / f32(u − l), 0, 1), the division skipped when u == l. Rows split across threads.
 template <typename T>
-void scaleToUnit(const T* in, size_t n, double l, double u, float* out) {
+void scaleToUnit(const T* in, size_t n, double l, double u, float* out, size_t threads) {
   const double range = u - l;
   const float l32 = static_cast<float>(l), range32 = static_cast<float>(range);
-  parallelFor(n, size_t(1) << 17, [&](size_t begin, size_t end) {
+  parallelFor(threads, n, size_t(1) << 17, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       float y = static_cast<float>(in[i]) - l32;
       if (range != 0.0) y = y / range32;
@@ -191,7 +193,8 @@ void scaleToUnit(const T* in, size_t n, double l, double u, float* out) {
 }
 
 template <typename T>
-Status percentileNormalize(const T* in, int64_t width, int64_t height, double lower, double upper, float* out) {
+Status percentileNormalize(const T* in, int64_t width, int64_t height, double lower, double upper, float* out,
+                           size_t threads) {
   size_t n;
   if (!checkedArea(width, height, n)) return Status::BadShape;
   if (!(lower >= 0.0 && lower <= 1.0 && upper >= 0.0 && upper <= 1.0)) return Status::BadArgument;
@@ -200,9 +203,9 @@ Status percentileNormalize(const T* in, int64_t width, int64_t height, double lo
       if (std::isnan(in[i])) return Status::BadValue;
   }
   const double bounds[2] = {lower, upper};
-  const std::vector<double> lu = detail::quantilesLinear(in, n, bounds, 2);
+  const std::vector<double> lu = detail::quantilesLinear(in, n, bounds, 2, threads);
   const double l = lu[0], u = lu[1];
-  scaleToUnit(in, n, l, u, out);
+  scaleToUnit(in, n, l, u, out, threads);
   return Status::Ok;
 }
 
@@ -213,13 +216,13 @@ Status percentileNormalize(const T* in, int64_t width, int64_t height, double lo
 //   speed = (clip(p, minClip, maxClip) − minClip) / (maxClip − minClip) · 0.9 + 0.1
 template <typename T>
 Status wgaSpeedMap(const T* in, const uint8_t* nuclei, int64_t width, int64_t height, double q02, double q98,
-                   double minClip, double maxClip, double* out) {
+                   double minClip, double maxClip, double* out, size_t threads) {
   size_t n;
   if (!checkedArea(width, height, n)) return Status::BadShape;
   if (!std::isfinite(minClip) || !std::isfinite(maxClip) || !(maxClip > minClip)) return Status::BadArgument;
   const float lo = static_cast<float>(q02), scale = static_cast<float>(q98);
   const double span = maxClip - minClip;
-  parallelFor(n, size_t(1) << 17, [&](size_t begin, size_t end) {
+  parallelFor(threads, n, size_t(1) << 17, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       float p32 = (static_cast<float>(in[i]) - lo) / scale;
       p32 = p32 < 0.0f ? 0.0f : p32 > 1.0f ? 1.0f : p32;

@@ -1,15 +1,15 @@
 // Data-parallel loops for the kernels whose output rows (or columns) are independent: the range is cut into
-// contiguous chunks, one per hardware thread, and the calling thread runs the first chunk itself. Every chunk
+// contiguous chunks, one per thread of the budget, and the calling thread runs the first chunk itself. Every chunk
 // computes exactly what the serial loop would, so results never depend on the thread count (native and WASM
 // stay bit-identical). WASM builds have no threads and run the whole range on the calling thread.
 //
-// SCSEG_THREADS=n sets the threads per kernel call (1 = serial; default: the hardware's, at most 8): lower it when
-// many images are processed in parallel processes.
+// Every kernel that splits work takes its thread budget (`threads`, >= 1) as an argument from its caller — the
+// budget is a setting of the JavaScript side, so two callers in one process can use different ones.
 // Threads are started per call (tens of microseconds), so only ranges worth more than that are split.
 #pragma once
 #include <algorithm>
 #include <cstddef>
-#include <cstdlib>
+#include <cstdint>
 
 #if !defined(__wasm__)
 #include <exception>
@@ -19,17 +19,13 @@
 
 namespace scseg {
 
-// Threads to use for one kernel call: SCSEG_THREADS (1..64) if set, else the hardware's, at most 8.
-inline size_t kernelThreads() {
+// Threads a kernel may use: the caller's budget, at least 1; WASM has no threads.
+inline size_t usableThreads(size_t budget) {
 #if defined(__wasm__)
+  (void)budget;
   return 1;
 #else
-  if (const char* env = std::getenv("SCSEG_THREADS")) {
-    const long c = std::strtol(env, nullptr, 10);
-    if (c >= 1) return static_cast<size_t>(std::min(c, 64L));
-  }
-  const size_t n = std::thread::hardware_concurrency();
-  return std::min<size_t>(n == 0 ? 1 : n, 8);
+  return std::max<size_t>(budget, 1);
 #endif
 }
 
@@ -38,9 +34,9 @@ inline size_t rowsPerChunk(int64_t width) {
   return std::max<size_t>(4, size_t(131072) / size_t(std::max<int64_t>(width, 1)));
 }
 
-// How many chunks parallelFor / parallelChunks cut [0, n) into (at least 1).
-inline size_t chunkCount(size_t n, size_t minChunk) {
-  return std::max<size_t>(1, std::min(kernelThreads(), minChunk > 0 ? n / minChunk : n));
+// How many chunks parallelFor / parallelChunks cut [0, n) into (at least 1, at most the budget).
+inline size_t chunkCount(size_t threads, size_t n, size_t minChunk) {
+  return std::max<size_t>(1, std::min(usableThreads(threads), minChunk > 0 ? n / minChunk : n));
 }
 
 // Calls fn(c, begin, end) for chunk c = 0..chunks−1 of [0, n) (contiguous, in order), chunks on their own
@@ -84,11 +80,12 @@ void parallelChunks(size_t n, size_t chunks, F&& fn) {
 #endif
 }
 
-// Calls fn(begin, end) on disjoint chunks covering [0, n), each at least minChunk long (except a lone chunk).
+// Calls fn(begin, end) on disjoint chunks covering [0, n), each at least minChunk long (except a lone chunk), on
+// at most `threads` threads.
 template <typename F>
-void parallelFor(size_t n, size_t minChunk, F&& fn) {
+void parallelFor(size_t threads, size_t n, size_t minChunk, F&& fn) {
   if (n == 0) return;
-  parallelChunks(n, chunkCount(n, minChunk), [&](size_t, size_t begin, size_t end) { fn(begin, end); });
+  parallelChunks(n, chunkCount(threads, n, minChunk), [&](size_t, size_t begin, size_t end) { fn(begin, end); });
 }
 
 }  // namespace scseg

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "limits.hpp"
 #include "median.hpp"
 #include "parallel.hpp"
 #include "ranks.hpp"
@@ -92,16 +93,13 @@ inline std::vector<LinearTap> zoomTaps(int64_t outLen, int64_t inLen) {
 
 }  // namespace detail
 
-/** Largest median_block the local threshold accepts (window cost is O(block) per downsampled pixel). */
-constexpr int64_t kMaxMedianBlock = 4095;
-
 // Threshold map of segment_local_threshold (see the file comment). `offset` is threshold_local's offset:
 // the map is median − offset (the original passes offset = −thr).
 inline Status localMedianThreshold(const float* in, int64_t width, int64_t height, int64_t blockSize, int64_t step,
-                                   double offset, float* out) {
+                                   double offset, float* out, size_t threads) {
   size_t n;
   if (!checkedArea(width, height, n)) return Status::BadShape;
-  if (blockSize < 1 || blockSize > kMaxMedianBlock || blockSize % 2 == 0 || step < 1 || !std::isfinite(offset))
+  if (blockSize < 1 || blockSize > limits::kMaxMedianBlock || blockSize % 2 == 0 || step < 1 || !std::isfinite(offset))
     return Status::BadArgument;
   const int64_t hs = (height + step - 1) / step, ws = (width + step - 1) / step;
   std::vector<float> small(size_t(hs) * size_t(ws));
@@ -114,7 +112,7 @@ inline Status localMedianThreshold(const float* in, int64_t width, int64_t heigh
   // A square is the footprint whose rows all have half-width h (median.hpp's sliding rank histogram).
   const std::vector<int> square(static_cast<size_t>(blockSize), static_cast<int>(blockSize / 2));
   detail::medianOfRanks(ranked, hs, ws, square, static_cast<uint32_t>(blockSize * blockSize / 2), detail::reflectIndex,
-                        small.data());
+                        small.data(), threads);
 
   const float off = static_cast<float>(offset);
   float lo = small[0] - off, hi = lo;
@@ -125,7 +123,7 @@ inline Status localMedianThreshold(const float* in, int64_t width, int64_t heigh
   }
 
   const std::vector<detail::LinearTap> ty = detail::zoomTaps(height, hs), tx = detail::zoomTaps(width, ws);
-  parallelFor(size_t(height), rowsPerChunk(width), [&](size_t yBegin, size_t yEnd) {
+  parallelFor(threads, size_t(height), rowsPerChunk(width), [&](size_t yBegin, size_t yEnd) {
     std::vector<double> a(static_cast<size_t>(ws)), b(static_cast<size_t>(ws));
     for (size_t y = yBegin; y < yEnd; ++y) {
       const detail::LinearTap& t = ty[y];

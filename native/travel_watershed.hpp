@@ -11,7 +11,8 @@
 // whose value is not known yet is labelled and aged as usual but queued when its value arrives. That keeps
 // skimage's exact (value, age) order unless a value arrives below one already popped — second-order fast marching
 // can freeze a key slightly below an earlier one — which is checked: the flood then stops and reruns on the
-// finished surface. WASM (no threads) and small images run the two halves one after the other.
+// finished surface. WASM (no threads), a budget of one thread and small images run the two halves one after the
+// other.
 #pragma once
 #include <algorithm>
 #include <atomic>
@@ -29,6 +30,7 @@
 
 #include "common.hpp"
 #include "fmm.hpp"
+#include "parallel.hpp"
 #include "scratch.hpp"
 #include "tiles.hpp"
 #include "watershed.hpp"
@@ -153,12 +155,12 @@ class FollowedValues {
 }  // namespace travel_watershed_detail
 
 // seeds/allowed: 0 = no; speed as fmmTravelTime; markers: 0 = none; travel (filled travel times; nullptr when only
-// the labels are wanted) and labels: width*height outputs. concurrent = false forces the one-thread path (same
+// the labels are wanted) and labels: width*height outputs. threads: the budget; 1 forces the one-thread path (same
 // result). lag: how far behind the front the concurrent flood pops (NaN = the default below); tests pass a
 // negative lag to force the rerun path.
 inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, const double* speed,
                                   const uint32_t* markers, int64_t width, int64_t height, double* travel,
-                                  uint32_t* labels, bool concurrent = true,
+                                  uint32_t* labels, size_t threads,
                                   double lag = std::numeric_limits<double>::quiet_NaN()) {
   using namespace travel_watershed_detail;
   size_t area;
@@ -186,13 +188,12 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
       if (tt[i] != std::numeric_limits<double>::infinity()) maxReached = std::max(maxReached, tt[i]);
     for (size_t i = 0; i < area; ++i)
       if (tt[i] == std::numeric_limits<double>::infinity()) tt[i] = maxReached;
-    return watershedFromMarkers(tt, markers, allowed, width, height, labels);
+    return watershedFromMarkers(tt, markers, allowed, width, height, labels, false, threads);
   };
-  (void)concurrent;
   (void)lag;
 #if SCSEG_TRAVEL_WATERSHED_THREADS
   // Small images: the thread start-up outweighs the overlap.
-  if (!concurrent || area < (size_t(1) << 18)) return oneThread();
+  if (usableThreads(threads) < 2 || area < (size_t(1) << 18)) return oneThread();
   // Checked here as well as in the march: a bad speed must stop us before any thread starts.
   double minSpeed = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < area; ++i) {
@@ -237,7 +238,7 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
     for (size_t y = 0; y < H; ++y)
       for (size_t x = 0; x < W; ++x) tt[y * W + x] = site[grid.at(x, y)].value;
     // Out of order: flood again, one thread, on the finished surface.
-    if (values->gaveUp()) return watershedFromMarkers(tt, markers, allowed, width, height, labels);
+    if (values->gaveUp()) return watershedFromMarkers(tt, markers, allowed, width, height, labels, false, threads);
   }
   for (size_t y = 0; y < H; ++y)
     for (size_t x = 0; x < W; ++x) labels[y * W + x] = site[grid.at(x, y)].label;

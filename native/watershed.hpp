@@ -516,7 +516,7 @@ void floodSites(const TiledGrid& grid, FloodSite* sites, const std::vector<uint3
 // markers). false: the mask is not worth splitting, nothing was written.
 template <typename T>
 bool watershedByParts(const T* surface, const uint32_t* markers, const uint8_t* mask, size_t W, size_t H,
-                      uint32_t* out, bool raiseToParent) {
+                      uint32_t* out, bool raiseToParent, size_t threads) {
   const size_t area = W * H;
   if (mask == nullptr || area < (size_t(1) << 16)) return false;
   const Components parts(W, H, mask, [&](size_t i) { return markers[i] != 0; });
@@ -546,7 +546,7 @@ bool watershedByParts(const T* surface, const uint32_t* markers, const uint8_t* 
     for (const FastItem<uint32_t>& it : pending.items) byPart[next[parts.id[it.index]]++] = it;
   }
   const int64_t age = global.age();
-  parallelFor(parts.boxes.size(), 16, [&](size_t c0, size_t c1) {
+  parallelFor(threads, parts.boxes.size(), 16, [&](size_t c0, size_t c1) {
     for (size_t c = c0; c < c1; ++c) {
       const uint32_t id = static_cast<uint32_t>(c + 1);
       if (first[id] == first[id + 1]) continue;  // nothing left to flood
@@ -588,7 +588,7 @@ bool watershedByParts(const T* surface, const uint32_t* markers, const uint8_t* 
 // flooding then differs from 0.19 only where priorities tie (plateaus), e.g. on -EDT surfaces.
 template <typename T>
 Status watershedFromMarkers(const T* surface, const uint32_t* markers, const uint8_t* mask, int64_t width,
-                            int64_t height, uint32_t* out, bool raiseToParent = false) {
+                            int64_t height, uint32_t* out, bool raiseToParent, size_t threads) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
   for (size_t i = 0; i < area; ++i)
@@ -596,7 +596,7 @@ Status watershedFromMarkers(const T* surface, const uint32_t* markers, const uin
   TiledGrid grid;
   if (!grid.init(width, height)) return Status::BadShape;
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
-  if (detail::watershedByParts(surface, markers, mask, W, H, out, raiseToParent)) return Status::Ok;
+  if (detail::watershedByParts(surface, markers, mask, W, H, out, raiseToParent, threads)) return Status::Ok;
   ScratchArray<detail::FloodSite> sites(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
   const std::vector<uint32_t> markerSites = detail::fillSites(
       grid, mask, markers, W, H, sites.data(), [&](size_t i) { return static_cast<double>(surface[i]); });

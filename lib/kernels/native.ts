@@ -3,13 +3,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BackendError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import type { Backend, KernelBindings } from './backend.js';
+import { moduleBackend, type Backend, type KernelBindings, type LoadedModule } from './backend.js';
 
 const require = createRequire(import.meta.url);
 
-/** Addon locations, first match wins: SCSEG_NATIVE_PATH alone if set, else the cmake-js / node-gyp output. */
-function candidates(): string[] {
-  const fromEnv = process.env.SCSEG_NATIVE_PATH;
+/** Addon locations, first match wins: `fromEnv` (SCSEG_NATIVE_PATH) alone if set, else the cmake-js / node-gyp output. */
+function candidates(fromEnv: string | undefined): string[] {
   if (fromEnv) return [path.resolve(fromEnv)];
   const root = packageRoot();
   return [
@@ -18,15 +17,15 @@ function candidates(): string[] {
   ];
 }
 
-export function loadNativeBackend(): Backend {
+function loadAddon(fromEnv: string | undefined): LoadedModule {
   const tried: string[] = [];
-  for (const file of candidates()) {
+  for (const file of candidates(fromEnv)) {
     if (!fs.existsSync(file)) {
       tried.push(`${file} (missing)`);
       continue;
     }
     try {
-      return { name: 'native', path: file, bindings: require(file) as KernelBindings };
+      return { path: file, bindings: require(file) as KernelBindings };
     } catch (err) {
       tried.push(`${file} (${(err as Error).message.split('\n')[0]})`);
     }
@@ -35,4 +34,10 @@ export function loadNativeBackend(): Backend {
     `native addon not available; tried:\n  ${tried.join('\n  ')}\n` +
       'Build it with `npm run build:native` (needs cmake and a C++17 compiler) or use SCSEG_BACKEND=wasm.',
   );
+}
+
+/** The native Node-API addon (loaded with require, so synchronously too), from `addonPath` or the build output. */
+export function nativeBackend(addonPath?: string): Backend {
+  const loadSync = () => loadAddon(addonPath);
+  return moduleBackend('native', async () => loadSync(), loadSync);
 }

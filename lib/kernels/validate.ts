@@ -1,6 +1,11 @@
-/** Argument checks for every kernel, in one place: kernels trust what passes here. */
+/**
+ * Argument checks for every kernel, in one place: kernels trust what passes here. `kernelChecks` holds one check
+ * per kernel of the facade, against the limits the backend's module exports; the bindings only re-check memory
+ * safety (types and lengths).
+ */
 import { InputError } from '../errors.js';
 import type { Image2D, KernelArray, PixelArray } from '../image.js';
+import type { BackendName, KernelLimits } from './backend.js';
 
 const PIXEL_TYPES = 'Uint8Array, Uint16Array or Float32Array';
 const PIXEL_CTORS = [Uint8Array, Uint16Array, Float32Array] as const;
@@ -112,3 +117,257 @@ export function assertFiniteNumber(value: unknown, what: string): asserts value 
     throw new InputError(`${what} must be a finite number, got ${String(value)}`, 'ERR_SCSEG_ARGUMENT');
   }
 }
+
+// ---- thread budgets and capacity ---------------------------------------------------------------------------
+
+/** A thread budget: an integer in [1, max]. */
+export function assertThreads(value: unknown, max: number, what = 'threads'): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new InputError(`${what} must be an integer in [1, ${max}], got ${String(value)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+}
+
+/** The fast-marching kernels hold more state per pixel: limits.maxFastMarchingPixels bounds them. */
+const FAST_MARCHING = new Set<KernelName>(['fmmDistance', 'distanceWatershed', 'travelTime', 'travelTimeWatershed']);
+
+/** The image fits the backend's memory (only WASM's 4 GiB ever binds). */
+export function assertCapacity(kernel: KernelName, shape: Shape, limits: KernelLimits, backend: BackendName): void {
+  const max = FAST_MARCHING.has(kernel) ? limits.maxFastMarchingPixels : limits.maxPixels;
+  if (shape.width * shape.height > max) {
+    throw new InputError(
+      `${kernel}: ${shape.width}×${shape.height} exceeds what the ${backend === 'wasm' ? 'WASM' : backend} backend can hold ` +
+        `(${max} pixels${backend === 'wasm' ? ' in its 4 GiB memory' : ''}); ` +
+        'process the image in tiles (sharded segmentation) or use the native backend',
+      'ERR_SCSEG_TOO_LARGE',
+    );
+  }
+}
+
+// ---- per-kernel checks -------------------------------------------------------------------------------------
+
+/** The shape a kernel call works on (its capacity is checked against it). */
+export type Shape = Pick<Image2D, 'width' | 'height'>;
+
+function assertMask(mask: Image2D<Uint8Array>, kernel: string): void {
+  assertImage(mask, `${kernel} mask`);
+  if (!(mask.data instanceof Uint8Array)) {
+    const got = (mask.data as object).constructor.name;
+    throw new InputError(`${kernel}: mask data must be a Uint8Array of 0/1, got ${got}`, 'ERR_SCSEG_DTYPE');
+  }
+}
+
+function assertOutside(outside: unknown, kernel: string): asserts outside is 0 | 1 {
+  if (outside !== 0 && outside !== 1) {
+    throw new InputError(
+      `${kernel} outside (value beyond the image border) must be 0 or 1, got ${String(outside)}`,
+      'ERR_SCSEG_ARGUMENT',
+    );
+  }
+}
+
+function assertFmmMasks(seeds: Image2D<Uint8Array>, allowed: Image2D<Uint8Array>, kernel: string): void {
+  assertTypedImage(seeds, [Uint8Array], `${kernel} seeds`);
+  assertTypedImage(allowed, [Uint8Array], `${kernel} allowed`);
+  assertSameShape(seeds, allowed, `${kernel} seeds`, `${kernel} allowed`);
+}
+
+/** Fast-marching speeds must be finite and > 0 (skfmm would silently mask ≤ 0 and produce NaN times for NaN). */
+function assertPositiveSpeed(data: Float64Array, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!(v > 0) || v === Infinity) {
+      throw new InputError(`${what} must be finite and > 0 everywhere; found ${String(v)} at index ${i}`, 'ERR_SCSEG_VALUE');
+    }
+  }
+}
+
+function diskMorphology(kernel: string, limits: KernelLimits, mask: Image2D<Uint8Array>, radius: number, outside: 0 | 1): Shape {
+  assertMask(mask, kernel);
+  assertIntegerInRange(radius, 0, limits.maxMorphologyRadius, `${kernel} radius`);
+  assertOutside(outside, kernel);
+  return mask;
+}
+
+function speedAndSeeds(kernel: string, seeds: Image2D<Uint8Array>, allowed: Image2D<Uint8Array>, speed: Image2D<Float64Array>): void {
+  assertFmmMasks(seeds, allowed, kernel);
+  assertTypedImage(speed, [Float64Array], `${kernel} speed`);
+  assertSameShape(seeds, speed, `${kernel} seeds`, `${kernel} speed`);
+  assertPositiveSpeed(speed.data, `${kernel} speed`);
+}
+
+/** One check per facade kernel: throws InputError for anything the kernel does not accept, returns its shape. */
+export const kernelChecks = {
+  medianFilter(limits: KernelLimits, image: Image2D, radius: number): Shape {
+    assertImage(image);
+    assertIntegerInRange(radius, 0, limits.maxMedianRadius, 'medianFilter radius');
+    return image;
+  },
+  quantiles(_limits: KernelLimits, image: Image2D, q: readonly number[]): Shape {
+    assertImage(image);
+    q.forEach((v, i) => assertNumberInRange(v, 0, 1, `quantiles q[${i}]`));
+    return image;
+  },
+  percentileNormalize(_limits: KernelLimits, image: Image2D, lower: number, upper: number): Shape {
+    assertImage(image);
+    assertNumberInRange(lower, 0, 1, 'percentileNormalize lower quantile');
+    assertNumberInRange(upper, 0, 1, 'percentileNormalize upper quantile');
+    return image;
+  },
+  normalizeRange(_limits: KernelLimits, image: Image2D, l: number, u: number): Shape {
+    assertImage(image);
+    if (!Number.isFinite(l) || !Number.isFinite(u)) {
+      throw new InputError(`normalizeRange: quantiles must be finite numbers, got ${l} and ${u}`, 'ERR_SCSEG_ARGUMENT');
+    }
+    return image;
+  },
+  wgaSpeedMap(
+    _limits: KernelLimits,
+    channel: Image2D,
+    nuclei: Image2D<Uint8Array>,
+    _quantiles: readonly [number, number],
+    clip: { min: number; max: number },
+  ): Shape {
+    assertImage(channel);
+    assertTypedImage(nuclei, [Uint8Array], 'wgaSpeedMap nuclei');
+    assertSameShape(channel, nuclei, 'wgaSpeedMap channel', 'wgaSpeedMap nuclei');
+    if (!(Number.isFinite(clip.min) && Number.isFinite(clip.max) && clip.max > clip.min)) {
+      throw new InputError(`wgaSpeedMap: clip range must satisfy min < max, got [${clip.min}, ${clip.max}]`, 'ERR_SCSEG_ARGUMENT');
+    }
+    return channel;
+  },
+  binaryErosion(limits: KernelLimits, mask: Image2D<Uint8Array>, radius: number, outside: 0 | 1): Shape {
+    return diskMorphology('binaryErosion', limits, mask, radius, outside);
+  },
+  binaryDilation(limits: KernelLimits, mask: Image2D<Uint8Array>, radius: number, outside: 0 | 1): Shape {
+    return diskMorphology('binaryDilation', limits, mask, radius, outside);
+  },
+  localMedianThreshold(limits: KernelLimits, image: Image2D<Float32Array>, blockSize: number, step: number, offset: number): Shape {
+    assertImage(image);
+    if (!(image.data instanceof Float32Array)) {
+      throw new InputError(
+        'localMedianThreshold: image must be float32 (the normalised nucleus channel), got ' +
+          (image.data as object).constructor.name,
+        'ERR_SCSEG_DTYPE',
+      );
+    }
+    assertIntegerInRange(blockSize, 1, limits.maxMedianBlock, 'localMedianThreshold blockSize (median_block)');
+    if (blockSize % 2 === 0) {
+      throw new InputError(`localMedianThreshold blockSize (median_block) must be odd, got ${blockSize}`, 'ERR_SCSEG_ARGUMENT');
+    }
+    assertIntegerInRange(step, 1, 2 ** 31 - 1, 'localMedianThreshold step (median_step)');
+    assertNumberInRange(offset, -1e38, 1e38, 'localMedianThreshold offset');
+    return image;
+  },
+  otsuThreshold(_limits: KernelLimits, image: Image2D): Shape {
+    assertImage(image);
+    return image;
+  },
+  watershed(
+    _limits: KernelLimits,
+    surface: Image2D<Float64Array | Float32Array>,
+    markers: Image2D<Uint32Array>,
+    mask: Image2D<Uint8Array> | null,
+    options: { raiseToParent?: boolean },
+  ): Shape {
+    assertTypedImage(surface, [Float64Array, Float32Array], 'watershed surface');
+    assertLabelImage(markers, 'watershed markers');
+    assertSameShape(surface, markers, 'watershed surface', 'watershed markers');
+    if (mask !== null) {
+      assertTypedImage(mask, [Uint8Array], 'watershed mask');
+      assertSameShape(surface, mask, 'watershed surface', 'watershed mask');
+    }
+    if (options === null || typeof options !== 'object' || !['undefined', 'boolean'].includes(typeof options.raiseToParent)) {
+      throw new InputError('watershed options must be { raiseToParent?: boolean }', 'ERR_SCSEG_ARGUMENT');
+    }
+    assertNoNaNValues(surface.data, 'watershed surface');
+    return surface;
+  },
+  labelCentroids(_limits: KernelLimits, labels: Image2D<Uint32Array>): Shape {
+    assertLabelImage(labels, 'labelCentroids labels');
+    return labels;
+  },
+  removeEdgeLabels(_limits: KernelLimits, labels: Image2D<Uint32Array>): Shape {
+    assertLabelImage(labels, 'removeEdgeLabels labels');
+    return labels;
+  },
+  labelAreas(_limits: KernelLimits, labels: Image2D<Uint32Array>): Shape {
+    assertLabelImage(labels, 'labelAreas labels');
+    return labels;
+  },
+  removeLabels(_limits: KernelLimits, labels: Image2D<Uint32Array>, ids: Uint32Array): Shape {
+    assertLabelImage(labels, 'removeLabels labels');
+    if (!isTypedArrayOf(ids, Uint32Array)) {
+      throw new InputError(`removeLabels: ids must be a Uint32Array, got ${typeName(ids)}`, 'ERR_SCSEG_DTYPE');
+    }
+    return labels;
+  },
+  contactFilter(_limits: KernelLimits, labels: Image2D<Uint32Array>, threshold: number): Shape {
+    assertLabelImage(labels, 'contactFilter labels');
+    assertFiniteNumber(threshold, 'contactFilter threshold');
+    return labels;
+  },
+  matchNucleusCytosol(
+    _limits: KernelLimits,
+    nucleus: Image2D<Uint32Array>,
+    cytosol: Image2D<Uint32Array>,
+    threshold: number,
+  ): Shape {
+    assertLabelImage(nucleus, 'matchNucleusCytosol nucleus');
+    assertLabelImage(cytosol, 'matchNucleusCytosol cytosol');
+    assertSameShape(nucleus, cytosol, 'matchNucleusCytosol nucleus', 'matchNucleusCytosol cytosol');
+    assertFiniteNumber(threshold, 'matchNucleusCytosol threshold');
+    return nucleus;
+  },
+  distanceTransform(_limits: KernelLimits, mask: Image2D<Uint8Array>): Shape {
+    assertTypedImage(mask, [Uint8Array], 'distanceTransform mask');
+    return mask;
+  },
+  peakLocalMax(limits: KernelLimits, image: Image2D<Float64Array>, minDistance: number, footprintRadius: number): Shape {
+    assertTypedImage(image, [Float64Array], 'peakLocalMax image');
+    assertIntegerInRange(minDistance, 0, 2 ** 31 - 1, 'peakLocalMax minDistance');
+    assertIntegerInRange(footprintRadius, 0, limits.maxPeakFootprintRadius, 'peakLocalMax footprintRadius');
+    // NaN is rejected by the kernel itself (ERR_SCSEG_VALUE → InputError) in its min/max pass: no second scan here.
+    return image;
+  },
+  fmmDistance(_limits: KernelLimits, seeds: Image2D<Uint8Array>, allowed: Image2D<Uint8Array>): Shape {
+    assertFmmMasks(seeds, allowed, 'fmmDistance');
+    return seeds;
+  },
+  distanceWatershed(
+    _limits: KernelLimits,
+    seeds: Image2D<Uint8Array>,
+    allowed: Image2D<Uint8Array>,
+    markers: Image2D<Uint32Array>,
+  ): Shape {
+    assertFmmMasks(seeds, allowed, 'distanceWatershed');
+    assertLabelImage(markers, 'distanceWatershed markers');
+    assertSameShape(seeds, markers, 'distanceWatershed seeds', 'distanceWatershed markers');
+    return seeds;
+  },
+  travelTime(_limits: KernelLimits, seeds: Image2D<Uint8Array>, allowed: Image2D<Uint8Array>, speed: Image2D<Float64Array>): Shape {
+    speedAndSeeds('travelTime', seeds, allowed, speed);
+    return seeds;
+  },
+  travelTimeWatershed(
+    _limits: KernelLimits,
+    seeds: Image2D<Uint8Array>,
+    allowed: Image2D<Uint8Array>,
+    speed: Image2D<Float64Array>,
+    markers: Image2D<Uint32Array>,
+    options: { floodLag?: number; travel?: boolean },
+  ): Shape {
+    if (options.floodLag !== undefined && !Number.isFinite(options.floodLag)) {
+      throw new InputError(`travelTimeWatershed: floodLag must be a finite number, got ${options.floodLag}`, 'ERR_SCSEG_ARGUMENT');
+    }
+    speedAndSeeds('travelTimeWatershed', seeds, allowed, speed);
+    assertLabelImage(markers, 'travelTimeWatershed markers');
+    assertSameShape(seeds, markers, 'travelTimeWatershed seeds', 'travelTimeWatershed markers');
+    return seeds;
+  },
+};
+
+export type KernelName = keyof typeof kernelChecks;
+/** The facade arguments of a kernel, as its check takes them. */
+export type KernelArgs<K extends KernelName> = (typeof kernelChecks)[K] extends (limits: KernelLimits, ...args: infer A) => Shape
+  ? A
+  : never;

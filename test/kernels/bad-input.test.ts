@@ -29,10 +29,12 @@ describe.each(testBackends)('bad input [%s]', (name) => {
 
   it('the raw binding rejects a mismatched length itself (defence in depth, no out-of-bounds access)', () => {
     const raw = k.backend.bindings;
-    expect(() => raw.medianFilter(new Uint16Array(10), 4, 3, 1, new Uint16Array(12))).toThrow(/length does not equal/);
-    expect(() => raw.percentileNormalize(new Uint8Array(12), 4, 3, 0, 1, new Float32Array(12) as never)).not.toThrow();
-    expect(() => raw.medianFilter(new Uint16Array(12), 4, 3, 1, new Uint8Array(12))).toThrow(/output must have/);
-    expect(() => raw.medianFilter(new Float32Array([NaN]), 1, 1, 1, new Float32Array(1))).toThrow(/NaN/);
+    expect(() => raw.medianFilter(new Uint16Array(10), 4, 3, 1, new Uint16Array(12), 1)).toThrow(/length does not equal/);
+    expect(() => raw.percentileNormalize(new Uint8Array(12), 4, 3, 0, 1, new Float32Array(12) as never, 1)).not.toThrow();
+    expect(() => raw.medianFilter(new Uint16Array(12), 4, 3, 1, new Uint8Array(12), 1)).toThrow(/output must be a Uint16Array/);
+    expect(() => raw.medianFilter(new Float32Array([NaN]), 1, 1, 1, new Float32Array(1), 1)).toThrow(/NaN/);
+    expect(() => raw.medianFilter(new Uint16Array(12), 4, 3, 1, new Uint16Array(12), 0)).toThrow(/threads must be an integer in \[1, 64\]/);
+    expect(() => raw.medianFilter(new Uint16Array(12), 4, 3, 1, new Uint16Array(12), undefined as never)).toThrow(/threads must be a number/);
   });
 
   it('still works after errors (the backend is not left in a broken state)', () => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../lib/errors.js';
 import type { Image2D } from '../../lib/image.js';
-import { kernels, MAX_PEAK_FOOTPRINT_RADIUS } from '../../lib/kernels/index.js';
+import { kernels } from '../../lib/kernels/index.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
 import { describeIfNative } from '../helpers/backends.js';
 import { expectInputError } from '../helpers/errors.js';
@@ -165,7 +165,7 @@ describe(`distance kernels reject bad input with InputError [${k.backendName}]`,
     expectInputError(() => k.peakLocalMax(img(), 1.5, 1), 'ERR_SCSEG_ARGUMENT');
     expectInputError(() => k.peakLocalMax(img(), 1, -1), 'ERR_SCSEG_ARGUMENT');
     expectInputError(() => k.peakLocalMax(img(), 1, 0.5), 'ERR_SCSEG_ARGUMENT');
-    expectInputError(() => k.peakLocalMax(img(), 1, MAX_PEAK_FOOTPRINT_RADIUS + 1), 'ERR_SCSEG_ARGUMENT');
+    expectInputError(() => k.peakLocalMax(img(), 1, k.limits.maxPeakFootprintRadius + 1), 'ERR_SCSEG_ARGUMENT');
     expectInputError(() => k.peakLocalMax(img(), Infinity, 1), 'ERR_SCSEG_ARGUMENT');
   });
 
@@ -173,7 +173,7 @@ describe(`distance kernels reject bad input with InputError [${k.backendName}]`,
     const raw = k.backend.bindings;
     expectInputError(() => {
       try {
-        raw.distanceTransform(new Uint8Array(12), 4, 3, new Float64Array(11));
+        raw.distanceTransform(new Uint8Array(12), 4, 3, new Float64Array(11), 1);
       } catch (e) {
         const err = e as { code: string; message: string };
         throw new InputError(err.message, err.code);

@@ -278,9 +278,9 @@ describe.each(testBackends)('fast marching bad input [%s]', (name) => {
   it('the raw bindings check lengths, dtypes and speeds themselves (defence in depth)', () => {
     const raw = kk.backend.bindings;
     const out = new Float64Array(12);
-    expect(() => raw.fmmDistance(new Uint8Array(10), a.data, 4, 3, out)).toThrow(/length does not equal/);
+    expect(() => raw.fmmDistance(new Uint8Array(10), a.data, 4, 3, out, 1)).toThrow(/length does not equal/);
     expect(() => raw.fmmTravelTime(s.data, a.data, new Float64Array(11), 4, 3, out)).toThrow(/length does not equal/);
-    expect(() => raw.fmmDistance(s.data, a.data, 4, 3, new Float32Array(12) as never)).toThrow(/Float64Array/);
+    expect(() => raw.fmmDistance(s.data, a.data, 4, 3, new Float32Array(12) as never, 1)).toThrow(/Float64Array/);
     let caught: { code?: string } | undefined;
     try {
       raw.fmmTravelTime(s.data, a.data, withSpeed(NaN).data, 4, 3, out);

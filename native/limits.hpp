@@ -1,0 +1,31 @@
+// Every bound a kernel puts on its arguments, in one place. The binding exports them to JavaScript as the
+// module's `limits`, so the TypeScript facade validates against exactly these numbers.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace scseg::limits {
+
+// The histogram median costs O(radius) per pixel: a sanity bound, far above any useful disk.
+constexpr int kMaxMedianRadius = 4096;
+// Disk erosion / dilation cost grows with radius / 64 per pixel.
+constexpr int kMaxMorphologyRadius = 4096;
+// peakLocalMax's maximum filter costs O(radius) per pixel.
+constexpr int kMaxPeakFootprintRadius = 4096;
+// localMedianThreshold's window median costs O(block) per downsampled pixel.
+constexpr int kMaxMedianBlock = 4095;
+// Thread budget of one kernel call; more would only add start-up cost on today's machines.
+constexpr size_t kMaxThreads = 64;
+
+#if defined(__wasm__)
+// wasm32 linear memory is 4 GiB at most and the kernels need ~16 bytes/pixel of scratch beside their arrays;
+// fast marching holds ~35 bytes/pixel (inputs, output, 17 bytes/pixel of state), so it gets half.
+constexpr uint64_t kMaxPixels = uint64_t(1) << 27;
+constexpr uint64_t kMaxFastMarchingPixels = uint64_t(1) << 26;
+#else
+// Native memory is the machine's: the only bound is JavaScript's exact integers (2^53 − 1).
+constexpr uint64_t kMaxPixels = (uint64_t(1) << 53) - 1;
+constexpr uint64_t kMaxFastMarchingPixels = kMaxPixels;
+#endif
+
+}  // namespace scseg::limits
