@@ -25,6 +25,7 @@ import {
   Unconstructable,
   YamlTimestamp,
 } from './yaml-scalars.js';
+import { tabsPyYamlRejects } from './yaml-tabs.js';
 
 /** A mapping as PyYAML builds it: keys unique by Python equality, in first-insertion order. */
 export class YamlMapping {
@@ -155,6 +156,14 @@ export function readYamlDocument(text: string): YamlDocument {
     if (warning.code !== 'TAG_RESOLVE_FAILED') result.warnings.push(tidy(warning.message));
   }
   if (result.errors.length > 0) return result;
+  const tabLines = [...new Set(tabsPyYamlRejects(text).map((t) => lineCounter.linePos(t.offset).line))];
+  if (tabLines.length > 0) {
+    result.warnings.push(
+      `tab outside quotes, block scalars and comments at line${tabLines.length > 1 ? 's' : ''} ${tabLines.join(', ')}: ` +
+        `scPortrait's YAML reader (PyYAML) stops there ("found character '\\t' that cannot start any token"); ` +
+        'replace with spaces',
+    );
+  }
   try {
     result.value = new Constructor(doc, lineCounter, result).construct(doc.contents as Node | null, '');
   } catch (err) {
