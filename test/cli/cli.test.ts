@@ -6,7 +6,9 @@ import { scseg } from '../helpers/cli.js';
 import { exampleData as example3 } from '../helpers/fixtures.js';
 import { PYTHON, pythonHas } from '../helpers/python.js';
 import { spawnSync } from 'node:child_process';
+import h5wasm from 'h5wasm/node';
 import { openImage } from '../../lib/io/index.js';
+import { itIfNative, nativeAvailable } from '../helpers/backends.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-cli-'));
 const config3 = path.join(example3, 'config_example3.yml');
@@ -152,5 +154,64 @@ describe('scseg segment on scPortrait example 3 (as a new user would)', () => {
     const r = scseg(['segment', '-q', '-c', config3, '-w', 'WGASegmentation', '-i', zarr, '-o', out]);
     checkResults(out, r);
     expect(fs.readFileSync(path.join(out, 'classes.csv'), 'utf8')).toBe(classes);
+  });
+});
+
+describe('scseg segment: settings and capabilities as a user asks for them', () => {
+  const inputs = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(example3, f));
+  const run = (out: string, extra: string[], env: NodeJS.ProcessEnv = {}) =>
+    scseg(['segment', '-c', config3, '-w', 'WGASegmentation', '-i', ...inputs, '-o', out, ...extra], env);
+
+  it('SCSEG_BACKEND=wasm runs on WASM when --backend is not given; --backend wins over it', () => {
+    const wasm = run(path.join(tmp, 'env-wasm'), [], { SCSEG_BACKEND: 'wasm' });
+    expect(wasm.status).toBe(0);
+    expect(wasm.stderr).toMatch(/on the wasm backend, 1 kernel thread\b/);
+    if (nativeAvailable) {
+      const flag = run(path.join(tmp, 'flag-native'), ['--backend', 'native'], { SCSEG_BACKEND: 'wasm' });
+      expect(flag.stderr).toMatch(/on the native backend/);
+    }
+  });
+
+  itIfNative('--threads 1 and --threads 2 give identical masks, and the log says how many threads ran', async () => {
+    const masks: Uint8Array[] = [];
+    for (const t of [1, 2]) {
+      const out = path.join(tmp, `threads-${t}`);
+      const r = run(out, ['--backend', 'native', '--threads', String(t)]);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`on the native backend, ${t} kernel threads?\\b`));
+      await h5wasm.ready;
+      const file = new h5wasm.File(path.join(out, 'segmentation.h5'), 'r');
+      const labels = (file.get('labels') as InstanceType<typeof h5wasm.Dataset>).value as BigUint64Array;
+      masks.push(new Uint8Array(labels.buffer.slice(0)));
+      file.close();
+    }
+    expect(masks[0].length).toBe(2 * 400 * 400 * 8);
+    expect(Buffer.compare(masks[0], masks[1])).toBe(0);
+  });
+
+  it.each([
+    ['ShardedWGASegmentation', /ShardedSegmentation is not available yet/],
+    ['MultithreadedWGASegmentation', /MultithreadedSegmentation is not available yet/],
+    ['CytosolSegmentationCellpose', /CytosolSegmentationCellpose is not available yet/],
+  ])('%s exits 2 saying it is not available yet, and writes nothing', (workflow, message) => {
+    const out = path.join(tmp, `unavailable-${workflow}`);
+    const r = scseg(['segment', '-q', '-c', config3, '-w', workflow, '-i', ...inputs, '-o', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
+
+describe('scseg demo', () => {
+  it('segments the shipped example 3 into the folder, twice in a row, and says where each file went', () => {
+    const out = path.join(tmp, 'demo');
+    for (let i = 0; i < 2; i++) {
+      const r = scseg(['demo', '-q', '-o', out]);
+      expect(r.status).toBe(0);
+      expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'segmentation.h5']);
+      for (const f of ['segmentation.h5', 'classes.csv', 'qc_overlay.png']) expect(r.stdout).toContain(f);
+    }
+    expect(fs.readFileSync(path.join(out, 'classes.csv'), 'utf8').trim().split('\n').length).toBeGreaterThan(20);
   });
 });
