@@ -241,6 +241,11 @@ describe('what the corpus found', () => {
     ]);
   });
 
+  it('a number PyYAML reads as text that is out of range is reported as written', () => {
+    const problems = validateConfig({ text: top(`median_filter_size: 4\n${nucleus.replace('dilation: 0', 'dilation: 0, contact_filter: 2e0')}`) }, 'DAPISegmentation').problems;
+    expect(problems).toEqual([{ path: 'DAPISegmentation.nucleus_segmentation.contact_filter', message: 'must be a number in [0, 1], got 2e0 (line 4)' }]);
+  });
+
   it('09 is text for PyYAML (a leading 0 means octal): accepted as the integer 9 with a warning; 010 is octal 8', () => {
     const { config, warnings } = loadConfig({ text: top(`median_filter_size: 09\n${nucleus}`) }, 'DAPISegmentation');
     expect(config.medianFilterSize).toBe(9);
