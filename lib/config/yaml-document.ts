@@ -219,6 +219,9 @@ class Constructor {
   construct(written: Node | null, path: string): YamlValue {
     const node = this.deref(written);
     if (++this.nodes > MAX_NODES) throw new ConstructError('too many aliased values', written, path);
+    // A key that overrides a merged one is built again at the same path: nothing of the merged value may linger.
+    this.out.texts.delete(path);
+    this.out.numbersAsText.delete(path);
     if (node === null) return null;
     if (this.inProgress.has(node)) {
       const message = 'a value that contains itself (recursive alias) cannot be a config value';

@@ -241,6 +241,12 @@ describe('what the corpus found', () => {
     ]);
   });
 
+  it('a key overriding a merged one: the merged value (1e-3) leaves no trace', () => {
+    const text = `d: &d {contact_filter: 1e-3}\nnucleus_segmentation:\n  <<: *d\n  contact_filter: {a: 1}\n  dilation: 0\n`;
+    const problems = validateConfig({ text }, 'DAPISegmentation').problems;
+    expect(problems.find((p) => p.path === 'nucleus_segmentation.contact_filter')?.message).toBe('must be a number in [0, 1], got a mapping (line 4)');
+  });
+
   it('a number PyYAML reads as text that is out of range is reported as written', () => {
     const problems = validateConfig({ text: top(`median_filter_size: 4\n${nucleus.replace('dilation: 0', 'dilation: 0, contact_filter: 2e0')}`) }, 'DAPISegmentation').problems;
     expect(problems).toEqual([{ path: 'DAPISegmentation.nucleus_segmentation.contact_filter', message: 'must be a number in [0, 1], got 2e0 (line 4)' }]);
