@@ -8,7 +8,6 @@
  * a warning; scPortrait's example_3 config repeats `chunk_size`). `None` stays the string "None", as in PyYAML; the
  * few keys where None means "unset" accept it.
  */
-import fs from 'node:fs';
 import type { ConfigProblem, ConfigSource } from './types.js';
 import {
   joinPath,
@@ -41,6 +40,18 @@ export interface ParsedSource {
   warnings: string[];
 }
 
+/**
+ * Reads a config file where the runtime has a file system (Node's, reached without a static import so that this
+ * module stays usable in a browser, where `{ path }` sources are an error asking for `{ text }`).
+ */
+function readTextFile(file: string): string {
+  type NodeFs = { readFileSync(path: string, encoding: 'utf8'): string };
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const fileSystem = proc?.getBuiltinModule?.('node:fs') as NodeFs | undefined;
+  if (!fileSystem) throw new Error('this runtime has no file system; pass the YAML as { text }');
+  return fileSystem.readFileSync(file, 'utf8');
+}
+
 export function readSource(source: ConfigSource): ParsedSource {
   if (source !== null && typeof source === 'object') {
     if ('object' in source) return fromObject(source.object);
@@ -48,7 +59,7 @@ export function readSource(source: ConfigSource): ParsedSource {
     if ('path' in source && typeof source.path === 'string') {
       let text: string;
       try {
-        text = fs.readFileSync(source.path, 'utf8');
+        text = readTextFile(source.path);
       } catch (err) {
         return failed(`cannot read config file "${source.path}": ${(err as Error).message}`);
       }
