@@ -8,7 +8,8 @@ import type { Image2D } from '../../lib/image.js';
 import { expectInputError } from '../helpers/errors.js';
 import { rng } from '../helpers/fixtures.js';
 
-const k = kernels();
+// Two threads at least: with a budget of one the native build runs the one-thread path only.
+const k = kernels(undefined, { threads: 2 });
 
 /** A cell-like scene: smooth blobs of allowed pixels, a smooth speed field in [0.1, 1], seeds, most with markers. */
 function scene(width: number, height: number, seed: number, nSeeds: number) {
