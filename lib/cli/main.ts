@@ -90,6 +90,7 @@ export async function segment(flags: SegmentFlags): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     progress.done(`${result.classes.length} cells, ${result.masks.length} mask(s) → ${flags.output} (${seconds.toFixed(2)} s)`);
   } finally {
+    progress.close();
     dispose();
   }
 }

@@ -7,11 +7,13 @@ export interface Progress {
   info(message: string): void;
   warn(message: string): void;
   done(message: string): void;
+  /** Ends the display without a final message (after an error); idempotent. */
+  close(): void;
 }
 
 export function createProgress(opts: { quiet: boolean; stages: number; stream?: NodeJS.WriteStream }): Progress {
   const stream = opts.stream ?? process.stderr;
-  if (opts.quiet) return { stage: () => {}, info: () => {}, warn: () => {}, done: () => {} };
+  if (opts.quiet) return { stage: () => {}, info: () => {}, warn: () => {}, done: () => {}, close: () => {} };
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
   if (!stream.isTTY) {
@@ -20,22 +22,36 @@ export function createProgress(opts: { quiet: boolean; stages: number; stream?: 
       info: (m) => stream.write(`[scseg ${elapsed()}] ${m}\n`),
       warn: (m) => stream.write(`[scseg] warning: ${m}\n`),
       done: (m) => stream.write(`[scseg ${elapsed()}] ${m}\n`),
+      close: () => {},
     };
   }
-  const bar = new cliProgress.SingleBar(
+  // A MultiBar holding one bar: its log() prints lines above the bar (a SingleBar restores the cursor to where it
+  // started on stop, so lines printed meanwhile would be overwritten).
+  const bars = new cliProgress.MultiBar(
     { format: 'scseg [{bar}] {value}/{total} {stage}', stream, hideCursor: true, clearOnComplete: false },
     cliProgress.Presets.shades_classic,
   );
+  const bar = bars.create(opts.stages, 0, { stage: 'starting' });
   let value = 0;
-  bar.start(opts.stages, 0, { stage: 'starting' });
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return; // a second MultiBar.stop would draw the bar again
+    stopped = true;
+    bars.stop();
+  };
+  const line = (m: string) => {
+    bars.log(`${m}\n`);
+    bars.update(); // prints the logged line now instead of at the next timer tick
+  };
   return {
     stage: (m) => bar.update(Math.min(value++, opts.stages), { stage: m }),
-    // Clear the bar's line, print, and let the next update redraw the bar below.
-    info: (m) => stream.write(`\r\x1b[2K${m}\n`),
-    warn: (m) => stream.write(`\r\x1b[2Kwarning: ${m}\n`),
+    info: line,
+    warn: (m) => line(`warning: ${m}`),
     done: (m) => {
       bar.update(opts.stages, { stage: m });
-      bar.stop();
+      stop();
     },
+    // Without it the bar's redraw timer would keep the process alive after an error.
+    close: stop,
   };
 }

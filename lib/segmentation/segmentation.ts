@@ -87,6 +87,7 @@ export class Segmentation {
     try {
       this.log(`reading ${masks.join(' + ')} channel(s) of ${source.channelCount}-channel ${source.width}×${source.height} ${source.dtype} input`);
       stacks = await selectChannels(source, this.config, masks);
+      options.signal?.throwIfAborted();
     } finally {
       if (opened) await (source as ImageSource).close();
     }
@@ -98,6 +99,8 @@ export class Segmentation {
     this.log(`${result.classes.length} cells`);
     let files: WrittenFiles | undefined;
     if (options.output) {
+      // A signal raised while the last kernel ran is only delivered once the event loop turns.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       options.signal?.throwIfAborted();
       this.log(`writing results to ${options.output}`);
       const background = stacks[masks[masks.length - 1]]![0];

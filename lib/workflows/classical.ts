@@ -50,14 +50,14 @@ const INPUT_KEY = { nucleus: 'nucleusInput', cytosol: 'cytosolInput' } as const;
  * normalisation the median replaces the input stack itself, as the original filters `maps["input_image"]` in
  * place; with normalisation the input stays raw. `channels[i]` feeds mask `masks[i]`.
  */
-export function preprocess(
+export async function preprocess(
   run: StepRunner,
   channels: Image2D[],
   masks: readonly MaskName[],
   normalization: QuantileRange | null,
   medianFilterSize: number | null,
   globals: ClassicalValues,
-): Preprocessed {
+): Promise<Preprocessed> {
   const k = run.kernels;
   const input = [...channels];
   const bounds = (c: Image2D, i: number): Range =>
@@ -65,19 +65,20 @@ export function preprocess(
   if (normalization && medianFilterSize !== null && !(channels[0].data instanceof Float32Array)) {
     // SPEC §9: the median commutes with the (monotone) normalisation, so median(normalise(x)) ==
     // normalise(median(x)) bit for bit; the integer median runs on twice as many SIMD lanes as the float one.
-    const current = channels.map((c, i) => {
-      const [l, u] = run.time('normalize', () => bounds(c, i));
-      const m = run.time('median', () => k.medianFilter(c, medianFilterSize));
-      return run.time('normalize', () => k.normalizeRange(m, l, u));
-    });
+    const current: Image2D[] = [];
+    for (const [i, c] of channels.entries()) {
+      const [l, u] = await run.step('normalize', () => bounds(c, i));
+      const m = await run.step('median', () => k.medianFilter(c, medianFilterSize));
+      current.push(await run.step('normalize', () => k.normalizeRange(m, l, u)));
+    }
     return { input, current };
   }
   let current = [...channels];
   if (normalization) {
-    current = run.time('normalize', () => current.map((c, i) => k.normalizeRange(c, ...bounds(c, i))));
+    current = await run.step('normalize', () => current.map((c, i) => k.normalizeRange(c, ...bounds(c, i))));
   }
   if (medianFilterSize !== null) {
-    const filtered = run.time('median', () => current.map((c) => k.medianFilter(c, medianFilterSize)));
+    const filtered = await run.step('median', () => current.map((c) => k.medianFilter(c, medianFilterSize)));
     if (!normalization) input.splice(0, input.length, ...filtered);
     current = filtered;
   }
@@ -100,15 +101,15 @@ export interface NucleusResult {
 }
 
 /** SPEC §3.3: threshold, then erosion by disk(speckle) and dilation by disk(speckle − 1). */
-function thresholdMask(
+async function thresholdMask(
   run: StepRunner,
   image: Image2D,
   cfg: ClassicalNucleusConfig,
   globals: ClassicalValues,
   placement: WindowPlacement,
-): Mask {
+): Promise<Mask> {
   const k = run.kernels;
-  const raw = run.time('nucleus threshold', () => {
+  const raw = await run.step('nucleus threshold', () => {
     const t = cfg.thresholding;
     if (t.kind === 'local') {
       // threshold_local works in the image's float type; integer input only occurs without any normalisation.
@@ -118,7 +119,7 @@ function thresholdMask(
     }
     return compareScalar(image, globals.get('nucleusOtsu', () => k.otsuThreshold(image)));
   });
-  return run.time('nucleus speckle removal', () =>
+  return run.step('nucleus speckle removal', () =>
     k.binaryDilation(k.binaryErosion(raw, cfg.speckleKernel, 1), cfg.speckleKernel - 1, 0),
   );
 }
@@ -127,10 +128,10 @@ function thresholdMask(
  * SPEC §3.4 (`_generate_labels_from_mask`): seeds at EDT peaks, geodesic distance from the seeds inside the
  * dilated mask, marker watershed. Peak i (in peak_local_max order) becomes label i + 1.
  */
-export function labelsFromMask(run: StepRunner, mask: Mask, cfg: ClassicalNucleusConfig): LabelImage {
+export async function labelsFromMask(run: StepRunner, mask: Mask, cfg: ClassicalNucleusConfig): Promise<LabelImage> {
   const k = run.kernels;
   const { width, height } = mask;
-  const peaks = run.time('nucleus peaks', () =>
+  const peaks = await run.step('nucleus peaks', () =>
     k.peakLocalMax(k.distanceTransform(mask), cfg.minDistance, cfg.peakFootprint),
   );
   const grown = cfg.dilation > 0 ? k.binaryDilation(mask, cfg.dilation, 0) : mask;
@@ -143,7 +144,7 @@ export function labelsFromMask(run: StepRunner, mask: Mask, cfg: ClassicalNucleu
   }
   // No seed: the original's skfmm call would fail; an image without nuclei simply has no labels.
   if (peaks.length === 0) return { data: new Uint32Array(width * height), width, height };
-  return run.time('nucleus fast marching + watershed', () =>
+  return run.step('nucleus fast marching + watershed', () =>
     k.distanceWatershed({ data: seeds, width, height }, grown, { data: markers, width, height }),
   );
 }
@@ -186,9 +187,9 @@ export function filterLabels(
   globals: ClassicalValues,
   key: 'nucleusSizeThresholds' | 'cytosolSizeThresholds',
   placement: WindowPlacement,
-): LabelImage {
+): Promise<LabelImage> {
   const k = run.kernels;
-  return run.time(step, () => {
+  return run.step(step, () => {
     let l = removeImageEdgeLabels(k, labels, placement);
     l = applySizeFilter(k, l, filters.sizeFilter, filterMasksSize, globals, key);
     return filters.contactFilter !== null ? k.contactFilter(l, filters.contactFilter) : l;
@@ -196,24 +197,24 @@ export function filterLabels(
 }
 
 /** SPEC §3 steps 1–9 on the nucleus channel. */
-export function segmentNuclei(
+export async function segmentNuclei(
   run: StepRunner,
   channel: Image2D,
   cfg: ClassicalNucleusConfig,
   filterMasksSize: boolean,
   globals: ClassicalValues,
   placement: WindowPlacement,
-): NucleusResult {
+): Promise<NucleusResult> {
   const k = run.kernels;
   const norm = cfg.normalization;
   const image = norm
-    ? run.time('nucleus normalize', () =>
+    ? await run.step('nucleus normalize', () =>
         k.normalizeRange(channel, ...globals.get('nucleusNormalization', () => quantilePair(k, channel, norm))),
       )
     : channel;
-  const all = labelsFromMask(run, thresholdMask(run, image, cfg, globals, placement), cfg);
-  const detected = run.time('nucleus mask', () => foreground(all));
-  const centers = run.time('nucleus centroids', () => k.labelCentroids(all));
-  const labels = filterLabels(run, 'nucleus filters', all, cfg, filterMasksSize, globals, 'nucleusSizeThresholds', placement);
+  const all = await labelsFromMask(run, await thresholdMask(run, image, cfg, globals, placement), cfg);
+  const detected = await run.step('nucleus mask', () => foreground(all));
+  const centers = await run.step('nucleus centroids', () => k.labelCentroids(all));
+  const labels = await filterLabels(run, 'nucleus filters', all, cfg, filterMasksSize, globals, 'nucleusSizeThresholds', placement);
   return { labels, detected, centers };
 }

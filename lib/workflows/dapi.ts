@@ -18,16 +18,16 @@ import {
  * Returns one written mask (as the original's code does) and the nucleus mask also as the cytosol mask in memory
  * (as its documentation promises).
  */
-function segmentDapi(
+async function segmentDapi(
   ctx: WorkflowContext,
   stacks: MaskStacks,
   cfg: DapiConfig,
   globals: ClassicalValues,
   placement: WindowPlacement,
-): SegmentationResult {
+): Promise<SegmentationResult> {
   const run = new StepRunner(ctx);
-  const { current } = preprocess(run, [stacks.nucleus![0]], ['nucleus'], cfg.normalization, cfg.medianFilterSize, globals);
-  const { labels } = segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
+  const { current } = await preprocess(run, [stacks.nucleus![0]], ['nucleus'], cfg.normalization, cfg.medianFilterSize, globals);
+  const { labels } = await segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
   return {
     workflow: 'DAPISegmentation',
     masks: [labels],

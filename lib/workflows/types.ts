@@ -79,7 +79,10 @@ export interface Workflow<C extends SegmentationConfig = SegmentationConfig, G =
   ): Promise<SegmentationResult>;
 }
 
-/** Runs a workflow's steps: times them, reports each to the progress sink, and stops when aborted. */
+/**
+ * Runs a workflow's steps: times them, reports each to the progress sink, and stops when aborted. Each step first
+ * yields to the event loop, so that a signal raised meanwhile (Ctrl-C, a timeout) is seen between kernel calls.
+ */
 export class StepRunner {
   readonly timings: Record<string, number> = {};
   constructor(readonly ctx: WorkflowContext) {}
@@ -88,14 +91,15 @@ export class StepRunner {
     return this.ctx.kernels;
   }
 
-  time<T>(step: string, fn: () => T): T {
+  async step<T>(name: string, fn: () => T): Promise<T> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
     this.ctx.signal?.throwIfAborted();
-    this.ctx.progress?.(step);
+    this.ctx.progress?.(name);
     const t0 = performance.now();
     try {
       return fn();
     } finally {
-      this.timings[step] = (this.timings[step] ?? 0) + (performance.now() - t0) / 1000;
+      this.timings[name] = (this.timings[name] ?? 0) + (performance.now() - t0) / 1000;
     }
   }
 }

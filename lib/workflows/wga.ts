@@ -26,9 +26,9 @@ import {
 } from './types.js';
 
 /** SPEC §4.1–4.5: background mask (true = not cytosol), nuclei forced to foreground, then shrink/grow. */
-function backgroundMask(run: StepRunner, channel: Image2D, nuclei: Mask, cfg: WgaCytosolConfig, globals: ClassicalValues): Mask {
+function backgroundMask(run: StepRunner, channel: Image2D, nuclei: Mask, cfg: WgaCytosolConfig, globals: ClassicalValues): Promise<Mask> {
   const k = run.kernels;
-  return run.time('cytosol mask', () => {
+  return run.step('cytosol mask', () => {
     const norm = cfg.normalization;
     const image = norm
       ? k.normalizeRange(channel, ...globals.get('cytosolNormalization', () => quantilePair(k, channel, norm)))
@@ -41,7 +41,7 @@ function backgroundMask(run: StepRunner, channel: Image2D, nuclei: Mask, cfg: Wg
 }
 
 /** SPEC §4.7–4.9: travel time from the nucleus centres through the cytosol, marker watershed, filters. */
-function segmentCytosol(
+async function segmentCytosol(
   run: StepRunner,
   thresholdChannel: Image2D,
   potentialChannel: Image2D,
@@ -49,13 +49,13 @@ function segmentCytosol(
   cfg: WgaConfig,
   globals: ClassicalValues,
   placement: WindowPlacement,
-): LabelImage {
+): Promise<LabelImage> {
   const k = run.kernels;
   const { width, height } = thresholdChannel;
   const n = width * height;
-  const background = backgroundMask(run, thresholdChannel, nuclei.detected, cfg.cytosol, globals);
-  const allowed = run.time('cytosol mask', () => invert(background));
-  const speed = run.time('cytosol speed map', () => {
+  const background = await backgroundMask(run, thresholdChannel, nuclei.detected, cfg.cytosol, globals);
+  const allowed = await run.step('cytosol mask', () => invert(background));
+  const speed = await run.step('cytosol speed map', () => {
     const q = globals.get('speedQuantiles', () => quantilePair(k, potentialChannel, { lower: 0.02, upper: 0.98 }));
     return k.wgaSpeedMap(potentialChannel, nuclei.detected, q, { min: cfg.cytosol.minClip, max: cfg.cytosol.maxClip });
   });
@@ -73,7 +73,7 @@ function segmentCytosol(
 
   // Masked (background) and unreached pixels take the largest travel time (`.filled(max)`); every seed on
   // background leaves nothing reachable (the original's skfmm call would raise): no cytosols.
-  const cells = run.time('cytosol fast marching + watershed', () =>
+  const cells = await run.step('cytosol fast marching + watershed', () =>
     k.travelTimeWatershed({ data: seeds, width, height }, allowed, speed, { data: markers, width, height }, { travel: false })
       .labels,
   );
@@ -82,21 +82,21 @@ function segmentCytosol(
 }
 
 /** The WGA steps on `[nucleus, cytosol]` planes covering `placement.window`. */
-function segmentWga(
+async function segmentWga(
   ctx: WorkflowContext,
   stacks: MaskStacks,
   cfg: WgaConfig,
   globals: ClassicalValues,
   placement: WindowPlacement,
-): SegmentationResult {
+): Promise<SegmentationResult> {
   const run = new StepRunner(ctx);
   const k = run.kernels;
   const channels = [stacks.nucleus![0], stacks.cytosol![0]];
-  const { input, current } = preprocess(run, channels, ['nucleus', 'cytosol'], cfg.normalization, cfg.medianFilterSize, globals);
-  const nuclei = segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
-  const cytosol = segmentCytosol(run, input[1], current[1], nuclei, cfg, globals, placement);
+  const { input, current } = await preprocess(run, channels, ['nucleus', 'cytosol'], cfg.normalization, cfg.medianFilterSize, globals);
+  const nuclei = await segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
+  const cytosol = await segmentCytosol(run, input[1], current[1], nuclei, cfg, globals, placement);
   // Nuclei whose cell did not survive the cytosol step are dropped; ids match by construction (SPEC §4.10).
-  const nucleus = run.time('match ids', () => {
+  const nucleus = await run.step('match ids', () => {
     const kept = new Set(k.labelAreas(cytosol).ids);
     const dropped = k.labelAreas(nuclei.labels).ids.filter((id) => !kept.has(id));
     return dropped.length > 0 ? k.removeLabels(nuclei.labels, Uint32Array.from(dropped)) : nuclei.labels;

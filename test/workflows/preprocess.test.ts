@@ -18,7 +18,7 @@ it.each([
   await src.close();
   const k = kernels();
   const run = new StepRunner({ kernels: k });
-  const { current } = preprocess(run, [raw], ['nucleus'], { lower: lo, upper: hi }, r, GlobalValues.computed());
+  const { current } = await preprocess(run, [raw], ['nucleus'], { lower: lo, upper: hi }, r, GlobalValues.computed());
   const reference = k.medianFilter(k.percentileNormalize(raw, lo, hi), r);
   expect(firstBitDifference(current[0].data, reference.data)).toBe(-1);
 });
