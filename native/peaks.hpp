@@ -58,7 +58,8 @@ struct Candidate {
 
 }  // namespace peaks_detail
 
-// image: width*height doubles (NaN → BadValue). footprintRadius in [0, limits::kMaxPeakFootprintRadius]. Writes the peaks to `peaks` as
+// image: width*height doubles (NaN → BadValue). footprintRadius in [0, limits::kMaxPeakFootprintRadius]. Writes
+// the peaks to `peaks` as
 // (y, x) pairs in the order above.
 inline Status peakLocalMax(const double* image, int64_t width, int64_t height, int64_t minDistance,
                            int64_t footprintRadius, std::vector<int32_t>& peaks) {
@@ -68,7 +69,8 @@ inline Status peakLocalMax(const double* image, int64_t width, int64_t height, i
   if (!checkedArea(width, height, area)) return Status::BadShape;
   if (width > std::numeric_limits<int32_t>::max() || height > std::numeric_limits<int32_t>::max())
     return Status::BadShape;
-  if (minDistance < 0 || footprintRadius < 0 || footprintRadius > limits::kMaxPeakFootprintRadius) return Status::BadArgument;
+  if (minDistance < 0 || footprintRadius < 0 || footprintRadius > limits::kMaxPeakFootprintRadius)
+    return Status::BadArgument;
   const int64_t W = width, H = height;
   double lowest = image[0], highest = image[0];
   for (size_t i = 0; i < area; ++i) {

@@ -212,8 +212,12 @@ export class Kernels {
    */
   otsuThreshold(image: Image2D): number {
     // NaN is excluded by the check, so a value error from the kernel means ±Infinity (found in the same pass).
-    return this.call('otsuThreshold', [image], (b) => b.otsuThreshold(image.data, image.width, image.height),
-      'image contains ±Infinity, which numpy.histogram cannot bin');
+    return this.call(
+      'otsuThreshold',
+      [image],
+      (b) => b.otsuThreshold(image.data, image.width, image.height),
+      'image contains ±Infinity, which numpy.histogram cannot bin',
+    );
   }
 
   // ── label kernels (native/watershed.hpp, native/labels.hpp) ─────────────────────────────────────────────
@@ -426,7 +430,8 @@ export class Kernels {
       const { width, height } = seeds;
       const travel = options.travel === false ? null : new Float64Array(seeds.data.length);
       const labels = new Uint32Array(seeds.data.length);
-      b.travelTimeWatershed(seeds.data, allowed.data, speed.data, markers.data, width, height, travel, labels, options.floodLag, threads);
+      const lag = options.floodLag;
+      b.travelTimeWatershed(seeds.data, allowed.data, speed.data, markers.data, width, height, travel, labels, lag, threads);
       return { travel: travel && shaped(travel, seeds), labels: shaped(labels, seeds) };
     });
   }

@@ -16,7 +16,8 @@ Napi::Value MedianFilter(const Napi::CallbackInfo& info) {
     return a.run([&] {
       return forPixelType(in, [&](auto pixel) {
         using T = decltype(pixel);
-        return medianFilterDisk(static_cast<const T*>(in.data), a.width(), a.height(), radius, static_cast<T*>(out), threads);
+        return medianFilterDisk(static_cast<const T*>(in.data), a.width(), a.height(), radius, static_cast<T*>(out),
+                                threads);
       });
     });
   });

@@ -17,8 +17,13 @@ Napi::Value DiskMorphology(const Napi::CallbackInfo& info, const char* kernel) {
   });
 }
 
-Napi::Value BinaryErosion(const Napi::CallbackInfo& info) { return DiskMorphology<binaryErosionDisk>(info, "binaryErosion"); }
-Napi::Value BinaryDilation(const Napi::CallbackInfo& info) { return DiskMorphology<binaryDilationDisk>(info, "binaryDilation"); }
+Napi::Value BinaryErosion(const Napi::CallbackInfo& info) {
+  return DiskMorphology<binaryErosionDisk>(info, "binaryErosion");
+}
+
+Napi::Value BinaryDilation(const Napi::CallbackInfo& info) {
+  return DiskMorphology<binaryDilationDisk>(info, "binaryDilation");
+}
 
 }  // namespace
 

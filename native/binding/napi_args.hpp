@@ -90,7 +90,6 @@ class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* kernel) : info_(info), env_(info.Env()), kernel_(kernel) {}
 
-  explicit operator bool() const { return ok_; }
   int64_t width() const { return width_; }
   int64_t height() const { return height_; }
   size_t area() const { return area_; }
@@ -99,7 +98,8 @@ class Args {
   void dims() {
     const int64_t w = integer<int64_t>("width"), h = integer<int64_t>("height");
     if (!ok_) return;
-    if (!checkedArea(w, h, area_)) return fail("ERR_SCSEG_SHAPE", "width and height must be positive and their product fit in memory");
+    if (!checkedArea(w, h, area_))
+      return fail("ERR_SCSEG_SHAPE", "width and height must be positive and their product fit in memory");
     width_ = w;
     height_ = h;
     haveDims_ = true;
@@ -180,7 +180,8 @@ class Args {
     napi_value v = next();
     if (!ok_) return 0;
     double d = 0;
-    if (napi_get_value_double(env_, v, &d) != napi_ok) fail("ERR_SCSEG_ARGUMENT", std::string(name) + " must be a number");
+    if (napi_get_value_double(env_, v, &d) != napi_ok)
+      fail("ERR_SCSEG_ARGUMENT", std::string(name) + " must be a number");
     return d;
   }
   // A number, or `fallback` for undefined.
@@ -196,7 +197,8 @@ class Args {
     napi_value v = next();
     if (!ok_ || isUndefined(v)) return false;
     bool b = false;
-    if (napi_get_value_bool(env_, v, &b) != napi_ok) fail("ERR_SCSEG_ARGUMENT", std::string(name) + " must be a boolean");
+    if (napi_get_value_bool(env_, v, &b) != napi_ok)
+      fail("ERR_SCSEG_ARGUMENT", std::string(name) + " must be a boolean");
     return b;
   }
 
@@ -220,7 +222,9 @@ class Args {
     if (!ok_) return env_.Undefined();
     const Status s = kernel();
     if (s != Status::Ok) {
-      const char* code = s == Status::BadShape ? "ERR_SCSEG_SHAPE" : s == Status::BadValue ? "ERR_SCSEG_VALUE" : "ERR_SCSEG_ARGUMENT";
+      const char* code = s == Status::BadShape   ? "ERR_SCSEG_SHAPE"
+                         : s == Status::BadValue ? "ERR_SCSEG_VALUE"
+                                                 : "ERR_SCSEG_ARGUMENT";
       throwError(env_, code, std::string(kernel_) + ": " + statusMessage(s));
       return env_.Undefined();
     }

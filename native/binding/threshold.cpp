@@ -14,7 +14,9 @@ Napi::Value LocalMedianThreshold(const Napi::CallbackInfo& info) {
     const double offset = a.number("offset");
     float* out = a.output<float>("output");
     const size_t threads = a.threads();
-    return a.run([&] { return localMedianThreshold(in, a.width(), a.height(), blockSize, step, offset, out, threads); });
+    return a.run([&] {
+      return localMedianThreshold(in, a.width(), a.height(), blockSize, step, offset, out, threads);
+    });
   });
 }
 
