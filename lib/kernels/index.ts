@@ -53,7 +53,7 @@ export function threadsFromEnv(value: string | undefined, maxThreads: number): n
   return n;
 }
 
-// Read once, on first use (a bad value then fails the first kernels() call, not the import).
+// Read once, at import; checked where used, so a bad value fails the kernels() call that needs it, not the import.
 const environment = { SCSEG_BACKEND: process.env.SCSEG_BACKEND, SCSEG_THREADS: process.env.SCSEG_THREADS };
 
 function requestedBackend(): BackendName | 'auto' {

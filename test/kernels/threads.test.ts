@@ -10,7 +10,7 @@ import path from 'node:path';
 import { InputError } from '../../lib/errors.js';
 import { kernels, threadsFromEnv, type Kernels } from '../../lib/kernels/index.js';
 import { repoRoot } from '../helpers/fixtures.js';
-import { testBackends } from '../helpers/backends.js';
+import { itIfNative, testBackends } from '../helpers/backends.js';
 
 const W = 1021;
 const H = 777;
@@ -114,6 +114,48 @@ describe.each(testBackends)('thread budget [%s]', (name) => {
     }
   });
 });
+
+// Two worker threads of one process, each with its own module instance and budget, side by side (a child process:
+// jest's vm modules cannot host workers that load TypeScript).
+const workerScript = `
+import { Worker } from 'node:worker_threads';
+const code = \`
+import { createHash } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+(await import(workerData.tsx)).register();
+const { kernels } = await import(workerData.entry);
+const k = kernels('native', { threads: workerData.threads });
+const W = 1021, H = 777;
+const img = { data: Uint16Array.from({ length: W * H }, (_, i) => (i * 2654435761) % 4093), width: W, height: H };
+const mask = { data: Uint8Array.from(img.data, (v) => (v % 7 ? 1 : 0)), width: W, height: H };
+const hash = createHash('sha256');
+for (let round = 0; round < 3; round++) {
+  hash.update(k.medianFilter(img, 6).data);
+  hash.update(new Uint8Array(k.distanceTransform(mask).data.buffer));
+}
+parentPort.postMessage({ threads: k.threads, digest: hash.digest('hex') });\`;
+const run = (threads) => new Promise((resolve, reject) => {
+  const worker = new Worker(new URL('data:text/javascript,' + encodeURIComponent(code)), {
+    execArgv: [],
+    workerData: { threads, tsx: import.meta.resolve('tsx/esm/api'), entry: ${JSON.stringify(`file://${path.join(repoRoot, 'lib/kernels/index.ts')}`)} },
+  });
+  worker.once('message', resolve);
+  worker.once('error', reject);
+});
+process.stdout.write(JSON.stringify(await Promise.all([run(1), run(3)])));
+`;
+
+itIfNative('worker threads of one process run kernels with different budgets, with identical results', () => {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', workerScript], {
+    cwd: repoRoot,
+    env: { ...process.env, NODE_OPTIONS: '' },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`worker run failed: ${r.stderr}`);
+  const [one, three] = JSON.parse(r.stdout) as { threads: number; digest: string }[];
+  expect([one.threads, three.threads]).toEqual([1, 3]);
+  expect(three.digest).toBe(one.digest);
+}, 60_000);
 
 describe('SCSEG_THREADS', () => {
   it('is parsed once in TypeScript: an integer in [1, 64], else a clear InputError; unset: the cores, at most 8', () => {
