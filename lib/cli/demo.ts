@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { BackendName } from '../kernels/index.js';
 import { packageRoot } from '../paths.js';
+import { segment } from './segment.js';
 
 export interface DemoOptions {
   output: string;
@@ -13,24 +14,12 @@ export interface DemoOptions {
   quiet: boolean;
 }
 
-type SegmentCommand = (flags: {
-  config: string;
-  workflow: string;
-  input: string[];
-  output: string;
-  backend?: BackendName | 'auto';
-  threads?: number;
-  format: 'h5' | 'zarr';
-  qc: boolean;
-  quiet: boolean;
-}) => Promise<void>;
-
 export function demoData(): { dir: string; config: string; input: string[] } {
   const dir = path.join(packageRoot(), 'data', 'example3');
   return { dir, config: path.join(dir, 'config_example3.yml'), input: ['Ch1.tif', 'Ch2.tif', 'Ch3.tif'].map((f) => path.join(dir, f)) };
 }
 
-export async function runDemo(opts: DemoOptions, segment: SegmentCommand): Promise<void> {
+export async function runDemo(opts: DemoOptions): Promise<void> {
   const data = demoData();
   const output = path.resolve(opts.output);
   await segment({

@@ -4,14 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { validateConfig, workflowSections } from '../config/index.js';
-import type { WorkflowAlias } from '../config/types.js';
 import { ConfigError, InputError, ScsegError } from '../errors.js';
-import { activeBackend, type BackendName } from '../kernels/index.js';
+import { activeBackend } from '../kernels/index.js';
 import { packageRoot } from '../paths.js';
-import { Segmentation } from '../segmentation/segmentation.js';
-import { resolveWorkflow, WORKFLOW_NAMES, WORKFLOWS } from '../workflows/registry.js';
+import { WORKFLOW_NAMES, WORKFLOWS } from '../workflows/registry.js';
 import { runDemo } from './demo.js';
-import { createProgress, type Progress } from './progress.js';
+import { InterruptedError, segment, workflowName } from './segment.js';
 
 const version = (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -19,80 +17,6 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
-}
-
-function workflowName(value: string): WorkflowAlias {
-  if (!resolveWorkflow(value)) {
-    throw new InputError(`unknown workflow "${value}"; available: ${WORKFLOW_NAMES.join(', ')}`, 'ERR_SCSEG_WORKFLOW');
-  }
-  return value as WorkflowAlias;
-}
-
-interface SegmentFlags {
-  config: string;
-  workflow: string;
-  input: string[];
-  output: string;
-  /** Undefined unless given: SCSEG_BACKEND then decides, else auto. */
-  backend?: BackendName | 'auto';
-  threads?: number;
-  format: 'h5' | 'zarr';
-  qc: boolean;
-  quiet: boolean;
-}
-
-/** Ctrl-C aborts the run between steps; nothing is left half-written (outputs are renamed into place). */
-function interruptible(progress: Progress): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop at once
-    progress.warn(`${name}: stopping after the current step (press Ctrl-C again to stop now)`);
-    controller.abort(new InterruptedError());
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
-class InterruptedError extends ScsegError {
-  constructor() {
-    super('ERR_SCSEG_INTERRUPTED', 'interrupted; no result was written (files already in the output directory are unchanged)');
-  }
-}
-
-export async function segment(flags: SegmentFlags): Promise<void> {
-  const progress = createProgress({ quiet: flags.quiet, stages: 4 });
-  const { signal, dispose } = interruptible(progress);
-  const started = performance.now();
-  try {
-    progress.stage('loading config');
-    const segmentation = await Segmentation.create({
-      config: { path: flags.config },
-      workflow: workflowName(flags.workflow),
-      backend: flags.backend,
-      threads: flags.threads,
-      log: (m) => (m.startsWith('segmenting with') ? progress.info(m) : progress.stage(m)),
-    });
-    for (const w of segmentation.warnings) progress.warn(w);
-    const result = await segmentation.run({
-      input: flags.input,
-      output: flags.output,
-      zarr: flags.format === 'zarr',
-      qc: flags.qc,
-      signal,
-    });
-    const seconds = (performance.now() - started) / 1000;
-    progress.done(`${result.classes.length} cells, ${result.masks.length} mask(s) → ${flags.output} (${seconds.toFixed(2)} s)`);
-  } finally {
-    progress.close();
-    dispose();
-  }
 }
 
 export function buildProgram(): Command {
@@ -124,9 +48,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(['native', 'wasm', 'auto']))
     .option('-t, --threads <n>', 'kernel threads', positiveInt)
     .option('-q, --quiet', 'no progress output', false)
-    .action((opts: { output: string; backend?: BackendName | 'auto'; threads?: number; quiet: boolean }) =>
-      runDemo(opts, segment),
-    );
+    .action(runDemo);
 
   program
     .command('workflows')

@@ -188,7 +188,7 @@ class Constructor {
   private nodes = 0;
 
   constructor(
-    private readonly doc: Document.Parsed,
+    doc: Document.Parsed,
     private readonly lc: LineCounter,
     private readonly out: YamlDocument,
   ) {

@@ -1,16 +1,13 @@
 /** scPortrait `DAPISegmentation`: nucleus-only thresholding workflow (SPEC §2–§3). */
 import type { DapiConfig } from '../config/types.js';
-import { preprocess, segmentNuclei, type ClassicalGlobals, type ClassicalValues } from './classical.js';
-import { classicalGlobalPass } from './classical-global.js';
-import { GlobalValues } from './globals.js';
+import { preprocess, segmentNuclei, type ClassicalValues } from './classical.js';
+import { classicalWorkflow } from './classical-workflow.js';
 import { WORKFLOWS } from './registry.js';
 import {
   StepRunner,
-  wholeImage,
   type MaskStacks,
   type SegmentationResult,
   type WindowPlacement,
-  type Workflow,
   type WorkflowContext,
 } from './types.js';
 
@@ -40,16 +37,7 @@ async function segmentDapi(
   };
 }
 
-export const dapiWorkflow: Workflow<DapiConfig, ClassicalGlobals> = {
-  descriptor: WORKFLOWS.DAPISegmentation,
-  async run(ctx, stacks, cfg) {
-    return segmentDapi(ctx, stacks, cfg, GlobalValues.computed(), wholeImage(stacks.nucleus![0]));
-  },
-  globalPass: (ctx, reader, cfg) => classicalGlobalPass(ctx, reader, cfg),
-  async windowPass(ctx, stacks, cfg, globals, placement) {
-    return segmentDapi(ctx, stacks, cfg, GlobalValues.given(globals), placement);
-  },
-};
+export const dapiWorkflow = classicalWorkflow<DapiConfig>(WORKFLOWS.DAPISegmentation, segmentDapi);
 
 /** DAPI on `[nucleus]` of a whole image (the lower-level entry of earlier versions). */
 export function runDapiSegmentation(ctx: WorkflowContext, stacks: MaskStacks, cfg: DapiConfig): Promise<SegmentationResult> {

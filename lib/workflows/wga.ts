@@ -6,22 +6,18 @@ import {
   preprocess,
   quantilePair,
   segmentNuclei,
-  type ClassicalGlobals,
   type ClassicalValues,
   type NucleusResult,
 } from './classical.js';
-import { classicalGlobalPass } from './classical-global.js';
-import { GlobalValues } from './globals.js';
+import { classicalWorkflow } from './classical-workflow.js';
 import { andNot, compareScalar, invert, roundHalfEven, type Mask } from './pixels.js';
 import { WORKFLOWS } from './registry.js';
 import {
   StepRunner,
-  wholeImage,
   type LabelImage,
   type MaskStacks,
   type SegmentationResult,
   type WindowPlacement,
-  type Workflow,
   type WorkflowContext,
 } from './types.js';
 
@@ -113,16 +109,7 @@ async function segmentWga(
   };
 }
 
-export const wgaWorkflow: Workflow<WgaConfig, ClassicalGlobals> = {
-  descriptor: WORKFLOWS.WGASegmentation,
-  async run(ctx, stacks, cfg) {
-    return segmentWga(ctx, stacks, cfg, GlobalValues.computed(), wholeImage(stacks.nucleus![0]));
-  },
-  globalPass: (ctx, reader, cfg) => classicalGlobalPass(ctx, reader, cfg),
-  async windowPass(ctx, stacks, cfg, globals, placement) {
-    return segmentWga(ctx, stacks, cfg, GlobalValues.given(globals), placement);
-  },
-};
+export const wgaWorkflow = classicalWorkflow<WgaConfig>(WORKFLOWS.WGASegmentation, segmentWga);
 
 /** WGA on `[nucleus, cytosol]` planes of a whole image (the lower-level entry of earlier versions). */
 export function runWgaSegmentation(ctx: WorkflowContext, stacks: MaskStacks, cfg: WgaConfig): Promise<SegmentationResult> {
