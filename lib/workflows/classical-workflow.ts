@@ -1,0 +1,34 @@
+/** A classical workflow from its steps: the whole-image run, the streamed global pass and the window pass. */
+import type { DapiConfig, WgaConfig } from '../config/types.js';
+import type { ClassicalGlobals, ClassicalValues } from './classical.js';
+import { classicalGlobalPass } from './classical-global.js';
+import { GlobalValues } from './globals.js';
+import type { WorkflowDescriptor } from './registry.js';
+import {
+  wholeImage,
+  type MaskStacks,
+  type SegmentationResult,
+  type WindowPlacement,
+  type Workflow,
+  type WorkflowContext,
+} from './types.js';
+
+export type ClassicalSteps<C> = (
+  ctx: WorkflowContext,
+  stacks: MaskStacks,
+  cfg: C,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+) => Promise<SegmentationResult>;
+
+export function classicalWorkflow<C extends WgaConfig | DapiConfig>(
+  descriptor: WorkflowDescriptor,
+  steps: ClassicalSteps<C>,
+): Workflow<C, ClassicalGlobals> {
+  return {
+    descriptor,
+    run: (ctx, stacks, cfg) => steps(ctx, stacks, cfg, GlobalValues.computed(), wholeImage(stacks.nucleus![0])),
+    globalPass: (ctx, reader, cfg) => classicalGlobalPass(ctx, reader, cfg),
+    windowPass: (ctx, stacks, cfg, globals, placement) => steps(ctx, stacks, cfg, GlobalValues.given(globals), placement),
+  };
+}
