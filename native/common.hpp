@@ -57,4 +57,14 @@ inline size_t diskArea(int radius) {
   return n;
 }
 
+// An explicit pop order for markers of equal surface value in the marker watersheds, replacing skimage's heap
+// order (which depends on every marker of the image): ranks[k] for the k-th non-zero marker in raster order (inside
+// the mask or not), distinct and >= 0; lower ranks pop first. A window of a larger image passes the whole image's
+// order (computed once from all markers) so that its floods tie-break as the whole image's do. ranks == nullptr:
+// skimage's own order.
+struct MarkerRanks {
+  const int32_t* ranks = nullptr;
+  size_t count = 0;
+};
+
 }  // namespace scseg

@@ -13,13 +13,15 @@
 namespace scseg {
 
 // seeds/allowed: 0 = no; markers: 0 = none; labels: width*height output.
+// order: the markers' pop order among ties (MarkerRanks), or empty for skimage's.
 inline Status distanceWatershed(const uint8_t* seeds, const uint8_t* allowed, const uint32_t* markers, int64_t width,
-                                int64_t height, uint32_t* labels, size_t threads) {
+                                int64_t height, uint32_t* labels, size_t threads, const MarkerRanks& order = {}) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
+  if (!validMarkerRanks(markers, area, order)) return Status::BadArgument;
   ScratchArray<double> distance(area, 0.0);
   if (Status s = fmmDistance(seeds, allowed, width, height, distance.data(), threads); s != Status::Ok) return s;
-  return watershedFromMarkers(distance.data(), markers, allowed, width, height, labels, false, threads);
+  return watershedFromMarkers(distance.data(), markers, allowed, width, height, labels, false, threads, order);
 }
 
 }  // namespace scseg

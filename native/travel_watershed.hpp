@@ -161,11 +161,13 @@ class FollowedValues {
 inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, const double* speed,
                                   const uint32_t* markers, int64_t width, int64_t height, double* travel,
                                   uint32_t* labels, size_t threads,
-                                  double lag = std::numeric_limits<double>::quiet_NaN()) {
+                                  double lag = std::numeric_limits<double>::quiet_NaN(),
+                                  const MarkerRanks& order = {}) {
   using namespace travel_watershed_detail;
   size_t area;
   TiledGrid grid;
   if (!checkedArea(width, height, area) || !grid.init(width, height)) return Status::BadShape;
+  if (!validMarkerRanks(markers, area, order)) return Status::BadArgument;
   bool anySeed = false;
   for (size_t i = 0; i < area && !anySeed; ++i) anySeed = seeds[i] && allowed[i];
   // The travel times, where the caller wants none: only the one-thread paths need them.
@@ -188,7 +190,7 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
       if (tt[i] != std::numeric_limits<double>::infinity()) maxReached = std::max(maxReached, tt[i]);
     for (size_t i = 0; i < area; ++i)
       if (tt[i] == std::numeric_limits<double>::infinity()) tt[i] = maxReached;
-    return watershedFromMarkers(tt, markers, allowed, width, height, labels, false, threads);
+    return watershedFromMarkers(tt, markers, allowed, width, height, labels, false, threads, order);
   };
   (void)lag;
 #if SCSEG_TRAVEL_WATERSHED_THREADS
@@ -221,10 +223,11 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
   try {
     sites = std::make_unique<ScratchArray<detail::FloodSite>>(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
     // Values unknown until the march delivers them.
+    std::vector<int32_t> ranks;
     const std::vector<uint32_t> markerSites =
-        detail::fillSites(grid, allowed, markers, W, H, sites->data(), [](size_t) { return 0.0; });
+        detail::fillSites(grid, allowed, markers, W, H, sites->data(), [](size_t) { return 0.0; }, order, &ranks);
     values = std::make_unique<FollowedValues>(log, sites->data(), lag);
-    detail::floodSites(grid, sites->data(), markerSites, false, *values);
+    detail::floodSites(grid, sites->data(), markerSites, false, *values, order.ranks ? &ranks : nullptr);
   } catch (...) {
     floodError = std::current_exception();
   }
@@ -238,7 +241,7 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
     for (size_t y = 0; y < H; ++y)
       for (size_t x = 0; x < W; ++x) tt[y * W + x] = site[grid.at(x, y)].value;
     // Out of order: flood again, one thread, on the finished surface.
-    if (values->gaveUp()) return watershedFromMarkers(tt, markers, allowed, width, height, labels, false, threads);
+    if (values->gaveUp()) return watershedFromMarkers(tt, markers, allowed, width, height, labels, false, threads, order);
   }
   for (size_t y = 0; y < H; ++y)
     for (size_t x = 0; x < W; ++x) labels[y * W + x] = site[grid.at(x, y)].label;

@@ -287,6 +287,23 @@ class DistinctKeyQueue {
   QuadHeap<Index> below_;  // keys < above_.last() <= every key in above_
 };
 
+}  // namespace detail
+
+// `order` fits `markers` (one rank per non-zero marker, distinct, ≥ 0), or is empty.
+inline bool validMarkerRanks(const uint32_t* markers, size_t area, const MarkerRanks& order) {
+  if (order.ranks == nullptr) return true;
+  size_t n = 0;
+  for (size_t i = 0; i < area; ++i) n += markers[i] != 0;
+  if (n != order.count) return false;
+  if (n == 0) return true;
+  std::vector<int32_t> sorted(n);
+  for (size_t k = 0; k < n; ++k) sorted[k] = order.ranks[k];
+  std::sort(sorted.begin(), sorted.end());
+  return sorted[0] >= 0 && std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+}
+
+namespace detail {
+
 // One pixel of the flood, in TiledGrid order: its surface value, its label so far and whether it may be flooded
 // (inside the image and the mask). 16 bytes, so the four neighbours of a pixel are one or two cache lines.
 struct FloodSite {
@@ -296,18 +313,26 @@ struct FloodSite {
 };
 
 // Fills the image's sites: value(i), the marker label where the mask (nullptr = everywhere) is set, open there.
-// Returns the marker sites in raster order, which fixes skimage's order among marker ties.
+// Returns the marker sites in raster order, which fixes skimage's order among marker ties; with `order`, also
+// each kept marker's rank (in `ranks`, parallel to the returned sites).
 template <typename Value>
 std::vector<uint32_t> fillSites(const TiledGrid& grid, const uint8_t* mask, const uint32_t* markers, size_t W,
-                                size_t H, FloodSite* sites, const Value& value) {
+                                size_t H, FloodSite* sites, const Value& value, const MarkerRanks& order = {},
+                                std::vector<int32_t>* ranks = nullptr) {
   std::vector<uint32_t> markerSites;
+  size_t k = 0;  // index of the non-zero marker in raster order
   for (size_t y = 0; y < H; ++y)
     for (size_t x = 0; x < W; ++x) {
       const size_t i = y * W + x;
       const bool open = mask == nullptr || mask[i] != 0;
       const uint32_t s = grid.at(x, y);
       sites[s] = FloodSite{value(i), open ? markers[i] : 0u, open ? 1u : 0u};
-      if (open && markers[i] != 0) markerSites.push_back(s);
+      if (markers[i] == 0) continue;
+      if (open) {
+        markerSites.push_back(s);
+        if (order.ranks && ranks) ranks->push_back(order.ranks[k]);
+      }
+      ++k;
     }
   return markerSites;
 }
@@ -405,8 +430,17 @@ class Flood {
   int64_t age() const { return age_; }
 
   // Fast: anything with push(FastItem<uint32_t>). `markers`: the marker sites in raster order.
+  // `ranks` (parallel to `markers`, or nullptr): an explicit order among equal values, see MarkerRanks. Markers
+  // then carry ages below every pushed pixel's (which start at 1), so no two queued keys tie.
   template <typename Fast>
-  void tiedMarkers(const std::vector<uint32_t>& markers, Fast& fast) {
+  void tiedMarkers(const std::vector<uint32_t>& markers, Fast& fast, const std::vector<int32_t>* ranks = nullptr) {
+    if (ranks) {
+      for (size_t k = 0; k < markers.size(); ++k) {
+        const int32_t age = static_cast<int32_t>(int64_t((*ranks)[k]) + std::numeric_limits<int32_t>::min() + 1);
+        fast.push({orderedBits(values_.value(markers[k])), age, markers[k]});
+      }
+      return;
+    }
     // Marker values shared by two or more markers: only their relative order needs skimage's exact heap.
     std::vector<uint64_t> markerKeys;
     for (const uint32_t m : markers) markerKeys.push_back(orderedBits(values_.value(m)));
@@ -501,11 +535,11 @@ class Flood {
 // order, which fixes skimage's order among marker ties.
 template <typename Values>
 void floodSites(const TiledGrid& grid, FloodSite* sites, const std::vector<uint32_t>& markers, bool raiseToParent,
-                Values& values) {
+                Values& values, const std::vector<int32_t>* ranks = nullptr) {
   TiledSites tiled{grid, sites};
   Flood<TiledSites, Values> flood(tiled, values, raiseToParent);
   DistinctKeyQueue<uint32_t> fast;
-  flood.tiedMarkers(markers, fast);
+  flood.tiedMarkers(markers, fast, ranks);
   flood.distinct(fast);
 }
 
@@ -516,16 +550,21 @@ void floodSites(const TiledGrid& grid, FloodSite* sites, const std::vector<uint3
 // markers). false: the mask is not worth splitting, nothing was written.
 template <typename T>
 bool watershedByParts(const T* surface, const uint32_t* markers, const uint8_t* mask, size_t W, size_t H,
-                      uint32_t* out, bool raiseToParent, size_t threads) {
+                      uint32_t* out, bool raiseToParent, size_t threads, const MarkerRanks& order) {
   const size_t area = W * H;
   if (mask == nullptr || area < (size_t(1) << 16)) return false;
   const Components parts(W, H, mask, [&](size_t i) { return markers[i] != 0; });
   if (!worthSplitting(parts, area)) return false;
 
   std::vector<uint32_t> markerSites;
-  for (size_t i = 0; i < area; ++i) {
+  std::vector<int32_t> ranks;
+  for (size_t i = 0, k = 0; i < area; ++i) {
     out[i] = mask[i] ? markers[i] : 0u;
-    if (out[i] != 0) markerSites.push_back(static_cast<uint32_t>(i));
+    if (out[i] != 0) {
+      markerSites.push_back(static_cast<uint32_t>(i));
+      if (order.ranks) ranks.push_back(order.ranks[k]);
+    }
+    k += markers[i] != 0;
   }
   struct Collect {
     std::vector<FastItem<uint32_t>> items;
@@ -534,7 +573,7 @@ bool watershedByParts(const T* surface, const uint32_t* markers, const uint8_t* 
   RowMajorSites rows{out, mask, W, area};
   SurfaceValues<T> surfaceValues{surface};
   Flood<RowMajorSites, SurfaceValues<T>> global(rows, surfaceValues, raiseToParent);
-  global.tiedMarkers(markerSites, pending);
+  global.tiedMarkers(markerSites, pending, order.ranks ? &ranks : nullptr);
 
   // The pending items of each part, contiguous (counting sort by part).
   std::vector<size_t> first(parts.boxes.size() + 2, 0);
@@ -588,20 +627,24 @@ bool watershedByParts(const T* surface, const uint32_t* markers, const uint8_t* 
 // flooding then differs from 0.19 only where priorities tie (plateaus), e.g. on -EDT surfaces.
 template <typename T>
 Status watershedFromMarkers(const T* surface, const uint32_t* markers, const uint8_t* mask, int64_t width,
-                            int64_t height, uint32_t* out, bool raiseToParent, size_t threads) {
+                            int64_t height, uint32_t* out, bool raiseToParent, size_t threads,
+                            const MarkerRanks& order = {}) {
   size_t area;
   if (!checkedArea(width, height, area)) return Status::BadShape;
   for (size_t i = 0; i < area; ++i)
     if (std::isnan(surface[i])) return Status::BadValue;
+  if (!validMarkerRanks(markers, area, order)) return Status::BadArgument;
   TiledGrid grid;
   if (!grid.init(width, height)) return Status::BadShape;
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
-  if (detail::watershedByParts(surface, markers, mask, W, H, out, raiseToParent, threads)) return Status::Ok;
+  if (detail::watershedByParts(surface, markers, mask, W, H, out, raiseToParent, threads, order)) return Status::Ok;
   ScratchArray<detail::FloodSite> sites(grid.framedArea(), detail::FloodSite{0.0, 0u, 0u});
+  std::vector<int32_t> ranks;
   const std::vector<uint32_t> markerSites = detail::fillSites(
-      grid, mask, markers, W, H, sites.data(), [&](size_t i) { return static_cast<double>(surface[i]); });
+      grid, mask, markers, W, H, sites.data(), [&](size_t i) { return static_cast<double>(surface[i]); }, order,
+      &ranks);
   detail::KnownValues known{sites.data()};
-  detail::floodSites(grid, sites.data(), markerSites, raiseToParent, known);
+  detail::floodSites(grid, sites.data(), markerSites, raiseToParent, known, order.ranks ? &ranks : nullptr);
   for (size_t y = 0; y < H; ++y)
     for (size_t x = 0; x < W; ++x) out[y * W + x] = sites[grid.at(x, y)].label;
   return Status::Ok;

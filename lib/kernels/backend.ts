@@ -81,6 +81,7 @@ export interface KernelBindings {
     height: number,
     output: Uint32Array,
     raiseToParent: boolean,
+    markerRanks: Int32Array | null,
     threads: number,
   ): void;
   labelCentroids(labels: Uint32Array, width: number, height: number, threads: number): { ids: Uint32Array; y: Float64Array; x: Float64Array };
@@ -109,6 +110,7 @@ export interface KernelBindings {
     width: number,
     height: number,
     labels: Uint32Array,
+    markerRanks: Int32Array | null,
     threads: number,
   ): void;
   travelTimeWatershed(
@@ -121,6 +123,7 @@ export interface KernelBindings {
     travel: Float64Array | null,
     labels: Uint32Array,
     floodLag: number | undefined,
+    markerRanks: Int32Array | null,
     threads: number,
   ): void;
 }

@@ -230,17 +230,21 @@ export class Kernels {
    * everywhere. The surface must not contain NaN.
    * `raiseToParent: true` gives scikit-image ≥ 0.25.2 instead, which raises each pushed pixel's priority to
    * that of the pixel it was reached from; results differ from 0.19–0.24 only where priorities tie.
+   * `markerRanks` (also taken by distanceWatershed and travelTimeWatershed): one distinct rank ≥ 0 per non-zero
+   * marker in raster order; markers of equal value then pop in rank order instead of skimage's heap order, which
+   * depends on every marker of the image — a window passes the whole image's order to flood as the whole image.
    */
   watershed(
     surface: Image2D<Float64Array | Float32Array>,
     markers: Image2D<Uint32Array>,
     mask: Image2D<Uint8Array> | null,
-    options: { raiseToParent?: boolean } = {},
+    options: { raiseToParent?: boolean; markerRanks?: Int32Array } = {},
   ): Image2D<Uint32Array> {
     return this.call('watershed', [surface, markers, mask, options], (b, threads) => {
       const out = new Uint32Array(markers.data.length);
       const raise = options.raiseToParent === true;
-      b.watershed(surface.data, markers.data, mask?.data ?? null, surface.width, surface.height, out, raise, threads);
+      const ranks = options.markerRanks ?? null;
+      b.watershed(surface.data, markers.data, mask?.data ?? null, surface.width, surface.height, out, raise, ranks, threads);
       return shaped(out, surface);
     });
   }
@@ -374,10 +378,12 @@ export class Kernels {
     seeds: Image2D<Uint8Array>,
     allowed: Image2D<Uint8Array>,
     markers: Image2D<Uint32Array>,
+    options: { markerRanks?: Int32Array } = {},
   ): Image2D<Uint32Array> {
-    return this.call('distanceWatershed', [seeds, allowed, markers], (b, threads) => {
+    return this.call('distanceWatershed', [seeds, allowed, markers, options], (b, threads) => {
       const labels = new Uint32Array(seeds.data.length);
-      b.distanceWatershed(seeds.data, allowed.data, markers.data, seeds.width, seeds.height, labels, threads);
+      const ranks = options.markerRanks ?? null;
+      b.distanceWatershed(seeds.data, allowed.data, markers.data, seeds.width, seeds.height, labels, ranks, threads);
       return shaped(labels, seeds);
     });
   }
@@ -410,28 +416,29 @@ export class Kernels {
     allowed: Image2D<Uint8Array>,
     speed: Image2D<Float64Array>,
     markers: Image2D<Uint32Array>,
-    options?: { floodLag?: number; travel?: true },
+    options?: { floodLag?: number; travel?: true; markerRanks?: Int32Array },
   ): { travel: Image2D<Float64Array>; labels: Image2D<Uint32Array> };
   travelTimeWatershed(
     seeds: Image2D<Uint8Array>,
     allowed: Image2D<Uint8Array>,
     speed: Image2D<Float64Array>,
     markers: Image2D<Uint32Array>,
-    options: { floodLag?: number; travel: false },
+    options: { floodLag?: number; travel: false; markerRanks?: Int32Array },
   ): { travel: null; labels: Image2D<Uint32Array> };
   travelTimeWatershed(
     seeds: Image2D<Uint8Array>,
     allowed: Image2D<Uint8Array>,
     speed: Image2D<Float64Array>,
     markers: Image2D<Uint32Array>,
-    options: { floodLag?: number; travel?: boolean } = {},
+    options: { floodLag?: number; travel?: boolean; markerRanks?: Int32Array } = {},
   ): { travel: Image2D<Float64Array> | null; labels: Image2D<Uint32Array> } {
     return this.call('travelTimeWatershed', [seeds, allowed, speed, markers, options], (b, threads) => {
       const { width, height } = seeds;
       const travel = options.travel === false ? null : new Float64Array(seeds.data.length);
       const labels = new Uint32Array(seeds.data.length);
       const lag = options.floodLag;
-      b.travelTimeWatershed(seeds.data, allowed.data, speed.data, markers.data, width, height, travel, labels, lag, threads);
+      const ranks = options.markerRanks ?? null;
+      b.travelTimeWatershed(seeds.data, allowed.data, speed.data, markers.data, width, height, travel, labels, lag, ranks, threads);
       return { travel: travel && shaped(travel, seeds), labels: shaped(labels, seeds) };
     });
   }

@@ -267,7 +267,7 @@ export const kernelChecks = {
     surface: Image2D<Float64Array | Float32Array>,
     markers: Image2D<Uint32Array>,
     mask: Image2D<Uint8Array> | null,
-    options: { raiseToParent?: boolean },
+    options: { raiseToParent?: boolean; markerRanks?: Int32Array },
   ): Shape {
     assertTypedImage(surface, [Float64Array, Float32Array], 'watershed surface');
     assertLabelImage(markers, 'watershed markers');
@@ -277,8 +277,9 @@ export const kernelChecks = {
       assertSameShape(surface, mask, 'watershed surface', 'watershed mask');
     }
     if (options === null || typeof options !== 'object' || !['undefined', 'boolean'].includes(typeof options.raiseToParent)) {
-      throw new InputError('watershed options must be { raiseToParent?: boolean }', 'ERR_SCSEG_ARGUMENT');
+      throw new InputError('watershed options must be { raiseToParent?: boolean, markerRanks?: Int32Array }', 'ERR_SCSEG_ARGUMENT');
     }
+    assertMarkerRanks(options.markerRanks, markers.data, 'watershed');
     assertNoNaNValues(surface.data, 'watershed surface');
     return surface;
   },
@@ -338,10 +339,12 @@ export const kernelChecks = {
     seeds: Image2D<Uint8Array>,
     allowed: Image2D<Uint8Array>,
     markers: Image2D<Uint32Array>,
+    options: { markerRanks?: Int32Array },
   ): Shape {
     assertFmmMasks(seeds, allowed, 'distanceWatershed');
     assertLabelImage(markers, 'distanceWatershed markers');
     assertSameShape(seeds, markers, 'distanceWatershed seeds', 'distanceWatershed markers');
+    assertMarkerRanks(options.markerRanks, markers.data, 'distanceWatershed');
     return seeds;
   },
   travelTime(_limits: KernelLimits, seeds: Image2D<Uint8Array>, allowed: Image2D<Uint8Array>, speed: Image2D<Float64Array>): Shape {
@@ -354,7 +357,7 @@ export const kernelChecks = {
     allowed: Image2D<Uint8Array>,
     speed: Image2D<Float64Array>,
     markers: Image2D<Uint32Array>,
-    options: { floodLag?: number; travel?: boolean },
+    options: { floodLag?: number; travel?: boolean; markerRanks?: Int32Array },
   ): Shape {
     if (options.floodLag !== undefined && !Number.isFinite(options.floodLag)) {
       throw new InputError(`travelTimeWatershed: floodLag must be a finite number, got ${options.floodLag}`, 'ERR_SCSEG_ARGUMENT');
@@ -362,11 +365,31 @@ export const kernelChecks = {
     speedAndSeeds('travelTimeWatershed', seeds, allowed, speed);
     assertLabelImage(markers, 'travelTimeWatershed markers');
     assertSameShape(seeds, markers, 'travelTimeWatershed seeds', 'travelTimeWatershed markers');
+    assertMarkerRanks(options.markerRanks, markers.data, 'travelTimeWatershed');
     return seeds;
   },
 };
 
 export type KernelName = keyof typeof kernelChecks;
+
+/** An explicit marker order: one distinct rank ≥ 0 per non-zero marker, in raster order of the markers. */
+function assertMarkerRanks(ranks: Int32Array | undefined, markers: Uint32Array, kernel: string): void {
+  if (ranks === undefined) return;
+  if (!isTypedArrayOf(ranks, Int32Array)) {
+    throw new InputError(`${kernel}: markerRanks must be an Int32Array, got ${typeName(ranks)}`, 'ERR_SCSEG_DTYPE');
+  }
+  let count = 0;
+  for (let i = 0; i < markers.length; i++) count += +(markers[i] !== 0);
+  if (ranks.length !== count) {
+    throw new InputError(`${kernel}: markerRanks has ${ranks.length} ranks for ${count} markers`, 'ERR_SCSEG_SHAPE');
+  }
+  const sorted = Int32Array.from(ranks).sort();
+  for (let i = 0; i < sorted.length; i++) {
+    if (sorted[i] < 0 || (i > 0 && sorted[i] === sorted[i - 1])) {
+      throw new InputError(`${kernel}: markerRanks must be distinct and ≥ 0 (found ${sorted[i]})`, 'ERR_SCSEG_ARGUMENT');
+    }
+  }
+}
 /** The facade arguments of a kernel, as its check takes them. */
 export type KernelArgs<K extends KernelName> = (typeof kernelChecks)[K] extends (limits: KernelLimits, ...args: infer A) => Shape
   ? A

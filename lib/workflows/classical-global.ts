@@ -6,7 +6,8 @@
  */
 import type { DapiConfig, MaskName, QuantileRange, WgaConfig } from '../config/types.js';
 import { InputError } from '../errors.js';
-import type { ClassicalGlobals } from './classical.js';
+import type { ClassicalGlobals, ClassicalValues } from './classical.js';
+import { GlobalValues } from './globals.js';
 import {
   HistogramBuilder,
   histogramOtsu,
@@ -15,7 +16,9 @@ import {
   unitScaling,
   type ValueHistogram,
 } from './histogram.js';
-import type { StackReader, WorkflowContext } from './types.js';
+import { replayMarkerOrder, type MarkerEntry, type MarkerOrder } from './marker-order.js';
+import type { GlobalPassOptions, MaskStacks, StackReader, WindowPlacement, WorkflowContext } from './types.js';
+import type { PixelWindow } from '../image.js';
 
 /** Rows per band: bounded memory whatever the image height. */
 const BAND_ROWS = 512;
@@ -32,7 +35,87 @@ function normalized(h: ValueHistogram, range: QuantileRange): { bounds: Range; h
   return { bounds, histogram: mapHistogram(h, unitScaling(...bounds)) };
 }
 
-export async function classicalGlobalPass(
+/** The markers (with their neighbourhoods) of one window's core, for the whole image's marker order. */
+export type MarkerSweep<C> = (
+  ctx: WorkflowContext,
+  stacks: MaskStacks,
+  cfg: C,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+  core: PixelWindow,
+) => Promise<MarkerEntry[]>;
+
+export interface MarkerSweeps<C> {
+  nucleus: MarkerSweep<C>;
+  cytosol?: MarkerSweep<C>;
+}
+
+/**
+ * The global pass: the streamed statistics, then the marker orders — one sweep over tiles for the nucleus markers,
+ * and (WGA) one for the cytosol markers, which needs the nuclei flooded in the order of the first.
+ */
+export async function classicalGlobalPass<C extends WgaConfig | DapiConfig>(
+  ctx: WorkflowContext,
+  reader: StackReader,
+  cfg: C,
+  sweeps: MarkerSweeps<C>,
+  options: GlobalPassOptions = {},
+): Promise<ClassicalGlobals> {
+  const globals = await classicalStatistics(ctx, reader, cfg);
+  const tiles = tileGrid(reader, cfg, options);
+  const order = async (sweep: MarkerSweep<C>): Promise<MarkerOrder> => {
+    const entries: MarkerEntry[] = [];
+    for (const { core, window } of tiles) {
+      ctx.signal?.throwIfAborted();
+      ctx.progress?.('global marker order');
+      const stacks = await reader.read(window);
+      const placement = { window, imageWidth: reader.width, imageHeight: reader.height };
+      entries.push(...(await sweep(ctx, stacks, cfg, GlobalValues.given(globals), placement, core)));
+    }
+    return replayMarkerOrder(entries);
+  };
+  globals.nucleusMarkerOrder = await order(sweeps.nucleus);
+  if (sweeps.cytosol) globals.cytosolMarkerOrder = await order(sweeps.cytosol);
+  return globals;
+}
+
+/** Cores of `tileSize` pixels on the local threshold's subsampling grid, each with its window of ± `margin`. */
+function tileGrid(reader: StackReader, cfg: WgaConfig | DapiConfig, options: GlobalPassOptions) {
+  const t = cfg.nucleus.thresholding;
+  const step = t.kind === 'local' ? t.medianStep : 1;
+  const align = (v: number) => Math.ceil(v / step) * step;
+  const tile = align(Math.max(1, options.tileSize ?? 1024));
+  const margin = align(options.margin ?? defaultMargin(cfg));
+  const tiles: { core: PixelWindow; window: PixelWindow }[] = [];
+  for (let y = 0; y < reader.height; y += tile) {
+    for (let x = 0; x < reader.width; x += tile) {
+      const core = { x, y, width: Math.min(tile, reader.width - x), height: Math.min(tile, reader.height - y) };
+      const x0 = Math.max(0, x - margin);
+      const y0 = Math.max(0, y - margin);
+      const x1 = Math.min(reader.width, x + core.width + margin);
+      const y1 = Math.min(reader.height, y + core.height + margin);
+      tiles.push({ core, window: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
+    }
+  }
+  return tiles;
+}
+
+/**
+ * How far a marker's neighbourhood depends on the image: the filters' reach (median, the local threshold's block
+ * in full-resolution pixels, speckle removal, dilation, peak footprint and spacing, the cytosol's morphology) plus
+ * room for a whole cell around it.
+ */
+function defaultMargin(cfg: WgaConfig | DapiConfig): number {
+  const n = cfg.nucleus;
+  const t = n.thresholding;
+  let reach = (cfg.medianFilterSize ?? 0) + 2 * n.speckleKernel + n.dilation + n.peakFootprint + n.minDistance;
+  if (t.kind === 'local') reach += (Math.floor(t.medianBlock / 2) + 1) * t.medianStep;
+  if (cfg.workflow === 'WGASegmentation') reach += cfg.cytosol.erosion + cfg.cytosol.dilation;
+  return Math.max(128, reach + 64);
+}
+
+/** Every whole-image statistic (quantiles, thresholds), streamed over bands of rows. */
+async function classicalStatistics(
   ctx: WorkflowContext,
   reader: StackReader,
   cfg: WgaConfig | DapiConfig,

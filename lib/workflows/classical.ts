@@ -3,14 +3,15 @@
  * nucleus segmentation. Each function reads like SPEC §2–§3, one kernel call per step. Whole-image values come
  * from `GlobalValues` (computed on a whole image, given in a window pass); image edges from the placement.
  */
-import type { ClassicalNucleusConfig, MaskName, QuantileRange, SizeFilter } from '../config/types.js';
-import type { Image2D } from '../image.js';
+import type { ClassicalNucleusConfig, DapiConfig, MaskName, QuantileRange, SizeFilter, WgaConfig } from '../config/types.js';
+import type { Image2D, PixelWindow } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
 import type { GlobalValues } from './globals.js';
 import { compareMap, compareScalar, foreground, toFloat32, type Mask } from './pixels.js';
 import { automaticSizeThresholds, sizeFilter } from './size-filter.js';
-import type { LabelImage, StepRunner, WindowPlacement } from './types.js';
+import { StepRunner, type LabelImage, type WindowPlacement, type WorkflowContext } from './types.js';
 import { localThresholdMap, removeImageEdgeLabels } from './window.js';
+import { markerEntries, windowMarkerRanks, type MarkerEntry, type MarkerOrder } from './marker-order.js';
 
 type Range = [number, number];
 
@@ -32,6 +33,9 @@ export interface ClassicalGlobals {
   /** 2 % / 98 % quantiles of the potential-map channel. */
   speedQuantiles?: Range;
   cytosolSizeThresholds?: Range;
+  /** The whole image's pop order of the nucleus / cytosol watershed markers (window passes only). */
+  nucleusMarkerOrder?: MarkerOrder;
+  cytosolMarkerOrder?: MarkerOrder;
 }
 
 export type ClassicalValues = GlobalValues<ClassicalGlobals>;
@@ -124,11 +128,17 @@ async function thresholdMask(
   );
 }
 
-/**
- * SPEC §3.4 (`_generate_labels_from_mask`): seeds at EDT peaks, geodesic distance from the seeds inside the
- * dilated mask, marker watershed. Peak i (in peak_local_max order) becomes label i + 1.
- */
-export async function labelsFromMask(run: StepRunner, mask: Mask, cfg: ClassicalNucleusConfig): Promise<LabelImage> {
+export interface NucleusSeeds {
+  /** EDT peaks (peak_local_max order): seed pixels, and markers labelled 1, 2, … in that order. */
+  seeds: Mask;
+  markers: LabelImage;
+  /** The mask grown by `dilation`: where the geodesic distance runs and the watershed floods. */
+  grown: Mask;
+  count: number;
+}
+
+/** SPEC §3.4a–b: seeds at the peaks of the mask's Euclidean distance transform. */
+export async function nucleusSeeds(run: StepRunner, mask: Mask, cfg: ClassicalNucleusConfig): Promise<NucleusSeeds> {
   const k = run.kernels;
   const { width, height } = mask;
   const peaks = await run.step('nucleus peaks', () =>
@@ -142,11 +152,29 @@ export async function labelsFromMask(run: StepRunner, mask: Mask, cfg: Classical
     seeds[at] = 1;
     markers[at] = i + 1;
   }
+  return { seeds: { data: seeds, width, height }, markers: { data: markers, width, height }, grown, count: peaks.length / 2 };
+}
+
+/**
+ * SPEC §3.4 (`_generate_labels_from_mask`): seeds at EDT peaks, geodesic distance from the seeds inside the
+ * dilated mask, marker watershed. Peak i (in peak_local_max order) becomes label i + 1. A window floods its
+ * markers in the whole image's order.
+ */
+export async function labelsFromMask(
+  run: StepRunner,
+  mask: Mask,
+  cfg: ClassicalNucleusConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+): Promise<LabelImage> {
+  const k = run.kernels;
+  const { width, height } = mask;
+  const s = await nucleusSeeds(run, mask, cfg);
   // No seed: the original's skfmm call would fail; an image without nuclei simply has no labels.
-  if (peaks.length === 0) return { data: new Uint32Array(width * height), width, height };
-  return run.step('nucleus fast marching + watershed', () =>
-    k.distanceWatershed({ data: seeds, width, height }, grown, { data: markers, width, height }),
-  );
+  if (s.count === 0) return { data: new Uint32Array(width * height), width, height };
+  const order = globals.optional('nucleusMarkerOrder');
+  const markerRanks = order && windowMarkerRanks(s.markers, placement, order);
+  return run.step('nucleus fast marching + watershed', () => k.distanceWatershed(s.seeds, s.grown, s.markers, { markerRanks }));
 }
 
 /**
@@ -196,6 +224,45 @@ export function filterLabels(
   });
 }
 
+/** SPEC §3.1–3.3: the optional nucleus normalisation, the threshold and the speckle removal. */
+export async function nucleusMask(
+  run: StepRunner,
+  channel: Image2D,
+  cfg: ClassicalNucleusConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+): Promise<Mask> {
+  const k = run.kernels;
+  const norm = cfg.normalization;
+  const image = norm
+    ? await run.step('nucleus normalize', () =>
+        k.normalizeRange(channel, ...globals.get('nucleusNormalization', () => quantilePair(k, channel, norm))),
+      )
+    : channel;
+  return thresholdMask(run, image, cfg, globals, placement);
+}
+
+/**
+ * The nucleus markers inside `core` with their neighbourhood on the geodesic-distance surface (for the marker
+ * order): `channels` are the workflow's input planes, nucleus first.
+ */
+export async function nucleusMarkers(
+  ctx: WorkflowContext,
+  channels: Image2D[],
+  cfg: WgaConfig | DapiConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+  core: PixelWindow,
+): Promise<MarkerEntry[]> {
+  const run = new StepRunner(ctx);
+  const masks: MaskName[] = channels.length === 2 ? ['nucleus', 'cytosol'] : ['nucleus'];
+  const { current } = await preprocess(run, channels, masks, cfg.normalization, cfg.medianFilterSize, globals);
+  const s = await nucleusSeeds(run, await nucleusMask(run, current[0], cfg.nucleus, globals, placement), cfg.nucleus);
+  if (s.count === 0) return [];
+  const distance = await run.step('nucleus fast marching', () => run.kernels.fmmDistance(s.seeds, s.grown).data);
+  return markerEntries(s.markers, s.grown, (i) => distance[i], placement, core);
+}
+
 /** SPEC §3 steps 1–9 on the nucleus channel. */
 export async function segmentNuclei(
   run: StepRunner,
@@ -206,13 +273,7 @@ export async function segmentNuclei(
   placement: WindowPlacement,
 ): Promise<NucleusResult> {
   const k = run.kernels;
-  const norm = cfg.normalization;
-  const image = norm
-    ? await run.step('nucleus normalize', () =>
-        k.normalizeRange(channel, ...globals.get('nucleusNormalization', () => quantilePair(k, channel, norm))),
-      )
-    : channel;
-  const all = await labelsFromMask(run, await thresholdMask(run, image, cfg, globals, placement), cfg);
+  const all = await labelsFromMask(run, await nucleusMask(run, channel, cfg, globals, placement), cfg, globals, placement);
   const detected = await run.step('nucleus mask', () => foreground(all));
   const centers = await run.step('nucleus centroids', () => k.labelCentroids(all));
   const labels = await filterLabels(run, 'nucleus filters', all, cfg, filterMasksSize, globals, 'nucleusSizeThresholds', placement);

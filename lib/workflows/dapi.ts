@@ -1,6 +1,6 @@
 /** scPortrait `DAPISegmentation`: nucleus-only thresholding workflow (SPEC §2–§3). */
 import type { DapiConfig } from '../config/types.js';
-import { preprocess, segmentNuclei, type ClassicalValues } from './classical.js';
+import { nucleusMarkers, preprocess, segmentNuclei, type ClassicalValues } from './classical.js';
 import { classicalWorkflow } from './classical-workflow.js';
 import { WORKFLOWS } from './registry.js';
 import {
@@ -37,7 +37,9 @@ async function segmentDapi(
   };
 }
 
-export const dapiWorkflow = classicalWorkflow<DapiConfig>(WORKFLOWS.DAPISegmentation, segmentDapi);
+export const dapiWorkflow = classicalWorkflow<DapiConfig>(WORKFLOWS.DAPISegmentation, segmentDapi, {
+  nucleus: (ctx, stacks, cfg, globals, placement, core) => nucleusMarkers(ctx, [stacks.nucleus![0]], cfg, globals, placement, core),
+});
 
 /** DAPI on `[nucleus]` of a whole image (the lower-level entry of earlier versions). */
 export function runDapiSegmentation(ctx: WorkflowContext, stacks: MaskStacks, cfg: DapiConfig): Promise<SegmentationResult> {

@@ -36,6 +36,18 @@ export class GlobalValues<G extends object> {
     return v;
   }
 
+  /**
+   * A value a whole-image run does without (undefined there) but a window pass must be given: e.g. the marker order,
+   * which only matters once the image is cut.
+   */
+  optional<K extends keyof G>(key: K): G[K] | undefined {
+    const known = this.values[key];
+    if (known === undefined && !this.computeMissing) {
+      throw new InternalError(`window pass: the global value "${String(key)}" was not given; run the global pass first`);
+    }
+    return known;
+  }
+
   /** The values used so far. */
   snapshot(): Partial<G> {
     return { ...this.values };

@@ -36,6 +36,15 @@ export interface WindowPlacement {
   readonly imageHeight: number;
 }
 
+/**
+ * How the global pass cuts the image where it needs labels (the marker order): cores of `tileSize` pixels, read
+ * with `margin` pixels around them (defaults: 1024, and a margin derived from the config's reach).
+ */
+export interface GlobalPassOptions {
+  tileSize?: number;
+  margin?: number;
+}
+
 /** Reads the workflow's mask stacks for any window of the image (channel selection applied). */
 export interface StackReader {
   readonly width: number;
@@ -68,7 +77,7 @@ export interface Workflow<C extends SegmentationConfig = SegmentationConfig, G =
   /** The whole image, in memory. */
   run(ctx: WorkflowContext, stacks: MaskStacks, config: C): Promise<SegmentationResult>;
   /** The whole-image values, streamed window by window. */
-  globalPass(ctx: WorkflowContext, reader: StackReader, config: C): Promise<G>;
+  globalPass(ctx: WorkflowContext, reader: StackReader, config: C, options?: GlobalPassOptions): Promise<G>;
   /** Labels of one window (stacks cover `placement.window`), exact inside its core given the global values. */
   windowPass(
     ctx: WorkflowContext,

@@ -1,8 +1,10 @@
 /** scPortrait `WGASegmentation`: nucleus + cytosol thresholding/watershed workflow (SPEC §2–§4). */
 import type { WgaConfig, WgaCytosolConfig } from '../config/types.js';
-import type { Image2D } from '../image.js';
+import type { Image2D, PixelWindow } from '../image.js';
+import { markerEntries, windowMarkerRanks, type MarkerEntry } from './marker-order.js';
 import {
   filterLabels,
+  nucleusMarkers,
   preprocess,
   quantilePair,
   segmentNuclei,
@@ -36,6 +38,46 @@ function backgroundMask(run: StepRunner, channel: Image2D, nuclei: Mask, cfg: Wg
   });
 }
 
+/** What the cytosol flood runs on: seeds, markers, the allowed mask and the speed map (SPEC §4.1–4.7). */
+interface CytosolFlood {
+  seeds: Mask;
+  markers: LabelImage;
+  allowed: Mask;
+  speed: Image2D<Float64Array>;
+  /** Number of detected nuclei (seeds). */
+  count: number;
+}
+
+async function cytosolFlood(
+  run: StepRunner,
+  thresholdChannel: Image2D,
+  potentialChannel: Image2D,
+  nuclei: NucleusResult,
+  cfg: WgaConfig,
+  globals: ClassicalValues,
+): Promise<CytosolFlood> {
+  const k = run.kernels;
+  const { width, height } = thresholdChannel;
+  const n = width * height;
+  const background = await backgroundMask(run, thresholdChannel, nuclei.detected, cfg.cytosol, globals);
+  const allowed = await run.step('cytosol mask', () => invert(background));
+  const speed = await run.step('cytosol speed map', () => {
+    const q = globals.get('speedQuantiles', () => quantilePair(k, potentialChannel, { lower: 0.02, upper: 0.98 }));
+    return k.wgaSpeedMap(potentialChannel, nuclei.detected, q, { min: cfg.cytosol.minClip, max: cfg.cytosol.maxClip });
+  });
+  // Every detected nucleus seeds the fast marching; only kept nuclei label the watershed markers.
+  const seeds = new Uint8Array(n);
+  const markers = new Uint32Array(n);
+  const { y, x } = nuclei.centers;
+  for (let i = 0; i < y.length; i++) {
+    const at = roundHalfEven(y[i]) * width + roundHalfEven(x[i]);
+    seeds[at] = 1;
+    markers[at] = nuclei.labels.data[at];
+  }
+  const image = <T extends Uint8Array | Uint32Array>(data: T) => ({ data, width, height });
+  return { seeds: image(seeds), markers: image(markers), allowed, speed, count: y.length };
+}
+
 /** SPEC §4.7–4.9: travel time from the nucleus centres through the cytosol, marker watershed, filters. */
 async function segmentCytosol(
   run: StepRunner,
@@ -47,34 +89,36 @@ async function segmentCytosol(
   placement: WindowPlacement,
 ): Promise<LabelImage> {
   const k = run.kernels;
-  const { width, height } = thresholdChannel;
-  const n = width * height;
-  const background = await backgroundMask(run, thresholdChannel, nuclei.detected, cfg.cytosol, globals);
-  const allowed = await run.step('cytosol mask', () => invert(background));
-  const speed = await run.step('cytosol speed map', () => {
-    const q = globals.get('speedQuantiles', () => quantilePair(k, potentialChannel, { lower: 0.02, upper: 0.98 }));
-    return k.wgaSpeedMap(potentialChannel, nuclei.detected, q, { min: cfg.cytosol.minClip, max: cfg.cytosol.maxClip });
-  });
-
-  // Every detected nucleus seeds the fast marching; only kept nuclei label the watershed markers.
-  const seeds = new Uint8Array(n);
-  const markers = new Uint32Array(n);
-  const { y, x } = nuclei.centers;
-  for (let i = 0; i < y.length; i++) {
-    const at = roundHalfEven(y[i]) * width + roundHalfEven(x[i]);
-    seeds[at] = 1;
-    markers[at] = nuclei.labels.data[at];
-  }
-  if (y.length === 0) return { data: new Uint32Array(n), width, height };
-
+  const f = await cytosolFlood(run, thresholdChannel, potentialChannel, nuclei, cfg, globals);
+  if (f.count === 0) return { data: new Uint32Array(f.markers.data.length), width: f.markers.width, height: f.markers.height };
+  const order = globals.optional('cytosolMarkerOrder');
+  const markerRanks = order && windowMarkerRanks(f.markers, placement, order);
   // Masked (background) and unreached pixels take the largest travel time (`.filled(max)`); every seed on
   // background leaves nothing reachable (the original's skfmm call would raise): no cytosols.
   const cells = await run.step('cytosol fast marching + watershed', () =>
-    k.travelTimeWatershed({ data: seeds, width, height }, allowed, speed, { data: markers, width, height }, { travel: false })
-      .labels,
+    k.travelTimeWatershed(f.seeds, f.allowed, f.speed, f.markers, { travel: false, markerRanks }).labels,
   );
   const key = 'cytosolSizeThresholds';
   return filterLabels(run, 'cytosol filters', cells, cfg.cytosol, cfg.filterMasksSize, globals, key, placement);
+}
+
+/** The cytosol markers inside `core` with their neighbourhood on the travel-time surface (for the marker order). */
+async function cytosolMarkers(
+  ctx: WorkflowContext,
+  stacks: MaskStacks,
+  cfg: WgaConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+  core: PixelWindow,
+): Promise<MarkerEntry[]> {
+  const run = new StepRunner(ctx);
+  const channels = [stacks.nucleus![0], stacks.cytosol![0]];
+  const { input, current } = await preprocess(run, channels, ['nucleus', 'cytosol'], cfg.normalization, cfg.medianFilterSize, globals);
+  const nuclei = await segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
+  const f = await cytosolFlood(run, input[1], current[1], nuclei, cfg, globals);
+  if (f.count === 0) return [];
+  const travel = await run.step('cytosol fast marching', () => run.kernels.travelTime(f.seeds, f.allowed, f.speed).data);
+  return markerEntries(f.markers, f.allowed, (i) => travel[i], placement, core);
 }
 
 /** The WGA steps on `[nucleus, cytosol]` planes covering `placement.window`. */
@@ -109,7 +153,11 @@ async function segmentWga(
   };
 }
 
-export const wgaWorkflow = classicalWorkflow<WgaConfig>(WORKFLOWS.WGASegmentation, segmentWga);
+export const wgaWorkflow = classicalWorkflow<WgaConfig>(WORKFLOWS.WGASegmentation, segmentWga, {
+  nucleus: (ctx, stacks, cfg, globals, placement, core) =>
+    nucleusMarkers(ctx, [stacks.nucleus![0], stacks.cytosol![0]], cfg, globals, placement, core),
+  cytosol: cytosolMarkers,
+});
 
 /** WGA on `[nucleus, cytosol]` planes of a whole image (the lower-level entry of earlier versions). */
 export function runWgaSegmentation(ctx: WorkflowContext, stacks: MaskStacks, cfg: WgaConfig): Promise<SegmentationResult> {

@@ -148,6 +148,22 @@ class Args {
     if (!typedArray(v, name, type, data, length) || !requireType(type, typedArrayType<T>(), name)) return nullptr;
     return static_cast<T*>(data);
   }
+  // The same, or nullptr (length 0) for null / undefined.
+  template <typename T>
+  T* arrayOrNull(const char* name, size_t& length) {
+    length = 0;
+    if (ok_ && isNullish(peek())) {
+      ++index_;
+      return nullptr;
+    }
+    return array<T>(name, length);
+  }
+  // An optional marker pop order (Int32Array of ranks, see MarkerRanks), null / undefined for skimage's.
+  MarkerRanks markerRanks() {
+    MarkerRanks order;
+    order.ranks = arrayOrNull<int32_t>("markerRanks", order.count);
+    return order;
+  }
   // An array the kernel writes, of any length.
   template <typename T>
   T* outputArray(const char* name, size_t& length) {

@@ -9,7 +9,7 @@ namespace {
 
 // travelTimeWatershed(seeds: Uint8Array, allowed: Uint8Array, speed: Float64Array, markers: Uint32Array, width,
 //                     height, travel: Float64Array | null (labels only), labels: Uint32Array,
-//                     floodLag: number | undefined, threads)
+//                     floodLag: number | undefined, markerRanks: Int32Array | null, threads)
 Napi::Value TravelTimeWatershed(const Napi::CallbackInfo& info) {
   return bound(info, "travelTimeWatershed", [](Args& a) {
     const uint8_t* seeds = a.image<uint8_t>("seeds");
@@ -20,9 +20,11 @@ Napi::Value TravelTimeWatershed(const Napi::CallbackInfo& info) {
     double* travel = a.outputOrNull<double>("travel");
     uint32_t* labels = a.output<uint32_t>("labels");
     const double lag = a.numberOr(std::numeric_limits<double>::quiet_NaN(), "floodLag");
+    const MarkerRanks order = a.markerRanks();
     const size_t threads = a.threads();
     return a.run([&] {
-      return travelTimeWatershed(seeds, allowed, speed, markers, a.width(), a.height(), travel, labels, threads, lag);
+      return travelTimeWatershed(seeds, allowed, speed, markers, a.width(), a.height(), travel, labels, threads, lag,
+                                 order);
     });
   });
 }

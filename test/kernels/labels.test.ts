@@ -327,9 +327,9 @@ describe.each(testBackends)('label kernels reject bad input [%s]', (name) => {
 
   it('the raw bindings check types and lengths themselves (no out-of-bounds access)', () => {
     const raw = kk.backend.bindings;
-    expect(() => raw.watershed(new Float64Array(10), new Uint32Array(12), null, 4, 3, new Uint32Array(12), false, 1)).toThrow(/length does not equal/);
-    expect(() => raw.watershed(new Float64Array(12), new Uint32Array(12), new Uint8Array(11), 4, 3, new Uint32Array(12), false, 1)).toThrow(/length/);
-    expect(() => raw.watershed(new Float64Array(12), new Uint32Array(12), null, 4, 3, new Int32Array(12) as never, false, 1)).toThrow(/Uint32Array/);
+    expect(() => raw.watershed(new Float64Array(10), new Uint32Array(12), null, 4, 3, new Uint32Array(12), false, null, 1)).toThrow(/length does not equal/);
+    expect(() => raw.watershed(new Float64Array(12), new Uint32Array(12), new Uint8Array(11), 4, 3, new Uint32Array(12), false, null, 1)).toThrow(/length/);
+    expect(() => raw.watershed(new Float64Array(12), new Uint32Array(12), null, 4, 3, new Int32Array(12) as never, false, null, 1)).toThrow(/Uint32Array/);
     expect(() => raw.removeLabels(new Uint32Array(12), 4, 3, new Float64Array(2) as never, new Uint32Array(12), 1)).toThrow(/Uint32Array/);
     expect(() => raw.matchNucleusCytosol(new Uint32Array(12), new Uint32Array(13), 4, 3, 0.5, new Uint32Array(12), new Uint32Array(12), 1)).toThrow(/length/);
     expect(() => raw.contactFilter(new Uint32Array(12), 4, 3, NaN, new Uint32Array(12), 1)).toThrow(/invalid argument/);

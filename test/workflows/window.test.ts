@@ -2,7 +2,8 @@
  * The workflow contract on real images: the global pass, streamed band by band, gives the very values a whole-image
  * run computes; and a window pass over a window with ≥ 100 px margins, given those values, reproduces every cell
  * whose centre lies in the window's core with exactly the pixels it has in the whole-image run (ids may differ:
- * they are numbered per run).
+ * they are numbered per run). That includes ties between nuclei: the global pass replays the whole image's
+ * marker order, which the window's floods follow.
  */
 import path from 'node:path';
 import { loadConfig } from '../../lib/config/index.js';
@@ -11,7 +12,7 @@ import type { Image2D, PixelWindow } from '../../lib/image.js';
 import { openImage } from '../../lib/io/index.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { planesReader, selectChannels, stackReader } from '../../lib/segmentation/channels.js';
-import { workflowFor } from '../../lib/workflows/index.js';
+import { workflowFor, type ClassicalGlobals } from '../../lib/workflows/index.js';
 import type { LabelImage, SegmentationResult } from '../../lib/workflows/types.js';
 import { exampleData, imagesDir } from '../helpers/fixtures.js';
 
@@ -76,13 +77,6 @@ interface Case {
   config: { path: string } | { text: string };
   files: string[];
   tiles: [number, number];
-  /**
-   * Known limit: skimage floods markers of one value (all markers sit at distance 0) in the order its heap pops
-   * them, which depends on every marker of the image. Where two nuclei meet on an exact tie of the geodesic
-   * distance, a window (holding fewer markers) can break the tie the other way. The fix needs that order as a
-   * global value (see issue 10's note); until then this case is expected to differ by a few boundary pixels.
-   */
-  markerTieOrder?: boolean;
 }
 
 const bbbc = path.join(imagesDir, 'bbbc039', 'IXMtest_A02_s1_w1051DAA7C-7042-435F-99F0-1E847D9B42CB.tif');
@@ -140,7 +134,7 @@ const ex3 = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(exampleData, f));
 const cases: Case[] = [
   { name: 'WGA, example 3, its config', workflow: 'WGASegmentation', config: { path: path.join(exampleData, 'config_example3.yml') }, files: ex3, tiles: [2, 2] },
   { name: 'WGA, example 3, Otsu cytosol, no input normalisation', workflow: 'WGASegmentation', config: { text: wgaOtsu }, files: ex3, tiles: [2, 2] },
-  { name: 'DAPI, BBBC039, local threshold + filters', workflow: 'DAPISegmentation', config: { text: dapiLocal }, files: [bbbc], tiles: [3, 2], markerTieOrder: true },
+  { name: 'DAPI, BBBC039, local threshold + filters', workflow: 'DAPISegmentation', config: { text: dapiLocal }, files: [bbbc], tiles: [3, 2] },
   { name: 'DAPI, DSB 256 (uint8), Otsu', workflow: 'DAPISegmentation', config: { text: dapiOtsu }, files: [path.join(imagesDir, 'dsb_nuclei', 'dsb_256_image.tif')], tiles: [2, 1] },
 ];
 
@@ -155,14 +149,31 @@ describe.each(cases)(`window pass = whole image inside the core: %s [${kernels()
     whole = await workflowFor(c.workflow).run(ctx, await selectChannels(planesReader(input), config, workflowFor(c.workflow).descriptor.masks), config);
   });
 
-  it('the streamed global pass gives exactly the values of the whole-image run', async () => {
+  it('the streamed global pass gives exactly the values of the whole-image run, and the marker order of all markers', async () => {
     const wf = workflowFor(c.workflow);
-    const streamed = await wf.globalPass(ctx, stackReader(planesReader(input), config, wf.descriptor.masks), config);
-    expect(streamed).toEqual(whole.globals);
-    expect(Object.keys(streamed as object).length).toBeGreaterThan(0);
+    const streamed = (await wf.globalPass(ctx, stackReader(planesReader(input), config, wf.descriptor.masks), config)) as ClassicalGlobals;
+    const { nucleusMarkerOrder, cytosolMarkerOrder, ...statistics } = streamed;
+    expect(statistics).toEqual(whole.globals);
+    expect(Object.keys(statistics).length).toBeGreaterThan(0);
+    // Every rank once; markers in raster order.
+    for (const order of [nucleusMarkerOrder, cytosolMarkerOrder].filter((o) => o !== undefined)) {
+      expect([...order!.ranks].sort((a, b) => a - b)).toEqual(Array.from(order!.ranks, (_, i) => i));
+      expect(order!.indices.every((v, i) => i === 0 || v > order!.indices[i - 1])).toBe(true);
+    }
+    expect(nucleusMarkerOrder!.ranks.length).toBeGreaterThan(10);
+    expect(cytosolMarkerOrder !== undefined).toBe(c.workflow === 'WGASegmentation');
   });
 
-  (c.markerTieOrder ? it.failing : it)('every core-centred cell has its whole-image pixels', async () => {
+  it('the marker order streamed over small tiles equals the one of a single tile', async () => {
+    const wf = workflowFor(c.workflow);
+    const reader = stackReader(planesReader(input), config, wf.descriptor.masks);
+    const single = (await wf.globalPass(ctx, reader, config, { tileSize: 4096 })) as ClassicalGlobals;
+    const tiled = (await wf.globalPass(ctx, reader, config, { tileSize: 160 })) as ClassicalGlobals;
+    expect(tiled.nucleusMarkerOrder).toEqual(single.nucleusMarkerOrder);
+    expect(tiled.cytosolMarkerOrder).toEqual(single.cytosolMarkerOrder);
+  });
+
+  it('every core-centred cell has its whole-image pixels', async () => {
     const wf = workflowFor(c.workflow);
     const reader = stackReader(planesReader(input), config, wf.descriptor.masks);
     const globals = await wf.globalPass(ctx, reader, config);
