@@ -4,8 +4,7 @@
  * values are then derived from histograms of the raw and median-filtered channels, through the same monotone
  * scalings the workflow applies (a quantile or Otsu threshold of f(x) is read off the histogram of x mapped by f).
  */
-import type { DapiConfig, MaskName, QuantileRange, WgaConfig } from '../config/types.js';
-import { InputError } from '../errors.js';
+import type { DapiConfig, MaskName, QuantileRange, SizeFilter, WgaConfig } from '../config/types.js';
 import type { ClassicalGlobals, ClassicalValues } from './classical.js';
 import { GlobalValues } from './globals.js';
 import {
@@ -16,7 +15,8 @@ import {
   unitScaling,
   type ValueHistogram,
 } from './histogram.js';
-import { replayMarkerOrder, type MarkerEntry, type MarkerOrder } from './marker-order.js';
+import { replayMarkerOrder, type MarkerEntry } from './marker-order.js';
+import { automaticSizeThresholds } from './size-filter.js';
 import type { GlobalPassOptions, MaskStacks, StackReader, WindowPlacement, WorkflowContext } from './types.js';
 import type { PixelWindow } from '../image.js';
 
@@ -35,24 +35,30 @@ function normalized(h: ValueHistogram, range: QuantileRange): { bounds: Range; h
   return { bounds, histogram: mapHistogram(h, unitScaling(...bounds)) };
 }
 
-/** The markers (with their neighbourhoods) of one window's core, for the whole image's marker order. */
-export type MarkerSweep<C> = (
+/** What one window's core contributes to a whole-image value (markers with their neighbourhoods, cell areas). */
+export type TileSweep<C, T> = (
   ctx: WorkflowContext,
   stacks: MaskStacks,
   cfg: C,
   globals: ClassicalValues,
   placement: WindowPlacement,
   core: PixelWindow,
-) => Promise<MarkerEntry[]>;
+) => Promise<T[]>;
+
+export type CellArea = { label: number; area: number };
 
 export interface MarkerSweeps<C> {
-  nucleus: MarkerSweep<C>;
-  cytosol?: MarkerSweep<C>;
+  nucleus: TileSweep<C, MarkerEntry>;
+  /** Areas of the nuclei after edge removal (for automatic size thresholds). */
+  nucleusAreas: TileSweep<C, CellArea>;
+  cytosol?: TileSweep<C, MarkerEntry>;
+  cytosolAreas?: TileSweep<C, CellArea>;
 }
 
 /**
- * The global pass: the streamed statistics, then the marker orders — one sweep over tiles for the nucleus markers,
- * and (WGA) one for the cytosol markers, which needs the nuclei flooded in the order of the first.
+ * The global pass: the streamed statistics, then what needs labels, one sweep over tiles each, in dependency
+ * order: the nucleus marker order; automatic nucleus size thresholds (areas of the nuclei flooded in that order);
+ * (WGA) the cytosol marker order (on the kept nuclei) and automatic cytosol size thresholds.
  */
 export async function classicalGlobalPass<C extends WgaConfig | DapiConfig>(
   ctx: WorkflowContext,
@@ -63,19 +69,42 @@ export async function classicalGlobalPass<C extends WgaConfig | DapiConfig>(
 ): Promise<ClassicalGlobals> {
   const globals = await classicalStatistics(ctx, reader, cfg);
   const tiles = tileGrid(reader, cfg, options);
-  const order = async (sweep: MarkerSweep<C>): Promise<MarkerOrder> => {
-    const entries: MarkerEntry[] = [];
+  const sweep = async <T>(step: string, fn: TileSweep<C, T>): Promise<T[]> => {
+    const out: T[] = [];
     for (const { core, window } of tiles) {
       ctx.signal?.throwIfAborted();
-      ctx.progress?.('global marker order');
+      ctx.progress?.(step);
       const stacks = await reader.read(window);
       const placement = { window, imageWidth: reader.width, imageHeight: reader.height };
-      entries.push(...(await sweep(ctx, stacks, cfg, GlobalValues.given(globals), placement, core)));
+      out.push(...(await fn(ctx, stacks, cfg, GlobalValues.given(globals), placement, core)));
     }
-    return replayMarkerOrder(entries);
+    return out;
   };
-  globals.nucleusMarkerOrder = await order(sweeps.nucleus);
-  if (sweeps.cytosol) globals.cytosolMarkerOrder = await order(sweeps.cytosol);
+  const automatic = (f: SizeFilter | null): f is Extract<SizeFilter, { kind: 'automatic' }> =>
+    cfg.filterMasksSize && f?.kind === 'automatic';
+  const thresholds = (areas: CellArea[], ci: number): [number, number] => {
+    const sorted = Float64Array.from([...areas].sort((a, b) => a.label - b.label), (a) => a.area);
+    let total = 0;
+    for (const a of sorted) total += a;
+    // As SizeFilter on the whole image: without any background pixel np.unique's first id is skipped.
+    const fitted = total === reader.width * reader.height && sorted.length > 0 ? sorted.subarray(1) : sorted;
+    return automaticSizeThresholds(fitted, ci) ?? [0, Number.POSITIVE_INFINITY];
+  };
+
+  globals.nucleusMarkerOrder = replayMarkerOrder(await sweep('global nucleus marker order', sweeps.nucleus));
+  const nucleusFilter = cfg.nucleus.sizeFilter;
+  if (automatic(nucleusFilter)) {
+    const areas = await sweep('global nucleus size thresholds', sweeps.nucleusAreas);
+    globals.nucleusSizeThresholds = thresholds(areas, nucleusFilter.confidenceInterval);
+  }
+  if (sweeps.cytosol) {
+    globals.cytosolMarkerOrder = replayMarkerOrder(await sweep('global cytosol marker order', sweeps.cytosol));
+    const cytosolFilter = (cfg as WgaConfig).cytosol.sizeFilter;
+    if (automatic(cytosolFilter) && sweeps.cytosolAreas) {
+      const areas = await sweep('global cytosol size thresholds', sweeps.cytosolAreas);
+      globals.cytosolSizeThresholds = thresholds(areas, cytosolFilter.confidenceInterval);
+    }
+  }
   return globals;
 }
 
@@ -122,14 +151,6 @@ async function classicalStatistics(
 ): Promise<ClassicalGlobals> {
   const wga = cfg.workflow === 'WGASegmentation';
   const masks: MaskName[] = wga ? ['nucleus', 'cytosol'] : ['nucleus'];
-  const sizeFilters = [cfg.nucleus.sizeFilter, wga ? (cfg as WgaConfig).cytosol.sizeFilter : null];
-  if (cfg.filterMasksSize && sizeFilters.some((f) => f?.kind === 'automatic')) {
-    throw new InputError(
-      'automatic size thresholds (filter_masks_size without min_size/max_size) are not available yet for windowed ' +
-        '(sharded) segmentation; give min_size and max_size',
-      'ERR_SCSEG_UNSUPPORTED',
-    );
-  }
   const k = ctx.kernels;
   const r = cfg.medianFilterSize;
   const raw = new Map(masks.map((m) => [m, new HistogramBuilder()]));

@@ -9,9 +9,9 @@ import type { Kernels } from '../kernels/index.js';
 import type { GlobalValues } from './globals.js';
 import { compareMap, compareScalar, foreground, toFloat32, type Mask } from './pixels.js';
 import { automaticSizeThresholds, sizeFilter } from './size-filter.js';
-import { StepRunner, type LabelImage, type WindowPlacement, type WorkflowContext } from './types.js';
+import { StepRunner, type LabelImage, type MaskStacks, type WindowPlacement, type WorkflowContext } from './types.js';
 import { localThresholdMap, removeImageEdgeLabels } from './window.js';
-import { markerEntries, windowMarkerRanks, type MarkerEntry, type MarkerOrder } from './marker-order.js';
+import { coreCellAreas, markerEntries, windowMarkerRanks, type MarkerEntry, type MarkerOrder } from './marker-order.js';
 
 type Range = [number, number];
 
@@ -102,6 +102,8 @@ export interface NucleusResult {
   detected: Mask;
   /** Centroids of all detected nuclei before filtering, ascending id (`nucleus_centers`). */
   centers: { ids: Uint32Array; y: Float64Array; x: Float64Array };
+  /** Nucleus i's seed pixel holds i (the peaks, as markers). */
+  markers: LabelImage;
 }
 
 /** SPEC §3.3: threshold, then erosion by disk(speckle) and dilation by disk(speckle − 1). */
@@ -134,6 +136,8 @@ export interface NucleusSeeds {
   markers: LabelImage;
   /** The mask grown by `dilation`: where the geodesic distance runs and the watershed floods. */
   grown: Mask;
+  /** The Euclidean distance transform the peaks were found on (their peak_local_max priority). */
+  edt: Float64Array;
   count: number;
 }
 
@@ -141,9 +145,8 @@ export interface NucleusSeeds {
 export async function nucleusSeeds(run: StepRunner, mask: Mask, cfg: ClassicalNucleusConfig): Promise<NucleusSeeds> {
   const k = run.kernels;
   const { width, height } = mask;
-  const peaks = await run.step('nucleus peaks', () =>
-    k.peakLocalMax(k.distanceTransform(mask), cfg.minDistance, cfg.peakFootprint),
-  );
+  const edt = await run.step('nucleus distance transform', () => k.distanceTransform(mask));
+  const peaks = await run.step('nucleus peaks', () => k.peakLocalMax(edt, cfg.minDistance, cfg.peakFootprint));
   const grown = cfg.dilation > 0 ? k.binaryDilation(mask, cfg.dilation, 0) : mask;
   const seeds = new Uint8Array(width * height);
   const markers = new Uint32Array(width * height);
@@ -152,7 +155,8 @@ export async function nucleusSeeds(run: StepRunner, mask: Mask, cfg: ClassicalNu
     seeds[at] = 1;
     markers[at] = i + 1;
   }
-  return { seeds: { data: seeds, width, height }, markers: { data: markers, width, height }, grown, count: peaks.length / 2 };
+  const image = <T extends Uint8Array | Uint32Array>(data: T) => ({ data, width, height });
+  return { seeds: image(seeds), markers: image(markers), grown, edt: edt.data, count: peaks.length / 2 };
 }
 
 /**
@@ -166,15 +170,17 @@ export async function labelsFromMask(
   cfg: ClassicalNucleusConfig,
   globals: ClassicalValues,
   placement: WindowPlacement,
-): Promise<LabelImage> {
+): Promise<{ labels: LabelImage; markers: LabelImage }> {
   const k = run.kernels;
-  const { width, height } = mask;
   const s = await nucleusSeeds(run, mask, cfg);
   // No seed: the original's skfmm call would fail; an image without nuclei simply has no labels.
-  if (s.count === 0) return { data: new Uint32Array(width * height), width, height };
+  if (s.count === 0) return { labels: s.markers, markers: s.markers };
   const order = globals.optional('nucleusMarkerOrder');
   const markerRanks = order && windowMarkerRanks(s.markers, placement, order);
-  return run.step('nucleus fast marching + watershed', () => k.distanceWatershed(s.seeds, s.grown, s.markers, { markerRanks }));
+  const labels = await run.step('nucleus fast marching + watershed', () =>
+    k.distanceWatershed(s.seeds, s.grown, s.markers, { markerRanks }),
+  );
+  return { labels, markers: s.markers };
 }
 
 /**
@@ -242,25 +248,48 @@ export async function nucleusMask(
   return thresholdMask(run, image, cfg, globals, placement);
 }
 
-/**
- * The nucleus markers inside `core` with their neighbourhood on the geodesic-distance surface (for the marker
- * order): `channels` are the workflow's input planes, nucleus first.
- */
+/** The normalised, median-filtered nucleus channel of a window and its thresholded mask. */
+async function windowNucleusMask(
+  run: StepRunner,
+  stacks: MaskStacks,
+  cfg: WgaConfig | DapiConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+): Promise<Mask> {
+  const { current } = await preprocess(run, [stacks.nucleus![0]], ['nucleus'], cfg.normalization, cfg.medianFilterSize, globals);
+  return nucleusMask(run, current[0], cfg.nucleus, globals, placement);
+}
+
+/** The nucleus markers inside `core` with their neighbourhood on the geodesic-distance surface (marker order). */
 export async function nucleusMarkers(
   ctx: WorkflowContext,
-  channels: Image2D[],
+  stacks: MaskStacks,
   cfg: WgaConfig | DapiConfig,
   globals: ClassicalValues,
   placement: WindowPlacement,
   core: PixelWindow,
 ): Promise<MarkerEntry[]> {
   const run = new StepRunner(ctx);
-  const masks: MaskName[] = channels.length === 2 ? ['nucleus', 'cytosol'] : ['nucleus'];
-  const { current } = await preprocess(run, channels, masks, cfg.normalization, cfg.medianFilterSize, globals);
-  const s = await nucleusSeeds(run, await nucleusMask(run, current[0], cfg.nucleus, globals, placement), cfg.nucleus);
+  const s = await nucleusSeeds(run, await windowNucleusMask(run, stacks, cfg, globals, placement), cfg.nucleus);
   if (s.count === 0) return [];
   const distance = await run.step('nucleus fast marching', () => run.kernels.fmmDistance(s.seeds, s.grown).data);
-  return markerEntries(s.markers, s.grown, (i) => distance[i], placement, core);
+  return markerEntries(s.markers, s.grown, (i) => distance[i], placement, core, (i) => s.edt[i]);
+}
+
+/** Areas of the nuclei centred in `core` after edge removal, under their whole-image labels (size thresholds). */
+export async function nucleusAreas(
+  ctx: WorkflowContext,
+  stacks: MaskStacks,
+  cfg: WgaConfig | DapiConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+  core: PixelWindow,
+): Promise<{ label: number; area: number }[]> {
+  const run = new StepRunner(ctx);
+  const mask = await windowNucleusMask(run, stacks, cfg, globals, placement);
+  const { labels, markers } = await labelsFromMask(run, mask, cfg.nucleus, globals, placement);
+  const kept = removeImageEdgeLabels(run.kernels, labels, placement);
+  return coreCellAreas(kept, markers, globals.optional('nucleusMarkerOrder')!, placement, core);
 }
 
 /** SPEC §3 steps 1–9 on the nucleus channel. */
@@ -273,9 +302,9 @@ export async function segmentNuclei(
   placement: WindowPlacement,
 ): Promise<NucleusResult> {
   const k = run.kernels;
-  const all = await labelsFromMask(run, await nucleusMask(run, channel, cfg, globals, placement), cfg, globals, placement);
+  const { labels: all, markers } = await labelsFromMask(run, await nucleusMask(run, channel, cfg, globals, placement), cfg, globals, placement);
   const detected = await run.step('nucleus mask', () => foreground(all));
   const centers = await run.step('nucleus centroids', () => k.labelCentroids(all));
   const labels = await filterLabels(run, 'nucleus filters', all, cfg, filterMasksSize, globals, 'nucleusSizeThresholds', placement);
-  return { labels, detected, centers };
+  return { labels, detected, centers, markers };
 }

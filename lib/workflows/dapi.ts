@@ -1,6 +1,6 @@
 /** scPortrait `DAPISegmentation`: nucleus-only thresholding workflow (SPEC §2–§3). */
 import type { DapiConfig } from '../config/types.js';
-import { nucleusMarkers, preprocess, segmentNuclei, type ClassicalValues } from './classical.js';
+import { nucleusAreas, nucleusMarkers, preprocess, segmentNuclei, type ClassicalValues } from './classical.js';
 import { classicalWorkflow } from './classical-workflow.js';
 import { WORKFLOWS } from './registry.js';
 import {
@@ -38,7 +38,8 @@ async function segmentDapi(
 }
 
 export const dapiWorkflow = classicalWorkflow<DapiConfig>(WORKFLOWS.DAPISegmentation, segmentDapi, {
-  nucleus: (ctx, stacks, cfg, globals, placement, core) => nucleusMarkers(ctx, [stacks.nucleus![0]], cfg, globals, placement, core),
+  nucleus: nucleusMarkers,
+  nucleusAreas,
 });
 
 /** DAPI on `[nucleus]` of a whole image (the lower-level entry of earlier versions). */

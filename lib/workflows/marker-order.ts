@@ -12,10 +12,14 @@
 import type { Mask } from './pixels.js';
 import type { LabelImage, WindowPlacement } from './types.js';
 
-/** The whole image's marker pop order: global raster indices ascending, and each one's rank. */
+/**
+ * The whole image's marker pop order: global raster indices ascending, and each one's rank; for nucleus markers
+ * (peaks) also the label each gets in the whole image (peak_local_max order: priority descending, raster order).
+ */
 export interface MarkerOrder {
   readonly indices: Float64Array;
   readonly ranks: Int32Array;
+  readonly labels?: Uint32Array;
 }
 
 /** One neighbour of a marker as the flood sees it (index −1: outside the image). */
@@ -31,6 +35,8 @@ export interface MarkerEntry {
   open: boolean;
   value: number;
   neighbours: Neighbour[];
+  /** peak_local_max's priority of a peak (its distance-transform value), which numbers the nuclei. */
+  priority?: number;
 }
 
 interface HeapItem {
@@ -108,10 +114,16 @@ export function replayMarkerOrder(entries: readonly MarkerEntry[]): MarkerOrder 
   }
   // Markers outside the mask are dropped by the flood; they still need distinct ranks, after the others.
   let next = open.length;
-  return {
+  const order = {
     indices: Float64Array.from(sorted, (e) => e.index),
     ranks: Int32Array.from(sorted, (e) => (e.open ? rankOf.get(e.index)! : next++)),
   };
+  if (!sorted.every((e) => e.priority !== undefined)) return order;
+  // Sorted by index already: a stable sort by priority descending gives peak_local_max's order.
+  const byPriority = sorted.map((e, i) => ({ p: e.priority!, i })).sort((a, b) => b.p - a.p);
+  const labels = new Uint32Array(sorted.length);
+  byPriority.forEach(({ i }, position) => (labels[i] = position + 1));
+  return { ...order, labels };
 }
 
 /** Window coordinates → the whole image's raster index. */
@@ -136,6 +148,7 @@ export function markerEntries(
   value: (i: number) => number,
   placement: WindowPlacement,
   core: WindowPlacement['window'],
+  priority?: (i: number) => number,
 ): MarkerEntry[] {
   const { width, data } = markers;
   const { window, imageWidth, imageHeight } = placement;
@@ -155,7 +168,9 @@ export function markerEntries(
       // Another marker is labelled from the start: never claimed, whatever its value.
       return { index: gy * imageWidth + gx, open: open.data[j] !== 0 && data[j] === 0, value: value(j) };
     });
-    entries.push({ index: globalIndex(placement, width, i), open: open.data[i] !== 0, value: value(i), neighbours });
+    const entry: MarkerEntry = { index: globalIndex(placement, width, i), open: open.data[i] !== 0, value: value(i), neighbours };
+    if (priority) entry.priority = priority(i);
+    entries.push(entry);
   }
   return entries;
 }
@@ -186,4 +201,41 @@ function binarySearch(sorted: Float64Array, v: number): number {
     else hi = mid - 1;
   }
   return -1;
+}
+
+/**
+ * Areas of the cells of `labels` centred in `core`, under their whole-image label: window label L is numbered by
+ * the window's peak L − 1 (`peaks` holds L there), whose whole-image label `order.labels` knows.
+ */
+export function coreCellAreas(
+  labels: LabelImage,
+  peaks: LabelImage,
+  order: MarkerOrder,
+  placement: WindowPlacement,
+  core: WindowPlacement['window'],
+): { label: number; area: number }[] {
+  const { data, width } = labels;
+  const peakAt = new Map<number, number>();
+  peaks.data.forEach((l, i) => {
+    if (l !== 0) peakAt.set(l, i);
+  });
+  const sums = new Map<number, { n: number; y: number; x: number }>();
+  for (let i = 0; i < data.length; i++) {
+    const l = data[i];
+    if (l === 0) continue;
+    let c = sums.get(l);
+    if (!c) sums.set(l, (c = { n: 0, y: 0, x: 0 }));
+    c.n++;
+    c.y += placement.window.y + Math.floor(i / width);
+    c.x += placement.window.x + (i % width);
+  }
+  const out: { label: number; area: number }[] = [];
+  for (const [l, c] of sums) {
+    const cy = c.y / c.n;
+    const cx = c.x / c.n;
+    if (cy < core.y || cy >= core.y + core.height || cx < core.x || cx >= core.x + core.width) continue;
+    const at = binarySearch(order.indices, globalIndex(placement, width, peakAt.get(l)!));
+    out.push({ label: at >= 0 && order.labels ? order.labels[at] : 0, area: c.n });
+  }
+  return out;
 }

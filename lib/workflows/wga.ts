@@ -1,9 +1,11 @@
 /** scPortrait `WGASegmentation`: nucleus + cytosol thresholding/watershed workflow (SPEC §2–§4). */
 import type { WgaConfig, WgaCytosolConfig } from '../config/types.js';
 import type { Image2D, PixelWindow } from '../image.js';
-import { markerEntries, windowMarkerRanks, type MarkerEntry } from './marker-order.js';
+import { coreCellAreas, markerEntries, windowMarkerRanks, type MarkerEntry } from './marker-order.js';
+import { removeImageEdgeLabels } from './window.js';
 import {
   filterLabels,
+  nucleusAreas,
   nucleusMarkers,
   preprocess,
   quantilePair,
@@ -102,7 +104,15 @@ async function segmentCytosol(
   return filterLabels(run, 'cytosol filters', cells, cfg.cytosol, cfg.filterMasksSize, globals, key, placement);
 }
 
-/** The cytosol markers inside `core` with their neighbourhood on the travel-time surface (for the marker order). */
+/** A window's nuclei (flooded in the whole image's order) and the cytosol flood's inputs. */
+async function windowCytosolFlood(run: StepRunner, stacks: MaskStacks, cfg: WgaConfig, globals: ClassicalValues, placement: WindowPlacement) {
+  const channels = [stacks.nucleus![0], stacks.cytosol![0]];
+  const { input, current } = await preprocess(run, channels, ['nucleus', 'cytosol'], cfg.normalization, cfg.medianFilterSize, globals);
+  const nuclei = await segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
+  return { nuclei, flood: await cytosolFlood(run, input[1], current[1], nuclei, cfg, globals) };
+}
+
+/** The cytosol markers inside `core` with their neighbourhood on the travel-time surface (marker order). */
 async function cytosolMarkers(
   ctx: WorkflowContext,
   stacks: MaskStacks,
@@ -112,13 +122,28 @@ async function cytosolMarkers(
   core: PixelWindow,
 ): Promise<MarkerEntry[]> {
   const run = new StepRunner(ctx);
-  const channels = [stacks.nucleus![0], stacks.cytosol![0]];
-  const { input, current } = await preprocess(run, channels, ['nucleus', 'cytosol'], cfg.normalization, cfg.medianFilterSize, globals);
-  const nuclei = await segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
-  const f = await cytosolFlood(run, input[1], current[1], nuclei, cfg, globals);
+  const { flood: f } = await windowCytosolFlood(run, stacks, cfg, globals, placement);
   if (f.count === 0) return [];
   const travel = await run.step('cytosol fast marching', () => run.kernels.travelTime(f.seeds, f.allowed, f.speed).data);
   return markerEntries(f.markers, f.allowed, (i) => travel[i], placement, core);
+}
+
+/** Areas of the cytosols centred in `core` after edge removal, under their whole-image labels (size thresholds). */
+async function cytosolAreas(
+  ctx: WorkflowContext,
+  stacks: MaskStacks,
+  cfg: WgaConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+  core: PixelWindow,
+): Promise<{ label: number; area: number }[]> {
+  const run = new StepRunner(ctx);
+  const { nuclei, flood: f } = await windowCytosolFlood(run, stacks, cfg, globals, placement);
+  if (f.count === 0) return [];
+  const markerRanks = windowMarkerRanks(f.markers, placement, globals.optional('cytosolMarkerOrder')!);
+  const cells = run.kernels.travelTimeWatershed(f.seeds, f.allowed, f.speed, f.markers, { travel: false, markerRanks }).labels;
+  const kept = removeImageEdgeLabels(run.kernels, cells, placement);
+  return coreCellAreas(kept, nuclei.markers, globals.optional('nucleusMarkerOrder')!, placement, core);
 }
 
 /** The WGA steps on `[nucleus, cytosol]` planes covering `placement.window`. */
@@ -154,9 +179,10 @@ async function segmentWga(
 }
 
 export const wgaWorkflow = classicalWorkflow<WgaConfig>(WORKFLOWS.WGASegmentation, segmentWga, {
-  nucleus: (ctx, stacks, cfg, globals, placement, core) =>
-    nucleusMarkers(ctx, [stacks.nucleus![0], stacks.cytosol![0]], cfg, globals, placement, core),
+  nucleus: nucleusMarkers,
+  nucleusAreas,
   cytosol: cytosolMarkers,
+  cytosolAreas,
 });
 
 /** WGA on `[nucleus, cytosol]` planes of a whole image (the lower-level entry of earlier versions). */
