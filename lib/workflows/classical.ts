@@ -4,12 +4,13 @@
  * from `GlobalValues` (computed on a whole image, given in a window pass); image edges from the placement.
  */
 import type { ClassicalNucleusConfig, DapiConfig, MaskName, QuantileRange, SizeFilter, WgaConfig } from '../config/types.js';
-import type { Image2D, PixelWindow } from '../image.js';
+import type { Image2D } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
 import type { GlobalValues } from './globals.js';
 import { compareMap, compareScalar, foreground, toFloat32, type Mask } from './pixels.js';
 import { automaticSizeThresholds, sizeFilter } from './size-filter.js';
-import { StepRunner, type LabelImage, type MaskStacks, type WindowPlacement, type WorkflowContext } from './types.js';
+import { StepRunner, type LabelImage, type MaskStacks, type WindowPlacement } from './types.js';
+import type { CellArea, TileSweep } from './classical-global.js';
 import { localThresholdMap, removeImageEdgeLabels } from './window.js';
 import { coreCellAreas, markerEntries, windowMarkerRanks, type MarkerEntry, type MarkerOrder } from './marker-order.js';
 
@@ -261,36 +262,22 @@ async function windowNucleusMask(
 }
 
 /** The nucleus markers inside `core` with their neighbourhood on the geodesic-distance surface (marker order). */
-export async function nucleusMarkers(
-  ctx: WorkflowContext,
-  stacks: MaskStacks,
-  cfg: WgaConfig | DapiConfig,
-  globals: ClassicalValues,
-  placement: WindowPlacement,
-  core: PixelWindow,
-): Promise<MarkerEntry[]> {
+export const nucleusMarkers: TileSweep<WgaConfig | DapiConfig, MarkerEntry> = async (ctx, stacks, cfg, globals, placement, core) => {
   const run = new StepRunner(ctx);
   const s = await nucleusSeeds(run, await windowNucleusMask(run, stacks, cfg, globals, placement), cfg.nucleus);
   if (s.count === 0) return [];
   const distance = await run.step('nucleus fast marching', () => run.kernels.fmmDistance(s.seeds, s.grown).data);
   return markerEntries(s.markers, s.grown, (i) => distance[i], placement, core, (i) => s.edt[i]);
-}
+};
 
 /** Areas of the nuclei centred in `core` after edge removal, under their whole-image labels (size thresholds). */
-export async function nucleusAreas(
-  ctx: WorkflowContext,
-  stacks: MaskStacks,
-  cfg: WgaConfig | DapiConfig,
-  globals: ClassicalValues,
-  placement: WindowPlacement,
-  core: PixelWindow,
-): Promise<{ label: number; area: number }[]> {
+export const nucleusAreas: TileSweep<WgaConfig | DapiConfig, CellArea> = async (ctx, stacks, cfg, globals, placement, core) => {
   const run = new StepRunner(ctx);
   const mask = await windowNucleusMask(run, stacks, cfg, globals, placement);
   const { labels, markers } = await labelsFromMask(run, mask, cfg.nucleus, globals, placement);
   const kept = removeImageEdgeLabels(run.kernels, labels, placement);
   return coreCellAreas(kept, markers, globals.optional('nucleusMarkerOrder')!, placement, core);
-}
+};
 
 /** SPEC §3 steps 1–9 on the nucleus channel. */
 export async function segmentNuclei(

@@ -1,6 +1,7 @@
 /** scPortrait `WGASegmentation`: nucleus + cytosol thresholding/watershed workflow (SPEC §2–§4). */
 import type { WgaConfig, WgaCytosolConfig } from '../config/types.js';
-import type { Image2D, PixelWindow } from '../image.js';
+import type { Image2D } from '../image.js';
+import type { CellArea, TileSweep } from './classical-global.js';
 import { coreCellAreas, markerEntries, windowMarkerRanks, type MarkerEntry } from './marker-order.js';
 import { removeImageEdgeLabels } from './window.js';
 import {
@@ -113,30 +114,16 @@ async function windowCytosolFlood(run: StepRunner, stacks: MaskStacks, cfg: WgaC
 }
 
 /** The cytosol markers inside `core` with their neighbourhood on the travel-time surface (marker order). */
-async function cytosolMarkers(
-  ctx: WorkflowContext,
-  stacks: MaskStacks,
-  cfg: WgaConfig,
-  globals: ClassicalValues,
-  placement: WindowPlacement,
-  core: PixelWindow,
-): Promise<MarkerEntry[]> {
+const cytosolMarkers: TileSweep<WgaConfig, MarkerEntry> = async (ctx, stacks, cfg, globals, placement, core) => {
   const run = new StepRunner(ctx);
   const { flood: f } = await windowCytosolFlood(run, stacks, cfg, globals, placement);
   if (f.count === 0) return [];
   const travel = await run.step('cytosol fast marching', () => run.kernels.travelTime(f.seeds, f.allowed, f.speed).data);
   return markerEntries(f.markers, f.allowed, (i) => travel[i], placement, core);
-}
+};
 
 /** Areas of the cytosols centred in `core` after edge removal, under their whole-image labels (size thresholds). */
-async function cytosolAreas(
-  ctx: WorkflowContext,
-  stacks: MaskStacks,
-  cfg: WgaConfig,
-  globals: ClassicalValues,
-  placement: WindowPlacement,
-  core: PixelWindow,
-): Promise<{ label: number; area: number }[]> {
+const cytosolAreas: TileSweep<WgaConfig, CellArea> = async (ctx, stacks, cfg, globals, placement, core) => {
   const run = new StepRunner(ctx);
   const { nuclei, flood: f } = await windowCytosolFlood(run, stacks, cfg, globals, placement);
   if (f.count === 0) return [];
@@ -144,7 +131,7 @@ async function cytosolAreas(
   const cells = run.kernels.travelTimeWatershed(f.seeds, f.allowed, f.speed, f.markers, { travel: false, markerRanks }).labels;
   const kept = removeImageEdgeLabels(run.kernels, cells, placement);
   return coreCellAreas(kept, nuclei.markers, globals.optional('nucleusMarkerOrder')!, placement, core);
-}
+};
 
 /** The WGA steps on `[nucleus, cytosol]` planes covering `placement.window`. */
 async function segmentWga(
