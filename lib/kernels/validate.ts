@@ -137,7 +137,8 @@ export function assertCapacity(kernel: KernelName, shape: Shape, limits: KernelL
     throw new InputError(
       `${kernel}: ${shape.width}×${shape.height} exceeds what the ${backend === 'wasm' ? 'WASM' : backend} backend can hold ` +
         `(${max} pixels${backend === 'wasm' ? ' in its 4 GiB memory' : ''}); ` +
-        'process the image in tiles (sharded segmentation) or use the native backend',
+        'use the native backend, or process the image in windows (the workflows\' window pass; sharded segmentation ' +
+        'is not available yet)',
       'ERR_SCSEG_TOO_LARGE',
     );
   }
