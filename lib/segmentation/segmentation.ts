@@ -13,7 +13,7 @@ import type { Image2D } from '../image.js';
 import { openImage, type ImageSource } from '../io/index.js';
 import { kernels, type BackendName, type Kernels } from '../kernels/index.js';
 import { workflowFor } from '../workflows/index.js';
-import type { SegmentationResult, Workflow } from '../workflows/types.js';
+import { nextTurn, type SegmentationResult, type Workflow } from '../workflows/types.js';
 import { planesReader, selectChannels, type ChannelReader } from './channels.js';
 import { prepareOutputDir, writeOutputs, type OutputOptions, type WrittenFiles } from './outputs.js';
 
@@ -100,7 +100,7 @@ export class Segmentation {
     let files: WrittenFiles | undefined;
     if (options.output) {
       // A signal raised while the last kernel ran is only delivered once the event loop turns.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await nextTurn();
       options.signal?.throwIfAborted();
       this.log(`writing results to ${options.output}`);
       const background = stacks[masks[masks.length - 1]]![0];

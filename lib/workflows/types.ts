@@ -101,7 +101,7 @@ export class StepRunner {
   }
 
   async step<T>(name: string, fn: () => T): Promise<T> {
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await nextTurn();
     this.ctx.signal?.throwIfAborted();
     this.ctx.progress?.(name);
     const t0 = performance.now();
@@ -111,6 +111,15 @@ export class StepRunner {
       this.timings[name] = (this.timings[name] ?? 0) + (performance.now() - t0) / 1000;
     }
   }
+}
+
+/**
+ * One turn of the event loop, so that pending signals and timers run: setImmediate where there is one (Node; no
+ * delay), else a zero timeout (browsers clamp it to a few ms only when nested deeply).
+ */
+export function nextTurn(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** The placement of a whole image (every window edge is an image edge). */
