@@ -81,32 +81,29 @@ async function cytosolFlood(
   return { seeds: image(seeds), markers: image(markers), allowed, speed, count: y.length };
 }
 
-/** SPEC §4.7–4.9: travel time from the nucleus centres through the cytosol, marker watershed, filters. */
-async function segmentCytosol(
-  run: StepRunner,
-  thresholdChannel: Image2D,
-  potentialChannel: Image2D,
-  nuclei: NucleusResult,
-  cfg: WgaConfig,
-  globals: ClassicalValues,
-  placement: WindowPlacement,
-): Promise<LabelImage> {
-  const k = run.kernels;
-  const f = await cytosolFlood(run, thresholdChannel, potentialChannel, nuclei, cfg, globals);
+/**
+ * SPEC §4.7–4.8: travel time from the nucleus centres through the cytosol and the marker watershed (a window in the
+ * whole image's marker order).
+ */
+async function floodCytosol(run: StepRunner, f: CytosolFlood, globals: ClassicalValues, placement: WindowPlacement): Promise<LabelImage> {
   if (f.count === 0) return { data: new Uint32Array(f.markers.data.length), width: f.markers.width, height: f.markers.height };
   const order = globals.optional('cytosolMarkerOrder');
   const markerRanks = order && windowMarkerRanks(f.markers, placement, order);
   // Masked (background) and unreached pixels take the largest travel time (`.filled(max)`); every seed on
   // background leaves nothing reachable (the original's skfmm call would raise): no cytosols.
-  const cells = await run.step('cytosol fast marching + watershed', () =>
-    k.travelTimeWatershed(f.seeds, f.allowed, f.speed, f.markers, { travel: false, markerRanks }).labels,
+  return run.step('cytosol fast marching + watershed', () =>
+    run.kernels.travelTimeWatershed(f.seeds, f.allowed, f.speed, f.markers, { travel: false, markerRanks }).labels,
   );
-  const key = 'cytosolSizeThresholds';
-  return filterLabels(run, 'cytosol filters', cells, cfg.cytosol, cfg.filterMasksSize, globals, key, placement);
 }
 
-/** A window's nuclei (flooded in the whole image's order) and the cytosol flood's inputs. */
-async function windowCytosolFlood(run: StepRunner, stacks: MaskStacks, cfg: WgaConfig, globals: ClassicalValues, placement: WindowPlacement) {
+/** SPEC §2–§4.6: pre-processing, the nuclei, and what the cytosol flood runs on. */
+async function nucleiAndCytosolFlood(
+  run: StepRunner,
+  stacks: MaskStacks,
+  cfg: WgaConfig,
+  globals: ClassicalValues,
+  placement: WindowPlacement,
+): Promise<{ nuclei: NucleusResult; flood: CytosolFlood }> {
   const channels = [stacks.nucleus![0], stacks.cytosol![0]];
   const { input, current } = await preprocess(run, channels, ['nucleus', 'cytosol'], cfg.normalization, cfg.medianFilterSize, globals);
   const nuclei = await segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
@@ -116,7 +113,7 @@ async function windowCytosolFlood(run: StepRunner, stacks: MaskStacks, cfg: WgaC
 /** The cytosol markers inside `core` with their neighbourhood on the travel-time surface (marker order). */
 const cytosolMarkers: TileSweep<WgaConfig, MarkerEntry> = async (ctx, stacks, cfg, globals, placement, core) => {
   const run = new StepRunner(ctx);
-  const { flood: f } = await windowCytosolFlood(run, stacks, cfg, globals, placement);
+  const { flood: f } = await nucleiAndCytosolFlood(run, stacks, cfg, globals, placement);
   if (f.count === 0) return [];
   const travel = await run.step('cytosol fast marching', () => run.kernels.travelTime(f.seeds, f.allowed, f.speed).data);
   return markerEntries(f.markers, f.allowed, (i) => travel[i], placement, core);
@@ -125,11 +122,8 @@ const cytosolMarkers: TileSweep<WgaConfig, MarkerEntry> = async (ctx, stacks, cf
 /** Areas of the cytosols centred in `core` after edge removal, under their whole-image labels (size thresholds). */
 const cytosolAreas: TileSweep<WgaConfig, CellArea> = async (ctx, stacks, cfg, globals, placement, core) => {
   const run = new StepRunner(ctx);
-  const { nuclei, flood: f } = await windowCytosolFlood(run, stacks, cfg, globals, placement);
-  if (f.count === 0) return [];
-  const markerRanks = windowMarkerRanks(f.markers, placement, globals.optional('cytosolMarkerOrder')!);
-  const cells = run.kernels.travelTimeWatershed(f.seeds, f.allowed, f.speed, f.markers, { travel: false, markerRanks }).labels;
-  const kept = removeImageEdgeLabels(run.kernels, cells, placement);
+  const { nuclei, flood } = await nucleiAndCytosolFlood(run, stacks, cfg, globals, placement);
+  const kept = removeImageEdgeLabels(run.kernels, await floodCytosol(run, flood, globals, placement), placement);
   return coreCellAreas(kept, nuclei.markers, globals.optional('nucleusMarkerOrder')!, placement, core);
 };
 
@@ -143,10 +137,10 @@ async function segmentWga(
 ): Promise<SegmentationResult> {
   const run = new StepRunner(ctx);
   const k = run.kernels;
-  const channels = [stacks.nucleus![0], stacks.cytosol![0]];
-  const { input, current } = await preprocess(run, channels, ['nucleus', 'cytosol'], cfg.normalization, cfg.medianFilterSize, globals);
-  const nuclei = await segmentNuclei(run, current[0], cfg.nucleus, cfg.filterMasksSize, globals, placement);
-  const cytosol = await segmentCytosol(run, input[1], current[1], nuclei, cfg, globals, placement);
+  const { nuclei, flood } = await nucleiAndCytosolFlood(run, stacks, cfg, globals, placement);
+  const cells = await floodCytosol(run, flood, globals, placement);
+  const key = 'cytosolSizeThresholds';
+  const cytosol = await filterLabels(run, 'cytosol filters', cells, cfg.cytosol, cfg.filterMasksSize, globals, key, placement);
   // Nuclei whose cell did not survive the cytosol step are dropped; ids match by construction (SPEC §4.10).
   const nucleus = await run.step('match ids', () => {
     const kept = new Set(k.labelAreas(cytosol).ids);
