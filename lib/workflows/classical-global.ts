@@ -16,7 +16,7 @@ import {
   type ValueHistogram,
 } from './histogram.js';
 import { replayMarkerOrder, type MarkerEntry } from './marker-order.js';
-import { automaticSizeThresholds } from './size-filter.js';
+import { fittedSizeThresholds } from './size-filter.js';
 import type { GlobalPassOptions, MaskStacks, StackReader, WindowPlacement, WorkflowContext } from './types.js';
 import type { PixelWindow } from '../image.js';
 
@@ -82,13 +82,10 @@ export async function classicalGlobalPass<C extends WgaConfig | DapiConfig>(
   };
   const automatic = (f: SizeFilter | null): f is Extract<SizeFilter, { kind: 'automatic' }> =>
     cfg.filterMasksSize && f?.kind === 'automatic';
+  // Fitted as on the whole image: the areas in label order.
   const thresholds = (areas: CellArea[], ci: number): [number, number] => {
     const sorted = Float64Array.from([...areas].sort((a, b) => a.label - b.label), (a) => a.area);
-    let total = 0;
-    for (const a of sorted) total += a;
-    // As SizeFilter on the whole image: without any background pixel np.unique's first id is skipped.
-    const fitted = total === reader.width * reader.height && sorted.length > 0 ? sorted.subarray(1) : sorted;
-    return automaticSizeThresholds(fitted, ci) ?? [0, Number.POSITIVE_INFINITY];
+    return fittedSizeThresholds(sorted, reader.width * reader.height, ci);
   };
 
   globals.nucleusMarkerOrder = replayMarkerOrder(await sweep('global nucleus marker order', sweeps.nucleus));

@@ -8,7 +8,7 @@ import type { Image2D } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
 import type { GlobalValues } from './globals.js';
 import { compareMap, compareScalar, foreground, toFloat32, type Mask } from './pixels.js';
-import { automaticSizeThresholds, sizeFilter } from './size-filter.js';
+import { fittedSizeThresholds, sizeFilter } from './size-filter.js';
 import { StepRunner, type LabelImage, type MaskStacks, type WindowPlacement } from './types.js';
 import type { CellArea, TileSweep } from './classical-global.js';
 import { localThresholdMap, removeImageEdgeLabels } from './window.js';
@@ -199,17 +199,10 @@ export function applySizeFilter(
   if (!enabled || !filter) return labels;
   if (filter.kind === 'thresholds') return sizeFilter(k, labels, { min: filter.min, max: filter.max });
   const [min, max] = globals.get(key, () => {
-    const { ids, areas } = k.labelAreas(labels);
-    const all = areaSum(areas) === labels.width * labels.height && ids.length > 0 ? areas.subarray(1) : areas;
-    return automaticSizeThresholds(all, filter.confidenceInterval) ?? [0, Number.POSITIVE_INFINITY];
+    const { areas } = k.labelAreas(labels);
+    return fittedSizeThresholds(areas, labels.width * labels.height, filter.confidenceInterval);
   });
   return sizeFilter(k, labels, { min, max });
-}
-
-function areaSum(areas: Float64Array): number {
-  let total = 0;
-  for (const a of areas) total += a;
-  return total;
 }
 
 /** Removes ids touching the image's edges, then the size and contact filters (SPEC §3.6–3.8, §4.9). */

@@ -137,17 +137,29 @@ function assertThresholds(t: SizeThresholds): void {
   }
 }
 
+/**
+ * How many leading ids SizeFilter skips: np.unique's first value is meant to be the background, so a mask without
+ * any background pixel (areas, in id order, cover all `pixels`) loses its smallest id from the filter.
+ */
+export function skippedLeadingIds(areas: Float64Array, pixels: number): 0 | 1 {
+  let total = 0;
+  for (const a of areas) total += a;
+  return total === pixels && areas.length > 0 ? 1 : 0;
+}
+
+/** Automatic thresholds as SizeFilter fits them to a mask's areas (id order); [0, ∞] (keep all) when it cannot. */
+export function fittedSizeThresholds(areas: Float64Array, pixels: number, confidenceInterval: number): [number, number] {
+  const fitted = areas.subarray(skippedLeadingIds(areas, pixels));
+  return automaticSizeThresholds(fitted, confidenceInterval) ?? [0, Number.POSITIVE_INFINITY];
+}
+
 /** The size filter with its thresholds and the removed ids (for logs and QC). */
 export function sizeFilterDetails(k: Kernels, labels: Image2D<Uint32Array>, thresholds: SizeThresholds): SizeFilterResult {
   assertThresholds(thresholds);
-  let { ids, areas } = k.labelAreas(labels);
-  let total = 0;
-  for (const a of areas) total += a;
-  if (total === labels.width * labels.height && ids.length > 0) {
-    // No background pixel: np.unique's first value is the smallest id, and the original skips it.
-    ids = ids.subarray(1);
-    areas = areas.subarray(1);
-  }
+  const all = k.labelAreas(labels);
+  const skip = skippedLeadingIds(all.areas, labels.width * labels.height);
+  const ids = all.ids.subarray(skip);
+  const areas = all.areas.subarray(skip);
   const range: [number, number] | null =
     'confidenceInterval' in thresholds
       ? automaticSizeThresholds(areas, thresholds.confidenceInterval)
