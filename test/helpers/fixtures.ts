@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Image2D, KernelArray, PixelArray } from '../../lib/image.js';
+import { openImage } from '../../lib/io/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
@@ -52,3 +53,30 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Every channel of `files` (one multi-channel file, or one file per channel) as in-memory planes. */
+export async function readPlanes(files: string[]): Promise<Image2D[]> {
+  const src = await openImage(files);
+  try {
+    return await Promise.all(Array.from({ length: src.channelCount }, (_, i) => src.readChannel(i)));
+  } finally {
+    await src.close();
+  }
+}
+
+/** A DAPI config for the BBBC039 fields (local threshold; no filters). */
+export const DAPI_BBBC039_CONFIG = `DAPISegmentation:
+  lower_quantile_normalization: 0.001
+  upper_quantile_normalization: 0.999
+  median_filter_size: 2
+  nucleus_segmentation:
+    lower_quantile_normalization: 0.01
+    upper_quantile_normalization: 0.99
+    median_block: 41
+    median_step: 4
+    threshold: 0.1
+    min_distance: 6
+    peak_footprint: 5
+    speckle_kernel: 3
+    dilation: 0
+`;

@@ -6,23 +6,12 @@
 import path from 'node:path';
 import { loadConfig } from '../../lib/config/index.js';
 import type { WorkflowAlias } from '../../lib/config/types.js';
-import type { Image2D } from '../../lib/image.js';
-import { openImage } from '../../lib/io/index.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { planesReader, selectChannels, stackReader } from '../../lib/segmentation/channels.js';
 import { planShards, segmentSharded } from '../../lib/segmentation/sharding.js';
 import { workflowFor } from '../../lib/workflows/index.js';
 import { InputError } from '../../lib/errors.js';
-import { exampleData, imagesDir } from '../helpers/fixtures.js';
-
-async function planes(files: string[]): Promise<Image2D[]> {
-  const src = await openImage(files);
-  try {
-    return await Promise.all(files.map((_, i) => src.readChannel(i)));
-  } finally {
-    await src.close();
-  }
-}
+import { exampleData, imagesDir, readPlanes } from '../helpers/fixtures.js';
 
 /**
  * Two label images partition the pixels identically (a bijection between their ids); `ab` may carry the id
@@ -56,7 +45,7 @@ const cases: [string, WorkflowAlias, { path: string }, string[], [number, number
 describe.each(cases)(`sharded == unsharded: %s [${kernels().backendName}]`, (_name, alias, source, files, plans) => {
   it.each(plans)('shard_size %d, overlap %d px', async (shardSize, overlap) => {
     const { config } = loadConfig(source, alias);
-    const input = await planes(files);
+    const input = await readPlanes(files);
     const wf = workflowFor(alias);
     const ctx = { kernels: kernels() };
     const whole = await wf.run(ctx, await selectChannels(planesReader(input), config, wf.descriptor.masks), config);

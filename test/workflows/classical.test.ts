@@ -6,22 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../lib/config/index.js';
 import type { Image2D } from '../../lib/image.js';
-import { openImage } from '../../lib/io/index.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { runDapiSegmentation, runWgaSegmentation, type SegmentationResult } from '../../lib/workflows/index.js';
-import { exampleData as example3, firstBitDifference, imagesDir } from '../helpers/fixtures.js';
+import { DAPI_BBBC039_CONFIG, exampleData as example3, firstBitDifference, imagesDir, readPlanes } from '../helpers/fixtures.js';
 import { itIfNative } from '../helpers/backends.js';
 
 const bbbc = path.join(imagesDir, 'bbbc039');
-
-async function channels(files: string[]): Promise<Image2D[]> {
-  const src = await openImage(files);
-  try {
-    return await Promise.all(files.map((_, i) => src.readChannel(i)));
-  } finally {
-    await src.close();
-  }
-}
 
 function ids(mask: Uint32Array): number[] {
   return [...new Set(mask)].filter((v) => v !== 0).sort((a, b) => a - b);
@@ -43,7 +33,7 @@ describe(`WGASegmentation on scPortrait example 3 [${kernels().backendName}]`, (
   let result: SegmentationResult;
   let input: Image2D[];
   beforeAll(async () => {
-    input = await channels([path.join(example3, 'Ch1.tif'), path.join(example3, 'Ch2.tif')]);
+    input = await readPlanes([path.join(example3, 'Ch1.tif'), path.join(example3, 'Ch2.tif')]);
     result = await runWgaSegmentation({ kernels: kernels() }, { nucleus: [input[0]], cytosol: [input[1]] }, config);
   });
 
@@ -106,25 +96,11 @@ describe(`WGASegmentation on scPortrait example 3 [${kernels().backendName}]`, (
 
 describe(`DAPISegmentation on BBBC039 [${kernels().backendName}]`, () => {
   const file = fs.readdirSync(bbbc).sort()[0];
-  const text = `DAPISegmentation:
-  lower_quantile_normalization: 0.001
-  upper_quantile_normalization: 0.999
-  median_filter_size: 2
-  nucleus_segmentation:
-    lower_quantile_normalization: 0.01
-    upper_quantile_normalization: 0.99
-    median_block: 41
-    median_step: 4
-    threshold: 0.1
-    min_distance: 6
-    peak_footprint: 5
-    speckle_kernel: 3
-    dilation: 0
-`;
+  const text = DAPI_BBBC039_CONFIG;
   const { config } = loadConfig({ text }, 'DAPISegmentation');
 
   it('segments the nuclei, returns the nucleus mask as cytosol mask and writes one mask', async () => {
-    const input = await channels([path.join(bbbc, file)]);
+    const input = await readPlanes([path.join(bbbc, file)]);
     const r = await runDapiSegmentation({ kernels: kernels() }, { nucleus: input }, config);
     checkConsistency(r);
     expect(r.masks).toHaveLength(1);

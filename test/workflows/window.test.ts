@@ -9,23 +9,13 @@ import path from 'node:path';
 import { loadConfig } from '../../lib/config/index.js';
 import type { DapiConfig, SegmentationConfig, WgaConfig, WorkflowAlias } from '../../lib/config/types.js';
 import type { Image2D, PixelWindow } from '../../lib/image.js';
-import { openImage } from '../../lib/io/index.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { planesReader, selectChannels, stackReader } from '../../lib/segmentation/channels.js';
 import { workflowFor, type ClassicalGlobals } from '../../lib/workflows/index.js';
 import type { LabelImage, SegmentationResult } from '../../lib/workflows/types.js';
-import { exampleData, imagesDir } from '../helpers/fixtures.js';
+import { DAPI_BBBC039_CONFIG, exampleData, imagesDir, readPlanes } from '../helpers/fixtures.js';
 
 const MARGIN = 100;
-
-async function planes(files: string[]): Promise<Image2D[]> {
-  const src = await openImage(files);
-  try {
-    return await Promise.all(files.map((_, i) => src.readChannel(i)));
-  } finally {
-    await src.close();
-  }
-}
 
 /** Pixel indices of every id (row-major, whole-image coordinates of `origin` + local position). */
 function cells(mask: LabelImage, origin: PixelWindow = { x: 0, y: 0, width: mask.width, height: mask.height }) {
@@ -80,21 +70,8 @@ interface Case {
 }
 
 const bbbc = path.join(imagesDir, 'bbbc039', 'IXMtest_A02_s1_w1051DAA7C-7042-435F-99F0-1E847D9B42CB.tif');
-const dapiLocal = `DAPISegmentation:
-  lower_quantile_normalization: 0.001
-  upper_quantile_normalization: 0.999
-  median_filter_size: 2
-  nucleus_segmentation:
-    lower_quantile_normalization: 0.01
-    upper_quantile_normalization: 0.99
-    median_block: 41
-    median_step: 4
-    threshold: 0.1
-    min_distance: 6
-    peak_footprint: 5
-    speckle_kernel: 3
-    dilation: 0
-    min_size: 30
+// The BBBC039 config with size and contact filters.
+const dapiLocal = `${DAPI_BBBC039_CONFIG}    min_size: 30
     max_size: 2000
     contact_filter: 0.5
   filter_masks_size: true
@@ -152,7 +129,7 @@ describe.each(cases)(`window pass = whole image inside the core: %s [${kernels()
   let whole: SegmentationResult;
   beforeAll(async () => {
     config = loadConfig(c.config, c.workflow).config;
-    input = await planes(c.files);
+    input = await readPlanes(c.files);
     whole = await workflowFor(c.workflow).run(ctx, await selectChannels(planesReader(input), config, workflowFor(c.workflow).descriptor.masks), config);
   });
 
