@@ -12,6 +12,7 @@
 import { InputError } from '../errors.js';
 import type { PixelWindow } from '../image.js';
 import type { LabelImage, SegmentationResult, StackReader, Workflow, WorkflowContext } from '../workflows/types.js';
+import { cellsCentredIn } from '../workflows/window.js';
 
 export interface ShardPlanOptions {
   /** `shard_size`: most pixels in a shard's core. */
@@ -56,28 +57,6 @@ export function planShards(width: number, height: number, options: ShardPlanOpti
   return shards;
 }
 
-/** The window ids of the nuclei whose centroid lies in `core` (image coordinates), ascending. */
-function ownedIds(nucleus: LabelImage, window: PixelWindow, core: PixelWindow): number[] {
-  const sums = new Map<number, [number, number, number]>();
-  const { data, width } = nucleus;
-  for (let i = 0; i < data.length; i++) {
-    const id = data[i];
-    if (id === 0) continue;
-    const s = sums.get(id) ?? [0, 0, 0];
-    s[0]++;
-    s[1] += window.y + Math.floor(i / width);
-    s[2] += window.x + (i % width);
-    sums.set(id, s);
-  }
-  const owned: number[] = [];
-  for (const [id, [n, sy, sx]] of sums) {
-    const cy = sy / n;
-    const cx = sx / n;
-    if (cy >= core.y && cy < core.y + core.height && cx >= core.x && cx < core.x + core.width) owned.push(id);
-  }
-  return owned.sort((a, b) => a - b);
-}
-
 /**
  * Runs `workflow` shard by shard over `reader` and stitches the masks of the whole image in memory. Returns the
  * whole-image masks (global ids), `classes`, and the global values used.
@@ -108,7 +87,7 @@ export async function segmentSharded(
       for (let m = 0; m < part.masks.length; m++) masks.push({ data: new Uint32Array(width * height), width, height });
     }
     // Global ids for the owned cells, by window id: stable whatever order the shards run in.
-    const owned = ownedIds(part.nucleus, window, core);
+    const owned = cellsCentredIn(part.nucleus, window, core).map((c) => c.id);
     const globalId = new Map(owned.map((id, i) => [id, next + i]));
     next += owned.length;
     part.masks.forEach((mask, m) => {

@@ -10,6 +10,7 @@
  * left, right, down) and pushes them with the next age; the phase ends when every marker has popped.
  */
 import type { Mask } from './pixels.js';
+import { cellsCentredIn } from './window.js';
 import type { LabelImage, WindowPlacement } from './types.js';
 
 /**
@@ -214,28 +215,12 @@ export function coreCellAreas(
   placement: WindowPlacement,
   core: WindowPlacement['window'],
 ): { label: number; area: number }[] {
-  const { data, width } = labels;
   const peakAt = new Map<number, number>();
   peaks.data.forEach((l, i) => {
     if (l !== 0) peakAt.set(l, i);
   });
-  const sums = new Map<number, { n: number; y: number; x: number }>();
-  for (let i = 0; i < data.length; i++) {
-    const l = data[i];
-    if (l === 0) continue;
-    let c = sums.get(l);
-    if (!c) sums.set(l, (c = { n: 0, y: 0, x: 0 }));
-    c.n++;
-    c.y += placement.window.y + Math.floor(i / width);
-    c.x += placement.window.x + (i % width);
-  }
-  const out: { label: number; area: number }[] = [];
-  for (const [l, c] of sums) {
-    const cy = c.y / c.n;
-    const cx = c.x / c.n;
-    if (cy < core.y || cy >= core.y + core.height || cx < core.x || cx >= core.x + core.width) continue;
-    const at = binarySearch(order.indices, globalIndex(placement, width, peakAt.get(l)!));
-    out.push({ label: at >= 0 && order.labels ? order.labels[at] : 0, area: c.n });
-  }
-  return out;
+  return cellsCentredIn(labels, placement.window, core).map(({ id, area }) => {
+    const at = binarySearch(order.indices, globalIndex(placement, labels.width, peakAt.get(id)!));
+    return { label: at >= 0 && order.labels ? order.labels[at] : 0, area };
+  });
 }

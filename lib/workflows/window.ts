@@ -4,7 +4,7 @@
  * covered by the caller's margins.
  */
 import { InputError } from '../errors.js';
-import type { Image2D } from '../image.js';
+import type { Image2D, PixelWindow } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
 import type { LocalThreshold } from '../config/types.js';
 import { isWholeImage, type LabelImage, type WindowPlacement } from './types.js';
@@ -147,4 +147,29 @@ export function localThresholdMap(
     }
   }
   return { data: out, width, height };
+}
+
+/**
+ * The cells of a window's `labels` (the window at `window` in the image) whose centroid lies in `core` (image
+ * coordinates), ascending id, with their areas: the cells a window is exact for, and owns when stitching.
+ */
+export function cellsCentredIn(labels: LabelImage, window: PixelWindow, core: PixelWindow): { id: number; area: number }[] {
+  const { data, width } = labels;
+  const sums = new Map<number, { n: number; y: number; x: number }>();
+  for (let i = 0; i < data.length; i++) {
+    const id = data[i];
+    if (id === 0) continue;
+    let c = sums.get(id);
+    if (!c) sums.set(id, (c = { n: 0, y: 0, x: 0 }));
+    c.n++;
+    c.y += window.y + Math.floor(i / width);
+    c.x += window.x + (i % width);
+  }
+  const out: { id: number; area: number }[] = [];
+  for (const [id, c] of sums) {
+    const cy = c.y / c.n;
+    const cx = c.x / c.n;
+    if (cy >= core.y && cy < core.y + core.height && cx >= core.x && cx < core.x + core.width) out.push({ id, area: c.n });
+  }
+  return out.sort((a, b) => a.id - b.id);
 }
