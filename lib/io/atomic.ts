@@ -37,12 +37,14 @@ export async function fsyncTree(dir: string): Promise<void> {
   await fsyncPath(dir, true);
 }
 
-function writeError(file: string, e: unknown): InputError {
+/** Errors while writing `file` as InputError (code ERR_SCSEG_IO_WRITE unless it already is an InputError). */
+export function writeError(file: string, e: unknown): InputError {
   if (e instanceof InputError) return e;
   return new InputError(`${file}: cannot write: ${errorMessage(e)}`, IO_WRITE, { cause: e });
 }
 
-function checkParent(file: string): void {
+/** The destination directory must exist (writers never create it). */
+export function checkParent(file: string): void {
   const dir = path.dirname(file);
   let st: fs.Stats;
   try {
@@ -54,21 +56,54 @@ function checkParent(file: string): void {
 }
 
 /**
+ * A file or directory being produced under a hidden temporary name (`path`) beside its final name: fill `path`,
+ * then `commit()` (fsync + atomic rename into place) or `discard()` (delete it). Both are for streaming writers
+ * that cannot put their whole output into one `produce` callback; `discard()` is idempotent, and a failed
+ * `commit()` has already removed the temporary.
+ */
+export interface PendingOutput {
+  readonly path: string;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+async function removeTemp(tmp: string): Promise<void> {
+  await fs.promises.rm(tmp, { force: true, recursive: true }).catch(() => undefined);
+}
+
+/** Starts an atomic write of `file`; nothing exists under `path` yet. Throws if the destination directory is missing. */
+export function beginAtomicFile(file: string): PendingOutput {
+  checkParent(file);
+  const tmp = tempSibling(file);
+  return {
+    path: tmp,
+    async commit() {
+      try {
+        await fsyncPath(tmp);
+        await fs.promises.rename(tmp, file);
+      } catch (e) {
+        await removeTemp(tmp);
+        throw writeError(file, e);
+      }
+      await fsyncPath(path.dirname(file), true);
+    },
+    discard: () => removeTemp(tmp),
+  };
+}
+
+/**
  * Runs `produce(tempPath)`, which must create the complete file at tempPath, then fsyncs and renames it to `file`.
  * Errors become InputError (code ERR_SCSEG_IO_WRITE unless `produce` threw an InputError itself).
  */
 export async function writeAtomic(file: string, produce: (tempPath: string) => Promise<void> | void): Promise<void> {
-  checkParent(file);
-  const tmp = tempSibling(file);
+  const pending = beginAtomicFile(file);
   try {
-    await produce(tmp);
-    await fsyncPath(tmp);
-    await fs.promises.rename(tmp, file);
+    await produce(pending.path);
   } catch (e) {
-    await fs.promises.rm(tmp, { force: true, recursive: true }).catch(() => undefined);
+    await pending.discard();
     throw writeError(file, e);
   }
-  await fsyncPath(path.dirname(file), true);
+  await pending.commit();
 }
 
 /** Atomic write of bytes or text. */
@@ -77,28 +112,50 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): Promis
 }
 
 /**
- * The directory analogue: `produce(tempDir)` fills a fresh temp directory beside `dir`; it is fsynced and renamed
- * to `dir`. An existing `dir` is first renamed aside and deleted only after the new one is in place, so `dir` never
- * holds a mixture of old and new files (a crash between the two renames leaves the old tree under a hidden name).
+ * Starts replacing directory `dir`: `path` is a fresh empty temp directory beside it. `commit()` fsyncs the tree
+ * and renames it to `dir`; an existing `dir` is first renamed aside and deleted only after the new one is in place,
+ * so `dir` never holds a mixture of old and new files (a crash between the two renames leaves the old tree under a
+ * hidden name).
  */
-export async function replaceDirAtomic(dir: string, produce: (tempDir: string) => Promise<void> | void): Promise<void> {
+export async function beginDirReplace(dir: string): Promise<PendingOutput> {
   checkParent(dir);
   const tmp = tempSibling(dir);
-  let aside: string | undefined;
   try {
     await fs.promises.mkdir(tmp);
-    await produce(tmp);
-    await fsyncTree(tmp);
-    if (fs.existsSync(dir)) {
-      aside = tempSibling(dir, 'old');
-      await fs.promises.rename(dir, aside);
-    }
-    await fs.promises.rename(tmp, dir);
   } catch (e) {
-    await fs.promises.rm(tmp, { force: true, recursive: true }).catch(() => undefined);
-    if (aside && !fs.existsSync(dir)) await fs.promises.rename(aside, dir).catch(() => undefined);
     throw writeError(dir, e);
   }
-  await fsyncPath(path.dirname(dir), true);
-  if (aside) await fs.promises.rm(aside, { force: true, recursive: true }).catch(() => undefined);
+  return {
+    path: tmp,
+    async commit() {
+      let aside: string | undefined;
+      try {
+        await fsyncTree(tmp);
+        if (fs.existsSync(dir)) {
+          aside = tempSibling(dir, 'old');
+          await fs.promises.rename(dir, aside);
+        }
+        await fs.promises.rename(tmp, dir);
+      } catch (e) {
+        await removeTemp(tmp);
+        if (aside && !fs.existsSync(dir)) await fs.promises.rename(aside, dir).catch(() => undefined);
+        throw writeError(dir, e);
+      }
+      await fsyncPath(path.dirname(dir), true);
+      if (aside) await removeTemp(aside);
+    },
+    discard: () => removeTemp(tmp),
+  };
+}
+
+/** The directory analogue of writeAtomic: `produce(tempDir)` fills a fresh temp directory that replaces `dir`. */
+export async function replaceDirAtomic(dir: string, produce: (tempDir: string) => Promise<void> | void): Promise<void> {
+  const pending = await beginDirReplace(dir);
+  try {
+    await produce(pending.path);
+  } catch (e) {
+    await pending.discard();
+    throw writeError(dir, e);
+  }
+  await pending.commit();
 }

@@ -1,17 +1,15 @@
 /**
- * HDF5 through h5wasm (host filesystem via NODERAWFS): input datasets shaped (C,H,W) or (H,W), and scPortrait's
- * `segmentation.h5` output.
+ * HDF5 through h5wasm (host filesystem via NODERAWFS): input datasets shaped (C,H,W) or (H,W). scPortrait's
+ * `segmentation.h5` output is written by label-writers.ts (writeSegmentationH5, openSegmentationH5Writer).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
 import { InputError } from '../errors.js';
-import type { DType, Image2D, PixelArray } from '../image.js';
-import { writeAtomic } from './atomic.js';
-import { assertLabelImages, type WriteProgress } from './labels.js';
+import type { DType, PixelArray } from '../image.js';
 import {
-  asInputError, BaseImageSource, errorMessage, IO_CORRUPT, IO_FORMAT, IO_NOT_FOUND, type PixelWindow, statInput,
+  asInputError, BaseImageSource, IO_CORRUPT, IO_FORMAT, IO_NOT_FOUND, type PixelWindow, statInput,
 } from './source.js';
 
 /** scPortrait's names: input stacks are stored as `channels`, segmentation results as `labels`. */
@@ -161,68 +159,4 @@ export class Hdf5Source extends BaseImageSource {
   protected async release(): Promise<void> {
     this.handle.close();
   }
-}
-
-export interface SegmentationH5Options {
-  /** HDF5 chunk edge (scPortrait's `chunk_size`, default 50); clamped to the image so small images stay writable. */
-  chunkSize?: number;
-  /** Memory for one band of uint64 rows handed to HDF5 (default 16 MiB); bands are whole chunk rows. */
-  maxBufferBytes?: number;
-  /** Called after each written band; throwing aborts the write (the temp file is removed). */
-  onProgress?: WriteProgress;
-}
-
-/**
- * Writes masks as scPortrait's segmentation.h5: one dataset `labels`, uint64 (DEFAULT_SEGMENTATION_DTYPE),
- * shape (n_masks, H, W), chunks (1, chunk, chunk), no compression, no other dataset (classes go to classes.csv).
- * Atomic: written to a temp file beside `file`, fsynced, then renamed.
- */
-export async function writeSegmentationH5(
-  file: string,
-  masks: readonly Image2D<Uint32Array>[],
-  options: SegmentationH5Options = {},
-): Promise<void> {
-  const { width, height } = assertLabelImages(masks, `${file}: masks`);
-  const chunk = options.chunkSize ?? H5_DEFAULT_CHUNK_SIZE;
-  if (!Number.isSafeInteger(chunk) || chunk < 1) {
-    throw new InputError(`${file}: chunkSize must be a positive integer, got ${String(chunk)}`, 'ERR_SCSEG_ARGUMENT');
-  }
-  const budget = options.maxBufferBytes ?? 16 << 20;
-  if (!(budget > 0)) throw new InputError(`${file}: maxBufferBytes must be positive`, 'ERR_SCSEG_ARGUMENT');
-  const lib = await h5();
-  const n = masks.length;
-  // Bands of whole chunk rows within the budget: bounded memory in the WASM heap for any image size.
-  const bandRows = Math.max(1, Math.floor(budget / 8 / width / chunk)) * chunk;
-  const bands = Math.ceil(height / bandRows);
-  await writeAtomic(file, async (tmp) => {
-    const out = new lib.File(path.resolve(tmp), 'w');
-    try {
-      const ds = out.create_dataset({
-        name: H5_LABELS_DATASET,
-        data: new BigUint64Array(0),
-        shape: [0, height, width],
-        maxshape: [n, height, width],
-        chunks: [1, Math.min(chunk, height), Math.min(chunk, width)],
-        dtype: '<Q',
-      });
-      ds.resize([n, height, width]);
-      for (let i = 0; i < n; i++) {
-        const src = masks[i].data;
-        for (let b = 0; b < bands; b++) {
-          const y0 = b * bandRows;
-          const y1 = Math.min(height, y0 + bandRows);
-          const band = new BigUint64Array((y1 - y0) * width);
-          const words = new Uint32Array(band.buffer);
-          for (let k = 0, j = y0 * width; k < band.length; k++, j++) words[2 * k] = src[j]; // little-endian low word
-          ds.write_slice([[i, i + 1], [y0, y1], [0, width]], band);
-          options.onProgress?.(i * bands + b + 1, n * bands);
-        }
-      }
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw new InputError(`${file}: cannot write HDF5: ${errorMessage(e)}`, 'ERR_SCSEG_IO_WRITE', { cause: e });
-    } finally {
-      out.close();
-    }
-  });
 }

@@ -1,6 +1,7 @@
 /**
  * OME-Zarr on the local filesystem: reading multiscale images (NGFF 0.1–0.5, Zarr v2 or v3, via zarrita) and
- * writing segmentation labels as an NGFF 0.4 `labels` group (Zarr v2, written directly: zarrita creates v3 only).
+ * label images. Segmentation labels are written as an NGFF 0.4 `labels` group by label-writers.ts (Zarr v2,
+ * written directly: zarrita creates v3 only).
  *
  * Images: level 0 of the first multiscale; axes among t,c,z,y,x with t and z of size 1 (absent axes = size 1;
  * no axes metadata = NGFF ≤ 0.2's implicit t,c,z,y,x). A bioformats2raw root opens its series 0, and a bare Zarr
@@ -8,13 +9,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import * as zarr from 'zarrita';
 import type { AbsolutePath, AsyncReadable } from 'zarrita';
 import { InputError } from '../errors.js';
 import type { DType, Image2D, PixelArray } from '../image.js';
-import { replaceDirAtomic, writeFileAtomic } from './atomic.js';
-import { assertLabelImages, type WriteProgress } from './labels.js';
 import {
   asInputError, BaseImageSource, IO_CORRUPT, IO_FORMAT, IO_NOT_FOUND, type PixelWindow, statInput,
 } from './source.js';
@@ -41,9 +39,10 @@ class DirectoryStore implements AsyncReadable {
   }
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function readJson(file: string): Json | undefined {
+/** A JSON object file; undefined if it cannot be read, InputError if it is not JSON. */
+export function readJson(file: string): Json | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -64,7 +63,7 @@ interface ZarrNode {
 }
 
 /** Group or array metadata of a directory, Zarr v2 (.zgroup/.zarray + .zattrs) or v3 (zarr.json). */
-function zarrNode(dir: string): ZarrNode | undefined {
+export function zarrNode(dir: string): ZarrNode | undefined {
   const v3 = readJson(path.join(dir, 'zarr.json'));
   if (v3) {
     const attrs = (v3.attributes as Json | undefined) ?? {};
@@ -229,122 +228,7 @@ async function readPlane(array: ZArray, axisIndex: Record<string, number>, chann
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Labels: NGFF 0.4 `labels` group
-
-export interface OmeZarrLabelsOptions {
-  /** Stored integer type; uint32 (default) matches our masks, uint64 matches scPortrait's segmentation dtype. */
-  dtype?: 'uint32' | 'uint64';
-  /** Chunk edge in pixels (default 1024). */
-  chunkSize?: number;
-  /** zlib level 0–9 (default 1); 0 stores chunks uncompressed (compressor null). */
-  compressionLevel?: number;
-  onProgress?: WriteProgress;
-}
-
-const LABEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-
-/**
- * Writes `masks[i]` as the label image `root/labels/<names[i]>` (NGFF 0.4: Zarr v2, `/`-separated chunk keys, a
- * one-level multiscale with axes y,x and `image-label` metadata pointing at the image `../../`), and lists the
- * names in `root/labels/.zattrs` (merged with labels already there). `root` need not exist; if it does not, it is
- * created as a plain Zarr group. Each label image is written into a hidden temp directory and renamed into place;
- * `.zattrs` files are replaced atomically.
- */
-export async function writeOmeZarrLabels(
-  root: string,
-  masks: readonly Image2D<Uint32Array>[],
-  names: readonly string[],
-  options: OmeZarrLabelsOptions = {},
-): Promise<void> {
-  const { width, height } = assertLabelImages(masks, `${root}: masks`);
-  if (!Array.isArray(names) || names.length !== masks.length) {
-    throw new InputError(`${root}: need one name per mask (${masks.length}), got ${Array.isArray(names) ? names.length : String(names)}`, 'ERR_SCSEG_ARGUMENT');
-  }
-  for (const n of names) {
-    if (typeof n !== 'string' || !LABEL_NAME.test(n) || names.indexOf(n) !== names.lastIndexOf(n)) {
-      throw new InputError(`${root}: invalid or duplicate label name ${JSON.stringify(n)} (letters, digits, _ . -)`, 'ERR_SCSEG_ARGUMENT');
-    }
-  }
-  const dtype = options.dtype ?? 'uint32';
-  const chunk = options.chunkSize ?? 1024;
-  const level = options.compressionLevel ?? 1;
-  if (dtype !== 'uint32' && dtype !== 'uint64') throw new InputError(`${root}: dtype must be uint32 or uint64`, 'ERR_SCSEG_ARGUMENT');
-  if (!Number.isSafeInteger(chunk) || chunk < 1) throw new InputError(`${root}: chunkSize must be a positive integer`, 'ERR_SCSEG_ARGUMENT');
-  if (!Number.isInteger(level) || level < 0 || level > 9) throw new InputError(`${root}: compressionLevel must be 0..9`, 'ERR_SCSEG_ARGUMENT');
-
-  const labelsDir = path.join(root, 'labels');
-  try {
-    await fs.promises.mkdir(labelsDir, { recursive: true });
-    if (!zarrNode(root)) await writeFileAtomic(path.join(root, '.zgroup'), JSON.stringify({ zarr_format: 2 }));
-    if (!fs.existsSync(path.join(labelsDir, '.zgroup'))) {
-      await writeFileAtomic(path.join(labelsDir, '.zgroup'), JSON.stringify({ zarr_format: 2 }));
-    }
-  } catch (e) {
-    throw asInputError(e, root, 'cannot create the labels group', 'ERR_SCSEG_IO_WRITE');
-  }
-  const cy = Math.ceil(height / Math.min(chunk, height));
-  const cx = Math.ceil(width / Math.min(chunk, width));
-  const ch = Math.min(chunk, height);
-  const cw = Math.min(chunk, width);
-  const total = masks.length * cy;
-  for (let m = 0; m < masks.length; m++) {
-    const name = names[m];
-    const src = masks[m].data;
-    await replaceDirAtomic(path.join(labelsDir, name), async (tmp) => {
-      await fs.promises.writeFile(path.join(tmp, '.zgroup'), JSON.stringify({ zarr_format: 2 }));
-      await fs.promises.writeFile(path.join(tmp, '.zattrs'), JSON.stringify({
-        multiscales: [{
-          version: '0.4',
-          name,
-          axes: [{ name: 'y', type: 'space' }, { name: 'x', type: 'space' }],
-          datasets: [{ path: '0', coordinateTransformations: [{ type: 'scale', scale: [1.0, 1.0] }] }],
-        }],
-        'image-label': { version: '0.4', source: { image: '../../' } },
-      }, null, 2));
-      const arrayDir = path.join(tmp, '0');
-      await fs.promises.mkdir(arrayDir);
-      await fs.promises.writeFile(path.join(arrayDir, '.zarray'), JSON.stringify({
-        zarr_format: 2,
-        shape: [height, width],
-        chunks: [ch, cw],
-        dtype: dtype === 'uint32' ? '<u4' : '<u8',
-        compressor: level > 0 ? { id: 'zlib', level } : null,
-        fill_value: 0,
-        order: 'C',
-        filters: null,
-        dimension_separator: '/',
-      }, null, 2));
-      const words = dtype === 'uint32' ? 1 : 2;
-      // Edge chunks are stored full-size (Zarr v2 requires it), padded with the fill value 0.
-      const block = new Uint32Array(ch * cw * words);
-      const bytes = new Uint8Array(block.buffer);
-      for (let by = 0; by < cy; by++) {
-        const rowDir = path.join(arrayDir, String(by));
-        await fs.promises.mkdir(rowDir);
-        for (let bx = 0; bx < cx; bx++) {
-          block.fill(0);
-          const y0 = by * ch;
-          const x0 = bx * cw;
-          const h = Math.min(ch, height - y0);
-          const w = Math.min(cw, width - x0);
-          for (let r = 0; r < h; r++) {
-            const s = (y0 + r) * width + x0;
-            if (words === 1) block.set(src.subarray(s, s + w), r * cw);
-            else for (let k = 0; k < w; k++) block[2 * (r * cw + k)] = src[s + k];
-          }
-          const payload = level > 0 ? zlib.deflateSync(bytes, { level }) : bytes;
-          await fs.promises.writeFile(path.join(rowDir, String(bx)), payload);
-        }
-        options.onProgress?.(m * cy + by + 1, total);
-      }
-    });
-  }
-  const attrsFile = path.join(labelsDir, '.zattrs');
-  const existing = readJson(attrsFile) ?? {};
-  const listed = Array.isArray(existing.labels) ? (existing.labels as unknown[]).filter((s) => typeof s === 'string') as string[] : [];
-  const merged = [...listed, ...names.filter((n) => !listed.includes(n))];
-  await writeFileAtomic(attrsFile, JSON.stringify({ ...existing, labels: merged }, null, 2));
-}
+// Labels: NGFF 0.4 `labels` group (written by label-writers.ts)
 
 /** The label names listed in `root/labels/.zattrs`. */
 export function listOmeZarrLabels(root: string): string[] {
