@@ -40,3 +40,10 @@ export class InternalError extends ScsegError {
     super('ERR_SCSEG_INTERNAL', message, options);
   }
 }
+
+/** A worker thread died (a crash in native code, out of memory) while it ran `task`; other tasks are unaffected. */
+export class WorkerError extends ScsegError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SCSEG_WORKER', message, options);
+  }
+}

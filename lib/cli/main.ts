@@ -19,6 +19,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0 || value.trim() === '') throw new InvalidArgumentError('must be an integer ≥ 0');
+  return n;
+}
+
 export function buildProgram(): Command {
   const program = new Command('scseg')
     .description('scPortrait segmentation (WGA and DAPI workflows) on native C++ / WebAssembly kernels')
@@ -35,7 +41,12 @@ export function buildProgram(): Command {
     .addOption(
       new Option('-b, --backend <backend>', 'kernel backend (default: $SCSEG_BACKEND, else auto)').choices(['native', 'wasm', 'auto']),
     )
-    .option('-t, --threads <n>', 'kernel threads (default: $SCSEG_THREADS, else one per core, at most 8)', positiveInt)
+    .option('-t, --threads <n>', 'in memory: kernel threads (default: $SCSEG_THREADS, else one per core, at most 8); sharded: shards in flight, the cores split among them (default: the config\'s threads, else 1)', positiveInt)
+    .option('--shard-size <pixels>', "shard the image into shards of at most this many pixels (overrides the config's shard_size)", positiveInt)
+    .option('--overlap <pixels>', "pixels read around each shard (overrides the config's overlap_px; default 100)", nonNegativeInt)
+    .option('--cache <dir>', 'sharded runs: where finished shards are kept for a resume (default: the config\'s cache, else <output>/.scseg-cache)')
+    .option('--overwrite', 'sharded runs: discard a cache left by a run with other arguments', false)
+    .option('--keep-cache', 'sharded runs: keep the cache after success', false)
     .addOption(new Option('-f, --format <format>', 'extra label output: zarr adds OME-Zarr labels').choices(['h5', 'zarr']).default('h5'))
     .option('--no-qc', 'do not write the QC overlay PNG')
     .option('-q, --quiet', 'no progress output', false)

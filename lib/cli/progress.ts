@@ -6,6 +6,8 @@ export interface Progress {
   /** A line that stays on screen (what runs where: backend, threads). */
   info(message: string): void;
   warn(message: string): void;
+  /** A counted stage (shards done of total). */
+  steps(done: number, total: number, message: string): void;
   done(message: string): void;
   /** Ends the display without a final message (after an error); idempotent. */
   close(): void;
@@ -13,7 +15,7 @@ export interface Progress {
 
 export function createProgress(opts: { quiet: boolean; stages: number; stream?: NodeJS.WriteStream }): Progress {
   const stream = opts.stream ?? process.stderr;
-  if (opts.quiet) return { stage: () => {}, info: () => {}, warn: () => {}, done: () => {}, close: () => {} };
+  if (opts.quiet) return { stage: () => {}, info: () => {}, warn: () => {}, steps: () => {}, done: () => {}, close: () => {} };
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
   if (!stream.isTTY) {
@@ -21,6 +23,7 @@ export function createProgress(opts: { quiet: boolean; stages: number; stream?: 
       stage: (m) => stream.write(`[scseg ${elapsed()}] ${m}\n`),
       info: (m) => stream.write(`[scseg ${elapsed()}] ${m}\n`),
       warn: (m) => stream.write(`[scseg] warning: ${m}\n`),
+      steps: (_done, _total, m) => stream.write(`[scseg ${elapsed()}] ${m}\n`),
       done: (m) => stream.write(`[scseg ${elapsed()}] ${m}\n`),
       close: () => {},
     };
@@ -33,6 +36,7 @@ export function createProgress(opts: { quiet: boolean; stages: number; stream?: 
   );
   const bar = bars.create(opts.stages, 0, { stage: 'starting' });
   let value = 0;
+  let counted: number | undefined;
   let stopped = false;
   const stop = () => {
     if (stopped) return; // a second MultiBar.stop would draw the bar again
@@ -44,11 +48,23 @@ export function createProgress(opts: { quiet: boolean; stages: number; stream?: 
     bars.update(); // prints the logged line now instead of at the next timer tick
   };
   return {
-    stage: (m) => bar.update(Math.min(value++, opts.stages), { stage: m }),
+    stage: (m) => {
+      if (counted !== undefined) {
+        // After a counted stage the bar keeps its count; later stages only change the label.
+        bar.update({ stage: m });
+        return;
+      }
+      bar.update(Math.min(value++, opts.stages), { stage: m });
+    },
     info: line,
     warn: (m) => line(`warning: ${m}`),
+    steps: (done, total, m) => {
+      bar.setTotal(total);
+      bar.update(done, { stage: m });
+      counted = total;
+    },
     done: (m) => {
-      bar.update(opts.stages, { stage: m });
+      bar.update(counted ?? opts.stages, { stage: m });
       stop();
     },
     // Without it the bar's redraw timer would keep the process alive after an error.

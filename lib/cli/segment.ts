@@ -1,8 +1,12 @@
 /** `scseg segment`: one run from flags to a results directory, with progress and Ctrl-C handling. */
-import type { WorkflowAlias } from '../config/types.js';
+import { loadConfig } from '../config/index.js';
+import type { SegmentationConfig, WorkflowAlias } from '../config/types.js';
 import { InputError, ScsegError } from '../errors.js';
+import { openImage } from '../io/index.js';
 import type { BackendName } from '../kernels/index.js';
 import { Segmentation } from '../segmentation/segmentation.js';
+import { ShardedSegmentation } from '../segmentation/sharded-segmentation.js';
+import { workflowFor } from '../workflows/index.js';
 import { resolveWorkflow, WORKFLOW_NAMES } from '../workflows/registry.js';
 import { createProgress, type Progress } from './progress.js';
 
@@ -24,6 +28,25 @@ export interface SegmentFlags {
   format: 'h5' | 'zarr';
   qc: boolean;
   quiet: boolean;
+  /** Sharding overrides of the config's shard_size / overlap_px. */
+  shardSize?: number;
+  overlap?: number;
+  cache?: string;
+  overwrite?: boolean;
+  keepCache?: boolean;
+}
+
+/**
+ * Sharded when the workflow is a Sharded* one, or when a shard size (flag or config) is below the image's pixel
+ * count, as scPortrait's users set `shard_size` to bound memory.
+ */
+async function shardedRun(config: SegmentationConfig, flags: SegmentFlags): Promise<boolean> {
+  if (config.segmentationClass === 'ShardedSegmentation') return true;
+  const shardSize = flags.shardSize ?? config.sharding.shardSize;
+  if (shardSize === null || shardSize === undefined) return false;
+  const source = await openImage(flags.input.length === 1 ? flags.input[0] : flags.input);
+  await source.close();
+  return shardSize < source.width * source.height;
 }
 
 /** Ctrl-C aborts the run between steps; nothing is left half-written (outputs are renamed into place). */
@@ -57,14 +80,21 @@ export async function segment(flags: SegmentFlags): Promise<void> {
   const started = performance.now();
   try {
     progress.stage('loading config');
+    const alias = workflowName(flags.workflow);
+    workflowFor(alias); // an unavailable workflow fails before the config is read
+    const { config, warnings } = loadConfig({ path: flags.config }, alias);
+    for (const w of warnings) progress.warn(w);
+    if (await shardedRun(config, flags)) {
+      await segmentSharded(config, flags, progress, signal, started);
+      return;
+    }
     const segmentation = await Segmentation.create({
-      config: { path: flags.config },
-      workflow: workflowName(flags.workflow),
+      config,
+      workflow: config.workflow,
       backend: flags.backend,
       threads: flags.threads,
       log: (m) => (m.startsWith('segmenting with') ? progress.info(m) : progress.stage(m)),
     });
-    for (const w of segmentation.warnings) progress.warn(w);
     const result = await segmentation.run({
       input: flags.input,
       output: flags.output,
@@ -80,3 +110,34 @@ export async function segment(flags: SegmentFlags): Promise<void> {
   }
 }
 
+
+async function segmentSharded(
+  config: SegmentationConfig,
+  flags: SegmentFlags,
+  progress: Progress,
+  signal: AbortSignal,
+  started: number,
+): Promise<void> {
+  const sharded = await ShardedSegmentation.create({
+    config,
+    workflow: config.workflow,
+    backend: flags.backend,
+    threads: flags.threads,
+    shardSize: flags.shardSize,
+    overlap: flags.overlap,
+    cache: flags.cache,
+    overwrite: flags.overwrite,
+    keepCache: flags.keepCache,
+    log: (m) => (m.startsWith('warning: ') ? progress.warn(m.slice(9)) : progress.info(m)),
+    progress: (e) => {
+      if (e.stage === 'shards') progress.steps(e.done, e.total, `shards ${e.done}/${e.total}`);
+      // The global pass's sweeps, not each kernel step inside them.
+      else if (e.stage === 'stitch' || e.step.startsWith('global')) progress.stage(e.stage === 'global' ? `global pass: ${e.step}` : e.step);
+    },
+  });
+  if (!flags.qc) progress.info('sharded run: no QC overlay is written');
+  const result = await sharded.run({ input: flags.input, output: flags.output, zarr: flags.format === 'zarr', signal });
+  const seconds = (performance.now() - started) / 1000;
+  const reused = result.reusedShards > 0 ? `, ${result.reusedShards} reused from the cache` : '';
+  progress.done(`${result.cells} cells, ${result.shards} shards${reused} → ${flags.output} (${seconds.toFixed(2)} s)`);
+}

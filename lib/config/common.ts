@@ -43,6 +43,7 @@ export function readCommon(top: Section, wf: ResolvedWorkflow, section: string |
     section,
     // scPortrait stores os.path.abspath(os.getcwd()) when `cache` is absent; a given value is kept as written.
     cache: top.string('cache') ?? currentDirectory(),
+    cacheGiven: top.has('cache'),
     chunkSize: top.int('chunk_size', { min: 1 }) ?? DEFAULT_CHUNK_SIZE,
     inputChannels: top.int('input_channels', { min: 1 }) ?? null,
     filterStatus: top.bool('filter_status') ?? true,
@@ -69,12 +70,8 @@ function readSharding(top: Section, wf: ResolvedWorkflow): ShardingConfig {
   for (const key of required) {
     if (!top.has(key)) top.missing(key, `required by ${wf.segmentationClass}`);
   }
-  if (wf.segmentationClass === 'Segmentation') {
-    // Never silently: the in-memory class does not shard, and the sharded classes are not available yet.
-    for (const key of ['shard_size', 'overlap_px', 'threads']) {
-      if (top.has(key)) top.warn(key, `ignored: only ShardedSegmentation / MultithreadedSegmentation read it (not available yet); ${wf.spec.name} runs in memory`);
-    }
-  }
+  // The in-memory class reads them too: a `shard_size` below the image's pixel count shards the run (overlap_px
+  // default 100, threads = workers, default 1).
   let nGPUs: number | 'max' | null = null;
   if (top.has('nGPUs')) {
     nGPUs = top.raw('nGPUs') === 'max' ? 'max' : (top.int('nGPUs', { min: 0 }) ?? null);

@@ -82,6 +82,8 @@ export interface CommonConfig {
   section: string | null;
   /** `cache`: directory for out-of-memory intermediates, as written (default: the current working directory). */
   cache: string;
+  /** Whether `cache` was written in the config (a sharded run then keeps its cache there, else in the output directory). */
+  cacheGiven: boolean;
   /** `chunk_size`: chunk size of chunked storage (default 50). */
   chunkSize: number;
   /** `input_channels` (legacy, informational only; `null` if absent). */

@@ -9,6 +9,7 @@
  */
 import { loadConfig } from '../config/index.js';
 import type { ConfigSource, SegmentationConfig, WorkflowAlias } from '../config/types.js';
+import { InputError } from '../errors.js';
 import type { Image2D } from '../image.js';
 import { openImage, type ImageSource } from '../io/index.js';
 import { kernels, type BackendName, type Kernels } from '../kernels/index.js';
@@ -65,6 +66,12 @@ export class Segmentation {
       ? { config: options.config, warnings: [] }
       : loadConfig(options.config, options.workflow);
     const workflow = workflowFor(isLoadedConfig(options.config) ? config.workflow : options.workflow);
+    if (config.segmentationClass === 'ShardedSegmentation') {
+      throw new InputError(
+        `${options.workflow} is driven by ShardedSegmentation: use ShardedSegmentation.create() (the CLI chooses it by itself)`,
+        'ERR_SCSEG_WORKFLOW',
+      );
+    }
     const k = kernels(options.backend, { threads: options.threads });
     return new Segmentation(config, workflow, k, warnings, options);
   }

@@ -111,7 +111,7 @@ function tileGrid(reader: StackReader, cfg: WgaConfig | DapiConfig, options: Glo
   const step = t.kind === 'local' ? t.medianStep : 1;
   const align = (v: number) => Math.ceil(v / step) * step;
   const tile = align(Math.max(1, options.tileSize ?? 1024));
-  const margin = align(options.margin ?? defaultMargin(cfg));
+  const margin = align(options.margin ?? classicalReach(cfg));
   const tiles: { core: PixelWindow; window: PixelWindow }[] = [];
   for (let y = 0; y < reader.height; y += tile) {
     for (let x = 0; x < reader.width; x += tile) {
@@ -131,7 +131,7 @@ function tileGrid(reader: StackReader, cfg: WgaConfig | DapiConfig, options: Glo
  * in full-resolution pixels, speckle removal, dilation, peak footprint and spacing, the cytosol's morphology) plus
  * room for a whole cell around it.
  */
-function defaultMargin(cfg: WgaConfig | DapiConfig): number {
+export function classicalReach(cfg: WgaConfig | DapiConfig): number {
   const n = cfg.nucleus;
   const t = n.thresholding;
   let reach = (cfg.medianFilterSize ?? 0) + 2 * n.speckleKernel + n.dilation + n.peakFootprint + n.minDistance;

@@ -1,7 +1,7 @@
 /** A classical workflow from its steps: the whole-image run, the streamed global pass and the window pass. */
 import type { DapiConfig, WgaConfig } from '../config/types.js';
 import type { ClassicalGlobals, ClassicalValues } from './classical.js';
-import { classicalGlobalPass, type MarkerSweeps } from './classical-global.js';
+import { classicalGlobalPass, classicalReach, type MarkerSweeps } from './classical-global.js';
 import { GlobalValues } from './globals.js';
 import type { WorkflowDescriptor } from './registry.js';
 import {
@@ -29,6 +29,7 @@ export function classicalWorkflow<C extends WgaConfig | DapiConfig>(
   return {
     descriptor,
     run: (ctx, stacks, cfg) => steps(ctx, stacks, cfg, GlobalValues.computed(), wholeImage(stacks.nucleus![0])),
+    reach: classicalReach,
     globalPass: (ctx, reader, cfg, options) => classicalGlobalPass(ctx, reader, cfg, sweeps, options),
     windowPass: (ctx, stacks, cfg, globals, placement) => steps(ctx, stacks, cfg, GlobalValues.given(globals), placement),
   };

@@ -74,7 +74,7 @@ export interface SegmentationClassDescriptor {
 
 export const SEGMENTATION_CLASSES: readonly SegmentationClassDescriptor[] = [
   { name: 'Segmentation', prefix: '', available: true },
-  { name: 'ShardedSegmentation', prefix: 'Sharded', available: false },
+  { name: 'ShardedSegmentation', prefix: 'Sharded', available: true },
   { name: 'MultithreadedSegmentation', prefix: 'Multithreaded', available: false },
 ];
 

@@ -76,6 +76,11 @@ export interface Workflow<C extends SegmentationConfig = SegmentationConfig, G =
   readonly descriptor: WorkflowDescriptor;
   /** The whole image, in memory. */
   run(ctx: WorkflowContext, stacks: MaskStacks, config: C): Promise<SegmentationResult>;
+  /**
+   * How far a cell's labels depend on pixels around it (filter reach plus room for a whole cell): the overlap a
+   * sharded run needs for its result to equal the unsharded one.
+   */
+  reach(config: C): number;
   /** The whole-image values, streamed window by window. */
   globalPass(ctx: WorkflowContext, reader: StackReader, config: C, options?: GlobalPassOptions): Promise<G>;
   /** Labels of one window (stacks cover `placement.window`), exact inside its core given the global values. */

@@ -190,7 +190,6 @@ describe('scseg segment: settings and capabilities as a user asks for them', () 
   });
 
   it.each([
-    ['ShardedWGASegmentation', /ShardedSegmentation is not available yet/],
     ['MultithreadedWGASegmentation', /MultithreadedSegmentation is not available yet/],
     ['CytosolSegmentationCellpose', /CytosolSegmentationCellpose is not available yet/],
   ])('%s exits 2 saying it is not available yet, and writes nothing', (workflow, message) => {

@@ -11,6 +11,7 @@ describe('seed docs: WGASegmentation example', () => {
       segmentationClass: 'Segmentation',
       section: 'WGASegmentation',
       cache: process.cwd(),
+      cacheGiven: false,
       chunkSize: 50,
       inputChannels: null,
       filterStatus: true,

@@ -12,28 +12,7 @@ import { planShards, segmentSharded } from '../../lib/segmentation/sharding.js';
 import { workflowFor } from '../../lib/workflows/index.js';
 import { InputError } from '../../lib/errors.js';
 import { exampleData, imagesDir, readPlanes } from '../helpers/fixtures.js';
-
-/**
- * Two label images partition the pixels identically (a bijection between their ids); `ab` may carry the id
- * mapping of another mask, which must then hold here too (a cell's nucleus and cytosol share one id).
- */
-function samePartition(a: Uint32Array, b: Uint32Array, ab = new Map<number, number>()): { cells: number; mismatches: number } {
-  const ba = new Map([...ab].map(([u, v]) => [v, u]));
-  let mismatches = 0;
-  for (let i = 0; i < a.length; i++) {
-    const u = a[i];
-    const v = b[i];
-    if ((u === 0) !== (v === 0)) {
-      mismatches++;
-      continue;
-    }
-    if (u === 0) continue;
-    if ((ab.get(u) ?? v) !== v || (ba.get(v) ?? u) !== u) mismatches++;
-    ab.set(u, v);
-    ba.set(v, u);
-  }
-  return { cells: new Set(a.filter((v) => v !== 0)).size, mismatches };
-}
+import { samePartition } from '../helpers/labels.js';
 
 const cases: [string, WorkflowAlias, { path: string }, string[], [number, number][]][] = [
   ['WGA, example 3', 'WGASegmentation', { path: path.join(exampleData, 'config_example3.yml') },

@@ -1,0 +1,119 @@
+/**
+ * A fixed set of worker threads running named tasks (worker-tasks.ts), one task per worker at a time, queued in
+ * submission order. Each worker loads its own kernel backend with its own thread budget, so the calling thread
+ * only posts messages and stays responsive. A worker that dies mid-task (a native crash, out of memory) fails that
+ * task with a WorkerError naming it and is replaced for the tasks still queued.
+ */
+import type { Worker } from 'node:worker_threads';
+import { InternalError, WorkerError } from '../errors.js';
+import { reviveError } from './errors.js';
+import type { TaskReply, TaskRequest, WorkerSetup } from './protocol.js';
+import { spawnModuleWorker } from './spawn.js';
+
+const ENTRY = new URL(`./task-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+export interface TaskOptions {
+  /** Names the task in errors ("shard 3 of 16 (x 0–2048, y 0–2048)"). */
+  label: string;
+  /** Buffers moved (not copied) to the worker. */
+  transfer?: ArrayBuffer[];
+  /** The worker's step names as it goes. */
+  onProgress?: (step: string) => void;
+}
+
+interface Pending {
+  request: TaskRequest;
+  options: TaskOptions;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  task?: Pending;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  /** `size` workers, each with `setup` (backend, kernel threads). */
+  constructor(
+    readonly size: number,
+    private readonly setup: WorkerSetup,
+  ) {
+    if (!Number.isSafeInteger(size) || size < 1) throw new InternalError(`worker pool size must be ≥ 1, got ${size}`);
+  }
+
+  /** Runs task `kind` with `args` on the next free worker; resolves with its value. */
+  run<T>(kind: string, args: unknown, options: TaskOptions): Promise<T> {
+    if (this.closed) return Promise.reject(new InternalError(`${options.label}: the worker pool is closed`));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ request: { id: this.nextId++, kind, args }, options, resolve: resolve as (v: unknown) => void, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Stops every worker at once (running tasks are abandoned); queued and running tasks reject with `reason`. */
+  async close(reason: Error = new InternalError('the worker pool was closed')): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(reason);
+    const slots = this.slots.splice(0);
+    for (const s of slots) s.task?.reject(reason);
+    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      let slot = this.slots.find((s) => !s.task);
+      if (!slot) {
+        if (this.slots.length >= this.size) return;
+        slot = this.spawn();
+      }
+      const task = this.queue.shift()!;
+      slot.task = task;
+      try {
+        slot.worker.postMessage(task.request, task.options.transfer ?? []);
+      } catch (e) {
+        slot.task = undefined;
+        task.reject(new InternalError(`${task.options.label}: cannot send the task to a worker: ${(e as Error).message}`));
+      }
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = spawnModuleWorker(ENTRY, { workerData: this.setup, stdout: false, stderr: false });
+    const slot: Slot = { worker };
+    this.slots.push(slot);
+    worker.on('message', (reply: TaskReply) => this.onReply(slot, reply));
+    const died = (why: string) => {
+      const index = this.slots.indexOf(slot);
+      if (index < 0) return; // closed, or already handled
+      this.slots.splice(index, 1);
+      const task = slot.task;
+      slot.task = undefined;
+      task?.reject(new WorkerError(`${task.options.label}: the worker running it died (${why}); finished work is kept, a rerun continues from there`));
+      void worker.terminate().catch(() => undefined);
+      this.dispatch();
+    };
+    worker.on('error', (e) => died(e.message));
+    worker.on('exit', (code) => died(`exit code ${code}`));
+    return slot;
+  }
+
+  private onReply(slot: Slot, reply: TaskReply): void {
+    const task = slot.task;
+    if (!task || task.request.id !== reply.id) return;
+    if (reply.type === 'progress') {
+      task.options.onProgress?.(reply.step);
+      return;
+    }
+    slot.task = undefined;
+    if (reply.type === 'done') task.resolve(reply.value);
+    else task.reject(reviveError(reply.error, task.options.label));
+    this.dispatch();
+  }
+}

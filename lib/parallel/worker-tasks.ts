@@ -1,0 +1,19 @@
+/** The tasks a pool worker can run, by name. Each module that runs work off the calling thread registers here. */
+import type { Kernels } from '../kernels/index.js';
+import { SHARD_TASKS } from '../segmentation/shard-tasks.js';
+
+export interface TaskContext {
+  readonly kernels: Kernels;
+  progress(step: string): void;
+}
+
+export interface TaskOutput {
+  value: unknown;
+  /** Buffers of `value` moved back to the caller instead of copied. */
+  transfer?: ArrayBuffer[];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler checks its own arguments' shape
+export type TaskHandler = (args: any, ctx: TaskContext) => Promise<TaskOutput>;
+
+export const TASKS: Readonly<Record<string, TaskHandler>> = { ...SHARD_TASKS };

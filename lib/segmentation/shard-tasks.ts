@@ -1,0 +1,202 @@
+/**
+ * What a sharded run does inside its workers: the global pass, one shard's window pass (its owned cells, to the
+ * cache), and the stitching of the cached shards into the final label files, band by band (never a whole mask in
+ * memory). Arguments are structured-cloneable; inputs are re-opened by path in each worker.
+ */
+import type { SegmentationConfig } from '../config/types.js';
+import { InputError } from '../errors.js';
+import type { PixelWindow } from '../image.js';
+import { openImage, writeClassesCsv } from '../io/index.js';
+import { openOmeZarrLabelsWriter, openSegmentationH5Writer } from '../io/label-writers.js';
+import type { TaskContext, TaskHandler, TaskOutput } from '../parallel/worker-tasks.js';
+import { workflowFor } from '../workflows/index.js';
+import { cellsCentredIn } from '../workflows/window.js';
+import { stackReader } from './channels.js';
+import { saveGlobals } from './shard-cache.js';
+import { ShardFile, writeShardFile } from './shard-store.js';
+import type { Shard } from './sharding.js';
+import v8 from 'node:v8';
+import fs from 'node:fs';
+
+/** An input as the worker re-opens it. */
+export interface InputSpec {
+  paths: string[];
+  dataset?: string;
+}
+
+export interface GlobalTaskArgs {
+  input: InputSpec;
+  config: SegmentationConfig;
+  /** Kernel threads for this task (the global pass runs alone). */
+  threads: number;
+  file: string;
+}
+
+export interface ShardTaskArgs {
+  input: InputSpec;
+  config: SegmentationConfig;
+  globalsFile: string;
+  index: number;
+  shard: Shard;
+  imageWidth: number;
+  imageHeight: number;
+  file: string;
+}
+
+export interface ShardTaskValue {
+  count: number;
+  maskNames: string[];
+}
+
+export interface StitchTaskArgs {
+  /** The shard files, in plan order (ids are numbered in this order). */
+  files: string[];
+  width: number;
+  height: number;
+  maskNames: string[];
+  segmentation: string;
+  zarr?: string;
+  classes: string;
+  chunkSize: number;
+  compression: number;
+}
+
+export interface StitchTaskValue {
+  cells: number;
+  /** Pixels claimed by cells of two shards (0 when the overlap exceeds the workflow's reach). */
+  conflicts: number;
+}
+
+async function openInput(input: InputSpec) {
+  return openImage(input.paths.length === 1 ? input.paths[0] : input.paths, { dataset: input.dataset });
+}
+
+async function globalTask(args: GlobalTaskArgs, ctx: TaskContext): Promise<TaskOutput> {
+  const source = await openInput(args.input);
+  try {
+    const workflow = workflowFor(args.config.workflow);
+    const reader = stackReader(source, args.config, workflow.descriptor.masks);
+    const wctx = { kernels: ctx.kernels.withThreads(args.threads), progress: ctx.progress };
+    const globals = await workflow.globalPass(wctx, reader, args.config);
+    await saveGlobals(args.file, globals);
+    return { value: null };
+  } finally {
+    await source.close();
+  }
+}
+
+// A worker keeps the last globals it read: every shard of a run uses the same file.
+let globalsCache: { file: string; value: unknown } | undefined;
+
+function loadGlobals(file: string): unknown {
+  if (globalsCache?.file !== file) globalsCache = { file, value: v8.deserialize(fs.readFileSync(file)) };
+  return globalsCache.value;
+}
+
+async function shardTask(args: ShardTaskArgs, ctx: TaskContext): Promise<TaskOutput> {
+  const { shard, config } = args;
+  const source = await openInput(args.input);
+  try {
+    const workflow = workflowFor(config.workflow);
+    const stacks = await stackReader(source, config, workflow.descriptor.masks).read(shard.window);
+    const placement = { window: shard.window, imageWidth: args.imageWidth, imageHeight: args.imageHeight };
+    const part = await workflow.windowPass({ kernels: ctx.kernels, progress: ctx.progress }, stacks, config, loadGlobals(args.globalsFile), placement);
+    // Only the cells this shard owns, numbered 1..count in window id order.
+    const owned = cellsCentredIn(part.nucleus, shard.window, shard.core);
+    const local = new Map(owned.map((c, i) => [c.id, i + 1]));
+    const planes = part.masks.map((mask) => {
+      const out = new Uint32Array(mask.data.length);
+      for (let i = 0; i < out.length; i++) {
+        const v = mask.data[i];
+        if (v !== 0) out[i] = local.get(v) ?? 0;
+      }
+      return out;
+    });
+    await writeShardFile(args.file, { index: args.index, window: shard.window, core: shard.core }, planes, owned.length);
+    const value: ShardTaskValue = { count: owned.length, maskNames: part.maskNames };
+    return { value };
+  } finally {
+    await source.close();
+  }
+}
+
+const intersects = (w: PixelWindow, y0: number, y1: number) => w.y < y1 && w.y + w.height > y0;
+
+async function stitchTask(args: StitchTaskArgs, ctx: TaskContext): Promise<TaskOutput> {
+  const { width, height, maskNames } = args;
+  const headers = args.files.map((f) => {
+    const s = ShardFile.open(f);
+    s.close();
+    return s.header;
+  });
+  // Global ids: a prefix sum of the shards' counts, in plan order.
+  const offsets: number[] = [];
+  let cells = 0;
+  for (const h of headers) {
+    if (h.masks !== maskNames.length) throw new InputError(`${args.files[h.index]}: ${h.masks} masks, expected ${maskNames.length}`, 'ERR_SCSEG_CACHE');
+    offsets.push(cells);
+    cells += h.count;
+  }
+  const h5 = await openSegmentationH5Writer(args.segmentation, {
+    width, height, masks: maskNames.length, chunkSize: args.chunkSize, compression: args.compression,
+  });
+  const bandRows = h5.bandRows;
+  const zarr = args.zarr ? await openOmeZarrLabelsWriter(args.zarr, maskNames, { width, height, bandRows }) : undefined;
+  const open = new Map<number, ShardFile>();
+  let conflicts = 0;
+  try {
+    for (let y0 = 0; y0 < height; y0 += bandRows) {
+      const y1 = Math.min(height, y0 + bandRows);
+      ctx.progress(`stitching rows ${y0}–${y1} of ${height}`);
+      const bands = maskNames.map(() => new Uint32Array((y1 - y0) * width));
+      headers.forEach((h, s) => {
+        const w = h.window;
+        if (h.count === 0 || !intersects(w, y0, y1)) return;
+        let file = open.get(s);
+        if (!file) open.set(s, (file = ShardFile.open(args.files[s])));
+        const from = Math.max(y0, w.y);
+        const to = Math.min(y1, w.y + w.height);
+        for (let m = 0; m < bands.length; m++) {
+          const rows = file.rows(m, from - w.y, to - w.y);
+          const band = bands[m];
+          const offset = offsets[s];
+          for (let r = 0; r < to - from; r++) {
+            const src = r * w.width;
+            const dst = (from - y0 + r) * width + w.x;
+            for (let x = 0; x < w.width; x++) {
+              const v = rows[src + x];
+              if (v === 0) continue;
+              if (band[dst + x] !== 0) conflicts++;
+              band[dst + x] = v + offset;
+            }
+          }
+        }
+        if (w.y + w.height <= y1) {
+          file.close();
+          open.delete(s);
+        }
+      });
+      await h5.writeBand(y0, bands);
+      await zarr?.writeBand(y0, bands);
+    }
+    await h5.finish();
+    await zarr?.finish();
+  } catch (e) {
+    await h5.abort();
+    await zarr?.abort();
+    throw e;
+  } finally {
+    for (const f of open.values()) f.close();
+  }
+  await writeClassesCsv(args.classes, (function* () {
+    for (let id = 1; id <= cells; id++) yield id;
+  })());
+  const value: StitchTaskValue = { cells, conflicts };
+  return { value };
+}
+
+export const SHARD_TASKS: Record<string, TaskHandler> = {
+  'sharded.global': globalTask,
+  'sharded.shard': shardTask,
+  'sharded.stitch': stitchTask,
+};

@@ -1,0 +1,80 @@
+/**
+ * ShardedSegmentation end to end: workers, cache, stitching to segmentation.h5 — the same partition as the
+ * in-memory run for several shard sizes, overlaps and worker counts, with the calling thread kept responsive.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../lib/config/index.js';
+import type { WorkflowAlias } from '../../lib/config/types.js';
+import { readClassesCsv } from '../../lib/io/index.js';
+import { kernels } from '../../lib/kernels/index.js';
+import { planesReader, selectChannels } from '../../lib/segmentation/channels.js';
+import { ShardedSegmentation } from '../../lib/segmentation/sharded-segmentation.js';
+import { workflowFor } from '../../lib/workflows/index.js';
+import { exampleData, imagesDir, readPlanes } from '../helpers/fixtures.js';
+import { readLabelsH5, samePartition } from '../helpers/labels.js';
+
+const backend = kernels().backendName;
+const exampleConfig = { path: path.join(exampleData, 'config_example3.yml') };
+const wgaFiles = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(exampleData, f));
+const dapiFiles = [path.join(imagesDir, 'bbbc039', 'IXMtest_A02_s1_w1051DAA7C-7042-435F-99F0-1E847D9B42CB.tif')];
+
+async function unsharded(alias: WorkflowAlias, files: string[]) {
+  const { config } = loadConfig(exampleConfig, alias);
+  const wf = workflowFor(alias);
+  const stacks = await selectChannels(planesReader(await readPlanes(files)), config, wf.descriptor.masks);
+  return wf.run({ kernels: kernels() }, stacks, config);
+}
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-sharded-'));
+}
+
+const cases: [string, WorkflowAlias, string[], [number, number, number][]][] = [
+  ['WGA, example 3', 'WGASegmentation', wgaFiles, [[200 * 200, 100, 1], [160 * 160, 120, 2], [120 * 120, 104, 3]]],
+  ['DAPI, BBBC039', 'DAPISegmentation', dapiFiles, [[256 * 256, 100, 2], [300 * 300, 128, 3]]],
+];
+
+describe.each(cases)(`ShardedSegmentation == Segmentation: %s [${backend}]`, (_name, alias, files, plans) => {
+  it.each(plans)('shard_size %d, overlap %d px, %d worker(s)', async (shardSize, overlap, threads) => {
+    const whole = await unsharded(alias, files);
+    const out = tempDir();
+    const sharded = await ShardedSegmentation.create({ config: exampleConfig, workflow: alias, backend, shardSize, overlap, threads });
+    const result = await sharded.run({ input: files, output: out });
+    expect(result.shards).toBeGreaterThan(3);
+    expect(result.conflicts).toBe(0);
+    expect(result.cells).toBe(whole.classes.length);
+    const { masks } = await readLabelsH5(result.files.segmentation);
+    expect(masks.length).toBe(whole.masks.length);
+    const ids = new Map<number, number>();
+    whole.masks.forEach((mask, m) => {
+      const r = samePartition(mask.data, masks[m], ids);
+      expect(r.mismatches).toBe(0);
+      expect(r.cells).toBe(whole.classes.length);
+    });
+    expect(readClassesCsv(result.files.classes)).toEqual(Array.from({ length: result.cells }, (_, i) => i + 1));
+    // The cache is gone after success.
+    expect(fs.existsSync(path.join(out, '.scseg-cache'))).toBe(false);
+  });
+});
+
+describe(`ShardedSegmentation runs off the calling thread [${backend}]`, () => {
+  it('a timer on the calling thread keeps firing every ≤ 50 ms during a 2-worker run', async () => {
+    const out = tempDir();
+    const sharded = await ShardedSegmentation.create({
+      config: exampleConfig, workflow: 'WGASegmentation', backend, shardSize: 160 * 160, overlap: 128, threads: 2,
+    });
+    const ticks: number[] = [];
+    const timer = setInterval(() => ticks.push(performance.now()), 5);
+    try {
+      await sharded.run({ input: wgaFiles, output: out, zarr: true });
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks.length).toBeGreaterThan(20);
+    const gaps = ticks.slice(1).map((t, i) => t - ticks[i]);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(50);
+    expect(fs.existsSync(path.join(out, 'labels.zarr', 'labels', 'cytosol'))).toBe(true);
+  });
+});
