@@ -8,6 +8,7 @@ import { ConfigError, InputError, ScsegError } from '../errors.js';
 import { activeBackend } from '../kernels/index.js';
 import { packageRoot } from '../paths.js';
 import { WORKFLOW_NAMES, WORKFLOWS } from '../workflows/registry.js';
+import { BatchFailedError } from './batch.js';
 import { runDemo } from './demo.js';
 import { InterruptedError, segment, workflowName } from './segment.js';
 
@@ -33,15 +34,16 @@ export function buildProgram(): Command {
 
   program
     .command('segment')
-    .description('segment an image and write segmentation.h5, classes.csv and a QC overlay to --output')
+    .description('segment an image (or a batch: --batch, a 4-D --input) and write segmentation.h5, classes.csv and a QC overlay to --output')
     .requiredOption('-c, --config <file>', 'scPortrait YAML config')
     .requiredOption('-w, --workflow <name>', `workflow (${WORKFLOW_NAMES.join(', ')})`)
-    .requiredOption('-i, --input <file...>', 'CXY image (TIFF/OME-TIFF, OME-Zarr, HDF5, .npy), or one single-channel TIFF per channel')
+    .option('-i, --input <file...>', 'CXY image (TIFF/OME-TIFF, OME-Zarr, HDF5, .npy), or one single-channel TIFF per channel; a 4-D (images, C, Y, X) HDF5/OME-Zarr/.npy runs a batch')
+    .option('--batch <csv>', 'segment many images: a CSV with a header row, column name (results subfolder) and each image\'s channel file(s)')
     .requiredOption('-o, --output <dir>', 'results directory (created if missing)')
     .addOption(
       new Option('-b, --backend <backend>', 'kernel backend (default: $SCSEG_BACKEND, else auto)').choices(['native', 'wasm', 'auto']),
     )
-    .option('-t, --threads <n>', 'in memory: kernel threads (default: $SCSEG_THREADS, else one per core, at most 8); sharded: shards in flight, the cores split among them (default: the config\'s threads, else 1)', positiveInt)
+    .option('-t, --threads <n>', 'in memory: kernel threads (default: $SCSEG_THREADS, else one per core, at most 8); sharded: shards in flight, the cores split among them (default: the config\'s threads, else 1); batch: images in flight, likewise', positiveInt)
     .option('--shard-size <pixels>', "shard the image into shards of at most this many pixels (overrides the config's shard_size)", positiveInt)
     .option('--overlap <pixels>', "pixels read around each shard (overrides the config's overlap_px; default 100)", nonNegativeInt)
     .option('--cache <dir>', 'sharded runs: where finished shards are kept for a resume (default: the config\'s cache, else <output>/.scseg-cache)')
@@ -99,6 +101,7 @@ export function buildProgram(): Command {
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof InterruptedError) return 130;
+  if (err instanceof BatchFailedError) return err.exitCode;
   return err instanceof InputError || err instanceof ConfigError ? 2 : 1;
 }
 

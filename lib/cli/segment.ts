@@ -8,6 +8,7 @@ import { Segmentation } from '../segmentation/segmentation.js';
 import { ShardedSegmentation } from '../segmentation/sharded-segmentation.js';
 import { workflowFor } from '../workflows/index.js';
 import { resolveWorkflow, WORKFLOW_NAMES } from '../workflows/registry.js';
+import { segmentBatch } from './batch.js';
 import { createProgress, type Progress } from './progress.js';
 
 export function workflowName(value: string): WorkflowAlias {
@@ -20,7 +21,10 @@ export function workflowName(value: string): WorkflowAlias {
 export interface SegmentFlags {
   config: string;
   workflow: string;
+  /** Absent with --batch (segmentBatch refuses neither/both, so the single-image paths always have it). */
   input: string[];
+  /** A plate CSV: a batch run (lib/cli/batch.ts). */
+  batch?: string;
   output: string;
   /** Undefined unless given: SCSEG_BACKEND then decides, else auto. */
   backend?: BackendName | 'auto';
@@ -84,6 +88,7 @@ export async function segment(flags: SegmentFlags): Promise<void> {
     workflowFor(alias); // an unavailable workflow fails before the config is read
     const { config, warnings } = loadConfig({ path: flags.config }, alias);
     for (const w of warnings) progress.warn(w);
+    if (await segmentBatch(config, flags, progress, signal, started)) return;
     if (await shardedRun(config, flags)) {
       await segmentSharded(config, flags, progress, signal, started);
       return;

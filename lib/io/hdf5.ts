@@ -1,5 +1,6 @@
 /**
- * HDF5 through h5wasm (host filesystem via NODERAWFS): input datasets shaped (C,H,W) or (H,W). scPortrait's
+ * HDF5 through h5wasm (host filesystem via NODERAWFS): input datasets shaped (C,H,W) or (H,W), or one image of an
+ * (images,C,H,W) dataset when opened with `image` (lib/io/stack.ts). scPortrait's
  * `segmentation.h5` output is written by label-writers.ts (writeSegmentationH5, openSegmentationH5Writer).
  */
 import fs from 'node:fs';
@@ -15,6 +16,8 @@ import {
 /** scPortrait's names: input stacks are stored as `channels`, segmentation results as `labels`. */
 export const H5_CHANNELS_DATASET = 'channels';
 export const H5_LABELS_DATASET = 'labels';
+/** scPortrait's timecourse projects keep their (images, C, H, W) stack as `input_images`. */
+export const H5_STACK_DATASET = 'input_images';
 /** scPortrait's `chunk_size` config default: segmentation.h5 is chunked (1, 50, 50), uncompressed. */
 export const H5_DEFAULT_CHUNK_SIZE = 50;
 
@@ -55,8 +58,8 @@ function dtypeOf(file: string, name: string, meta: Dataset['metadata']): DType {
   throw new InputError(`${file}: dataset ${name} has unsupported dtype ${t}; supported: uint8, uint16, float32`, 'ERR_SCSEG_DTYPE');
 }
 
-/** Depth-first, in h5wasm's key order: the first dataset of rank 3, else of rank 2. */
-function findDataset(root: Group): string | undefined {
+/** Depth-first, in h5wasm's key order: the first dataset of rank 3, else of rank 2 (`stack`: the first of rank 4). */
+function findDataset(root: Group, stack = false): string | undefined {
   let rank2: string | undefined;
   let visited = 0;
   const walk = (group: Group, prefix: string, depth: number): string | undefined => {
@@ -71,8 +74,8 @@ function findDataset(root: Group): string | undefined {
       const full = `${prefix}/${key}`;
       if (entity instanceof h5wasm.Dataset) {
         const rank = entity.shape?.length ?? 0;
-        if (rank === 3) return full;
-        if (rank === 2) rank2 ??= full;
+        if (rank === (stack ? 4 : 3)) return full;
+        if (rank === 2 && !stack) rank2 ??= full;
       } else if (entity instanceof h5wasm.Group) {
         const found = walk(entity, full, depth + 1);
         if (found) return found;
@@ -84,12 +87,19 @@ function findDataset(root: Group): string | undefined {
 }
 
 export interface Hdf5OpenOptions {
-  /** Dataset path inside the file; default `channels` if present, else the first 3-D dataset, else the first 2-D one. */
+  /**
+   * Dataset path inside the file; default `channels` if present, else the first 3-D dataset, else the first 2-D one
+   * (with `image`: `input_images`, else `channels` if 4-D, else the first 4-D dataset).
+   */
   dataset?: string;
+  /** Reads image `image` of an (images, C, H, W) dataset, which must then be 4-D. */
+  image?: number;
 }
 
 export class Hdf5Source extends BaseImageSource {
   readonly format = 'hdf5' as const;
+  /** Images in the dataset when it is an (images, C, H, W) stack opened with `image`. */
+  readonly imageCount?: number;
 
   private constructor(
     private readonly file: string,
@@ -99,8 +109,10 @@ export class Hdf5Source extends BaseImageSource {
     private readonly rank: number,
     shape: number[],
     dtype: DType,
+    private readonly image = 0,
   ) {
-    super([file], rank === 3 ? shape[0] : 1, shape[rank - 2], shape[rank - 1], dtype);
+    super([file], rank >= 3 ? shape[rank - 3] : 1, shape[rank - 2], shape[rank - 1], dtype);
+    if (rank === 4) this.imageCount = shape[0];
   }
 
   static async open(file: string, options: Hdf5OpenOptions = {}): Promise<Hdf5Source> {
@@ -117,11 +129,29 @@ export class Hdf5Source extends BaseImageSource {
     if (handle.file_id < 0n) {
       throw new InputError(`${file}: cannot open HDF5 file (truncated or corrupt; see the HDF5 diagnostics above)`, IO_CORRUPT);
     }
+    const image = options.image;
+    const stack = image !== undefined;
     try {
       let name = options.dataset;
       if (name === undefined) {
-        name = handle.keys().includes(H5_CHANNELS_DATASET) ? H5_CHANNELS_DATASET : findDataset(handle);
-        if (name === undefined) throw new InputError(`${file}: no 2-D or 3-D dataset found`, IO_FORMAT);
+        const keys = handle.keys();
+        const rankOf = (key: string) => {
+          try {
+            const e = handle.get(key);
+            return e instanceof lib.Dataset ? (e.shape?.length ?? 0) : 0;
+          } catch {
+            return 0; // dangling link
+          }
+        };
+        if (stack) {
+          name = keys.includes(H5_STACK_DATASET) ? H5_STACK_DATASET
+            : keys.includes(H5_CHANNELS_DATASET) && rankOf(H5_CHANNELS_DATASET) === 4 ? H5_CHANNELS_DATASET
+              : findDataset(handle, true);
+          if (name === undefined) throw new InputError(`${file}: no 4-D (images, C, H, W) dataset found`, 'ERR_SCSEG_SHAPE');
+        } else {
+          name = keys.includes(H5_CHANNELS_DATASET) ? H5_CHANNELS_DATASET : findDataset(handle);
+          if (name === undefined) throw new InputError(`${file}: no 2-D or 3-D dataset found`, IO_FORMAT);
+        }
       }
       let entity: unknown;
       try {
@@ -134,11 +164,15 @@ export class Hdf5Source extends BaseImageSource {
       }
       const meta = entity.metadata;
       const shape = meta.shape ?? [];
-      if (shape.length !== 2 && shape.length !== 3) {
-        throw new InputError(`${file}: dataset ${name} has shape (${shape.join(', ')}); expected (C, H, W) or (H, W)`, 'ERR_SCSEG_SHAPE');
+      if (stack ? shape.length !== 4 : shape.length !== 2 && shape.length !== 3) {
+        const expected = stack ? '(images, C, H, W)' : '(C, H, W) or (H, W)';
+        throw new InputError(`${file}: dataset ${name} has shape (${shape.join(', ')}); expected ${expected}`, 'ERR_SCSEG_SHAPE');
+      }
+      if (stack && !(Number.isSafeInteger(image) && image >= 0 && image < shape[0])) {
+        throw new InputError(`${file}: image ${image} out of range: dataset ${name} holds ${shape[0]} images`, 'ERR_SCSEG_ARGUMENT');
       }
       const dtype = dtypeOf(file, name, meta);
-      return new Hdf5Source(file, handle, entity, name, shape.length, shape, dtype);
+      return new Hdf5Source(file, handle, entity, name, shape.length, shape, dtype, image);
     } catch (e) {
       try { handle.close(); } catch { /* already failing */ }
       throw asInputError(e, file, 'cannot read HDF5 dataset');
@@ -147,7 +181,9 @@ export class Hdf5Source extends BaseImageSource {
 
   protected async decodeWindow(channel: number, win: PixelWindow): Promise<PixelArray> {
     const yx: [number, number][] = [[win.y, win.y + win.height], [win.x, win.x + win.width]];
-    const ranges = this.rank === 3 ? [[channel, channel + 1] as [number, number], ...yx] : yx;
+    const ranges: [number, number][] =
+      this.rank === 4 ? [[this.image, this.image + 1], [channel, channel + 1], ...yx]
+        : this.rank === 3 ? [[channel, channel + 1], ...yx] : yx;
     const data = this.dataset.slice(ranges);
     if (!(data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Float32Array)) {
       throw new InputError(`${this.file}: h5wasm returned ${(data as object)?.constructor?.name} for ${this.dtype}`, IO_CORRUPT);

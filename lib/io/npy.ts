@@ -1,5 +1,6 @@
 /**
- * NumPy .npy input, shape (C,H,W) or (H,W), little-endian u1/u2/f4, C order.
+ * NumPy .npy input, shape (C,H,W) or (H,W), little-endian u1/u2/f4, C order; one image of an (N,C,H,W) stack when
+ * opened with `image` (lib/io/stack.ts).
  *
  * Our own header parser rather than the npm package npyjs: npyjs parses only a whole in-memory buffer, while we
  * read the header alone to probe and then only the rows of the requested channel/window.
@@ -21,8 +22,11 @@ export interface NpyHeader {
   readonly dataOffset: number;
 }
 
-/** Parses the header of a .npy file (format versions 1–3). Throws InputError naming `file`. */
-export function parseNpyHeader(file: string, head: Uint8Array): NpyHeader {
+/**
+ * Parses the header of a .npy file (format versions 1–3). Throws InputError naming `file`. `ranks`: the shapes
+ * accepted — (C, H, W) or (H, W) by default, [4] for an (images, C, H, W) stack.
+ */
+export function parseNpyHeader(file: string, head: Uint8Array, ranks: readonly number[] = [2, 3]): NpyHeader {
   const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
   if (text.length < 10 || text.toString('latin1', 0, 6) !== MAGIC) {
     throw new InputError(`${file}: not a .npy file (bad magic)`, IO_FORMAT);
@@ -63,22 +67,38 @@ export function parseNpyHeader(file: string, head: Uint8Array): NpyHeader {
   if (fortran === 'True' && shape.length > 1) {
     throw new InputError(`${file}: Fortran-ordered .npy is not supported; save np.ascontiguousarray(arr)`, IO_FORMAT);
   }
-  if (shape.length !== 2 && shape.length !== 3) {
-    throw new InputError(`${file}: .npy shape (${shape.join(', ')}) is neither (C, H, W) nor (H, W)`, 'ERR_SCSEG_SHAPE');
+  if (!ranks.includes(shape.length)) {
+    const expected = ranks.includes(4) ? 'is not (images, C, H, W)' : 'is neither (C, H, W) nor (H, W)';
+    throw new InputError(`${file}: .npy shape (${shape.join(', ')}) ${expected}`, 'ERR_SCSEG_SHAPE');
   }
   return { dtype, shape, dataOffset: start + headerLen };
 }
 
+export interface NpyOpenOptions {
+  /**
+   * Reads image `image` of an (images, C, H, W) file (lib/io/stack.ts); the file must then be 4-D. Without it the
+   * file must be (C, H, W) or (H, W).
+   */
+  image?: number;
+}
+
 export class NpySource extends BaseImageSource {
   readonly format = 'npy' as const;
+  /** Images in the file when it is an (images, C, H, W) stack opened with `image`. */
+  readonly imageCount?: number;
   private fh?: fs.promises.FileHandle;
+  /** Byte offset of this image's first channel. */
+  private readonly base: number;
 
-  private constructor(private readonly file: string, private readonly header: NpyHeader) {
+  private constructor(private readonly file: string, private readonly header: NpyHeader, image = 0) {
     const s = header.shape;
-    super([file], s.length === 3 ? s[0] : 1, s[s.length - 2], s[s.length - 1], header.dtype);
+    const r = s.length;
+    super([file], r >= 3 ? s[r - 3] : 1, s[r - 2], s[r - 1], header.dtype);
+    if (r === 4) this.imageCount = s[0];
+    this.base = header.dataOffset + image * this.channelCount * this.height * this.width * bytesPerPixel(header.dtype);
   }
 
-  static async open(file: string): Promise<NpySource> {
+  static async open(file: string, options: NpyOpenOptions = {}): Promise<NpySource> {
     const size = statInput(file, 'file').size;
     const fd = await fs.promises.open(file, 'r');
     let head: Uint8Array;
@@ -89,9 +109,13 @@ export class NpySource extends BaseImageSource {
     } finally {
       await fd.close();
     }
-    const header = parseNpyHeader(file, head);
-    const source = new NpySource(file, header);
-    const need = header.dataOffset + source.channelCount * source.height * source.width * bytesPerPixel(header.dtype);
+    const image = options.image;
+    const header = parseNpyHeader(file, head, image === undefined ? [2, 3] : [4]);
+    if (image !== undefined && !(Number.isSafeInteger(image) && image >= 0 && image < header.shape[0])) {
+      throw new InputError(`${file}: image ${image} out of range: the file holds ${header.shape[0]} images`, 'ERR_SCSEG_ARGUMENT');
+    }
+    const source = new NpySource(file, header, image);
+    const need = header.dataOffset + header.shape.reduce((a, b) => a * b, 1) * bytesPerPixel(header.dtype);
     if (size < need) throw new InputError(`${file}: truncated .npy: ${size} bytes, header implies ${need}`, IO_CORRUPT);
     return source;
   }
@@ -101,7 +125,7 @@ export class NpySource extends BaseImageSource {
     const bpp = bytesPerPixel(this.dtype);
     const out = allocPixels(this.dtype, win.width * win.height);
     const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    const plane = this.header.dataOffset + channel * this.width * this.height * bpp;
+    const plane = this.base + channel * this.width * this.height * bpp;
     const requests: ReadRequest[] = [];
     for (let r = 0; r < win.height; r++) {
       requests.push({

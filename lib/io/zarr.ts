@@ -5,7 +5,9 @@
  *
  * Images: level 0 of the first multiscale; axes among t,c,z,y,x with t and z of size 1 (absent axes = size 1;
  * no axes metadata = NGFF ≤ 0.2's implicit t,c,z,y,x). A bioformats2raw root opens its series 0, and a bare Zarr
- * array is read as (C,H,W) or (H,W). Reads request only the chunks that intersect the channel/window.
+ * array is read as (C,H,W) or (H,W). Reads request only the chunks that intersect the channel/window. Opened with
+ * `image` (lib/io/stack.ts), a stack of images is read instead: the t axis of an OME-Zarr image (z still of size 1),
+ * or the first axis of a bare (images, C, H, W) array.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -160,8 +162,18 @@ async function openArray(arrayDir: string): Promise<ZArray> {
   }
 }
 
+export interface ZarrOpenOptions {
+  /**
+   * Reads image `image` of a stack: index on the t axis of an OME-Zarr image, or on the first axis of a bare
+   * (images, C, H, W) array. Without it t must have size 1.
+   */
+  image?: number;
+}
+
 export class ZarrSource extends BaseImageSource {
   readonly format = 'ome-zarr' as const;
+  /** Images in the stack (size of t) when opened with `image`. */
+  readonly imageCount?: number;
 
   private constructor(
     dir: string,
@@ -171,18 +183,26 @@ export class ZarrSource extends BaseImageSource {
     shape: [number, number, number],
     dtype: DType,
     channelNames?: string[],
+    private readonly image?: number,
   ) {
     super([dir], shape[0], shape[1], shape[2], dtype, channelNames);
+    if (image !== undefined) this.imageCount = axisIndex.t >= 0 ? array.shape[axisIndex.t] : 1;
   }
 
-  static async open(dir: string): Promise<ZarrSource> {
+  static async open(dir: string, options: ZarrOpenOptions = {}): Promise<ZarrSource> {
     statInput(dir, 'directory');
+    const image = options.image;
     const resolved = resolveImage(dir);
     const array = await openArray(resolved.arrayDir);
     const rank = array.shape.length;
     let axes: string[];
     if (resolved.multiscale) {
       axes = axesOf(dir, resolved.multiscale, rank);
+    } else if (image !== undefined) {
+      if (rank !== 4) {
+        throw new InputError(`${dir}: bare Zarr array of shape (${array.shape.join(', ')}); expected (images, C, H, W)`, 'ERR_SCSEG_SHAPE');
+      }
+      axes = ['t', 'c', 'y', 'x'];
     } else if (rank === 2 || rank === 3) {
       axes = rank === 3 ? ['c', 'y', 'x'] : ['y', 'x'];
     } else {
@@ -191,7 +211,15 @@ export class ZarrSource extends BaseImageSource {
     const axisIndex: Record<string, number> = {};
     for (const a of AXIS_NAMES) axisIndex[a] = axes.indexOf(a);
     const size = (a: string) => (axisIndex[a] >= 0 ? array.shape[axisIndex[a]] : 1);
-    for (const a of ['t', 'z']) {
+    if (image !== undefined) {
+      if (axisIndex.t < 0) {
+        throw new InputError(`${dir}: no t axis (axes ${axes.join(',')}): not a stack of images`, 'ERR_SCSEG_SHAPE');
+      }
+      if (!(Number.isSafeInteger(image) && image >= 0 && image < size('t'))) {
+        throw new InputError(`${dir}: image ${image} out of range: the t axis holds ${size('t')} images`, 'ERR_SCSEG_ARGUMENT');
+      }
+    }
+    for (const a of image === undefined ? ['t', 'z'] : ['z']) {
       if (size(a) !== 1) {
         throw new InputError(
           `${dir}: axis ${a} has size ${size(a)}; only 2-D images (singleton t and z) are supported`,
@@ -202,11 +230,11 @@ export class ZarrSource extends BaseImageSource {
     if (!PIXEL_DTYPES.has(array.dtype)) {
       throw new InputError(`${dir}: unsupported dtype ${array.dtype}; supported: uint8, uint16, float32`, 'ERR_SCSEG_DTYPE');
     }
-    return new ZarrSource(dir, array, axisIndex, [size('c'), size('y'), size('x')], array.dtype as DType, resolved.channelNames);
+    return new ZarrSource(dir, array, axisIndex, [size('c'), size('y'), size('x')], array.dtype as DType, resolved.channelNames, image);
   }
 
   protected async decodeWindow(channel: number, win: PixelWindow): Promise<PixelArray> {
-    return readPlane(this.array, this.axisIndex, channel, win) as Promise<PixelArray>;
+    return readPlane(this.array, this.axisIndex, channel, win, this.image) as Promise<PixelArray>;
   }
 
   protected async release(): Promise<void> {
@@ -214,8 +242,11 @@ export class ZarrSource extends BaseImageSource {
   }
 }
 
-async function readPlane(array: ZArray, axisIndex: Record<string, number>, channel: number, win: PixelWindow): Promise<unknown> {
+async function readPlane(
+  array: ZArray, axisIndex: Record<string, number>, channel: number, win: PixelWindow, image = 0,
+): Promise<unknown> {
   const selection: (number | zarr.Slice)[] = new Array(array.shape.length).fill(0);
+  if (axisIndex.t >= 0) selection[axisIndex.t] = image;
   if (axisIndex.c >= 0) selection[axisIndex.c] = channel;
   selection[axisIndex.y] = zarr.slice(win.y, win.y + win.height);
   selection[axisIndex.x] = zarr.slice(win.x, win.x + win.width);

@@ -1,5 +1,6 @@
 /** The tasks a pool worker can run, by name. Each module that runs work off the calling thread registers here. */
 import type { Kernels } from '../kernels/index.js';
+import { BATCH_TASKS } from '../segmentation/batch-tasks.js';
 import { SHARD_TASKS } from '../segmentation/shard-tasks.js';
 
 export interface TaskContext {
@@ -16,4 +17,4 @@ export interface TaskOutput {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler checks its own arguments' shape
 export type TaskHandler = (args: any, ctx: TaskContext) => Promise<TaskOutput>;
 
-export const TASKS: Readonly<Record<string, TaskHandler>> = { ...SHARD_TASKS };
+export const TASKS: Readonly<Record<string, TaskHandler>> = { ...SHARD_TASKS, ...BATCH_TASKS };

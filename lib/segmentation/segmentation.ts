@@ -72,6 +72,13 @@ export class Segmentation {
         'ERR_SCSEG_WORKFLOW',
       );
     }
+    if (config.segmentationClass === 'MultithreadedSegmentation') {
+      throw new InputError(
+        `${options.workflow} is driven by MultithreadedSegmentation (many images over worker threads): use ` +
+          'MultithreadedSegmentation.create() (lib/segmentation/batch.ts; the CLI runs it for --batch or a 4-D input)',
+        'ERR_SCSEG_WORKFLOW',
+      );
+    }
     const k = kernels(options.backend, { threads: options.threads });
     return new Segmentation(config, workflow, k, warnings, options);
   }

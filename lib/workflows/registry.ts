@@ -75,7 +75,7 @@ export interface SegmentationClassDescriptor {
 export const SEGMENTATION_CLASSES: readonly SegmentationClassDescriptor[] = [
   { name: 'Segmentation', prefix: '', available: true },
   { name: 'ShardedSegmentation', prefix: 'Sharded', available: true },
-  { name: 'MultithreadedSegmentation', prefix: 'Multithreaded', available: false },
+  { name: 'MultithreadedSegmentation', prefix: 'Multithreaded', available: true },
 ];
 
 export interface ResolvedWorkflow {

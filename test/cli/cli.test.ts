@@ -190,7 +190,6 @@ describe('scseg segment: settings and capabilities as a user asks for them', () 
   });
 
   it.each([
-    ['MultithreadedWGASegmentation', /MultithreadedSegmentation is not available yet/],
     ['CytosolSegmentationCellpose', /CytosolSegmentationCellpose is not available yet/],
   ])('%s exits 2 saying it is not available yet, and writes nothing', (workflow, message) => {
     const out = path.join(tmp, `unavailable-${workflow}`);
@@ -198,6 +197,15 @@ describe('scseg segment: settings and capabilities as a user asks for them', () 
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('MultithreadedWGASegmentation is available; without `threads` in its config section it exits 2 naming the key', () => {
+    const out = path.join(tmp, 'multithreaded-no-threads');
+    const r = scseg(['segment', '-q', '-c', config3, '-w', 'MultithreadedWGASegmentation', '-i', ...inputs, '-o', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/threads.*required by MultithreadedSegmentation/);
+    expect(r.stderr).not.toMatch(/not available/);
     expect(fs.existsSync(out)).toBe(false);
   });
 });
