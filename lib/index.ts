@@ -7,6 +7,12 @@ export * from './config/index.js';
 export * from './io/index.js';
 export { Segmentation } from './segmentation/segmentation.js';
 export type { SegmentationOptions, RunOptions, RunResult } from './segmentation/segmentation.js';
+export { ShardedSegmentation, DEFAULT_OVERLAP_PX } from './segmentation/sharded-segmentation.js';
+export type {
+  ShardedSegmentationOptions, ShardedRunOptions, ShardedRunResult, ShardedProgress,
+} from './segmentation/sharded-segmentation.js';
+export { planShards } from './segmentation/sharding.js';
+export type { Shard, ShardPlanOptions } from './segmentation/sharding.js';
 export { planesReader, selectChannels, stackReader } from './segmentation/channels.js';
 export type { ChannelReader } from './segmentation/channels.js';
 export { writeOutputs } from './segmentation/outputs.js';

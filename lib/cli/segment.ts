@@ -140,7 +140,7 @@ async function segmentSharded(
       else if (e.stage === 'stitch' || e.step.startsWith('global')) progress.stage(e.stage === 'global' ? `global pass: ${e.step}` : e.step);
     },
   });
-  if (!flags.qc) progress.info('sharded run: no QC overlay is written');
+  if (flags.qc) progress.info('sharded runs write no QC overlay (the image may be larger than memory)');
   const result = await sharded.run({ input: flags.input, output: flags.output, zarr: flags.format === 'zarr', signal });
   const seconds = (performance.now() - started) / 1000;
   const reused = result.reusedShards > 0 ? `, ${result.reusedShards} reused from the cache` : '';

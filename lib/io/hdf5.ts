@@ -5,8 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import h5wasm from 'h5wasm/node';
+import type h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
+import { loadH5wasm, type H5Lib } from './h5wasm.js';
 import { InputError } from '../errors.js';
 import type { DType, PixelArray } from '../image.js';
 import {
@@ -22,12 +23,8 @@ export const H5_STACK_DATASET = 'input_images';
 export const H5_DEFAULT_CHUNK_SIZE = 50;
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-let ready: Promise<unknown> | undefined;
-
-async function h5(): Promise<typeof h5wasm> {
-  ready ??= h5wasm.ready;
-  await ready;
-  return h5wasm;
+async function h5(): Promise<H5Lib> {
+  return (await loadH5wasm()).lib;
 }
 
 /** The HDF5 superblock sits at 0, 512, 1024, 2048, … (after an optional user block). */
@@ -59,7 +56,7 @@ function dtypeOf(file: string, name: string, meta: Dataset['metadata']): DType {
 }
 
 /** Depth-first, in h5wasm's key order: the first dataset of rank 3, else of rank 2 (`stack`: the first of rank 4). */
-function findDataset(root: Group, stack = false): string | undefined {
+function findDataset(h5wasm: H5Lib, root: Group, stack = false): string | undefined {
   let rank2: string | undefined;
   let visited = 0;
   const walk = (group: Group, prefix: string, depth: number): string | undefined => {
@@ -146,10 +143,10 @@ export class Hdf5Source extends BaseImageSource {
         if (stack) {
           name = keys.includes(H5_STACK_DATASET) ? H5_STACK_DATASET
             : keys.includes(H5_CHANNELS_DATASET) && rankOf(H5_CHANNELS_DATASET) === 4 ? H5_CHANNELS_DATASET
-              : findDataset(handle, true);
+              : findDataset(lib, handle, true);
           if (name === undefined) throw new InputError(`${file}: no 4-D (images, C, H, W) dataset found`, 'ERR_SCSEG_SHAPE');
         } else {
-          name = keys.includes(H5_CHANNELS_DATASET) ? H5_CHANNELS_DATASET : findDataset(handle);
+          name = keys.includes(H5_CHANNELS_DATASET) ? H5_CHANNELS_DATASET : findDataset(lib, handle);
           if (name === undefined) throw new InputError(`${file}: no 2-D or 3-D dataset found`, IO_FORMAT);
         }
       }

@@ -14,7 +14,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import h5wasm from 'h5wasm/node';
+import type h5wasm from 'h5wasm/node';
+import { loadH5wasm, type H5Lib } from './h5wasm.js';
 import { InputError } from '../errors.js';
 import type { Image2D } from '../image.js';
 import { beginAtomicFile, beginDirReplace, writeError, writeFileAtomic, type PendingOutput } from './atomic.js';
@@ -204,7 +205,7 @@ async function writeWhole(writer: LabelBandWriter, masks: readonly Image2D<Uint3
 // ---------------------------------------------------------------------------------------------------------------
 // segmentation.h5
 
-type H5Module = Awaited<typeof h5wasm.ready>;
+type H5Module = Awaited<H5Lib['ready']>;
 type H5File = InstanceType<typeof h5wasm.File>;
 
 export interface SegmentationH5WriterOptions {
@@ -232,6 +233,7 @@ class SegmentationH5Writer extends BandWriter {
   constructor(
     file: string,
     private readonly lib: H5Module,
+    private readonly h5: H5Lib,
     private readonly pending: PendingOutput,
     width: number, height: number, masks: number, bandRows: number, onProgress: WriteProgress | undefined,
   ) {
@@ -241,7 +243,7 @@ class SegmentationH5Writer extends BandWriter {
   /** Creates the temp file with an empty (n, H, W) dataset and the band buffer in the WASM heap. */
   open(chunk: number, compression: number): void {
     const { width, height, masks: n } = this;
-    const out = new h5wasm.File(path.resolve(this.pending.path), 'w');
+    const out = new this.h5.File(path.resolve(this.pending.path), 'w');
     if (out.file_id < 0n) throw new Error('H5Fcreate failed');
     this.out = out;
     // Created empty with room for (n, H, W), then resized: h5wasm's create_dataset writes all its data at once.
@@ -254,7 +256,7 @@ class SegmentationH5Writer extends BandWriter {
       dtype: '<Q',
       ...(compression > 0 ? { compression } : {}),
     });
-    if (!(ds instanceof h5wasm.Dataset)) throw new Error('H5Dcreate failed');
+    if (!(ds instanceof this.h5.Dataset)) throw new Error('H5Dcreate failed');
     if (ds.resize([n, height, width]) < 0) throw new Error('H5Dset_extent failed');
     const bytes = Math.min(this.bandRows, height) * width * 8;
     this.ptr = this.lib._malloc(bytes);
@@ -325,8 +327,8 @@ export async function openSegmentationH5Writer(file: string, options: Segmentati
   // Bands of whole chunk rows within the budget: bounded memory in the WASM heap for any image size.
   const bandRows = Math.max(1, Math.floor(budget / 8 / width / chunk)) * chunk;
   const pending = beginAtomicFile(file);
-  const lib = await h5wasm.ready;
-  const writer = new SegmentationH5Writer(file, lib, pending, width, height, n, bandRows, options.onProgress);
+  const { lib, module } = await loadH5wasm();
+  const writer = new SegmentationH5Writer(file, module, lib, pending, width, height, n, bandRows, options.onProgress);
   try {
     writer.open(chunk, compression);
   } catch (e) {

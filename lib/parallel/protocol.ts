@@ -10,9 +10,16 @@ export interface WorkerSetup {
 
 /** A named task with structured-cloneable arguments (see worker-tasks.ts for the kinds). */
 export interface TaskRequest {
+  type: 'run';
   id: number;
   kind: string;
   args: unknown;
+}
+
+/** Stops task `id` between its steps (its AbortSignal fires in the worker). */
+export interface TaskAbort {
+  type: 'abort';
+  id: number;
 }
 
 export type TaskReply =

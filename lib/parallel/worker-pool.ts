@@ -19,6 +19,8 @@ export interface TaskOptions {
   transfer?: ArrayBuffer[];
   /** The worker's step names as it goes. */
   onProgress?: (step: string) => void;
+  /** Stops the task (queued: never started; running: between its steps); it then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 interface Pending {
@@ -39,10 +41,14 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
 
-  /** `size` workers, each with `setup` (backend, kernel threads). */
+  /**
+   * `size` workers, each with `setup` (backend, kernel threads). `unrefIdle`: idle workers do not keep the process
+   * alive (a pool shared for the process's life).
+   */
   constructor(
     readonly size: number,
     private readonly setup: WorkerSetup,
+    private readonly unrefIdle = false,
   ) {
     if (!Number.isSafeInteger(size) || size < 1) throw new InternalError(`worker pool size must be ≥ 1, got ${size}`);
   }
@@ -50,8 +56,28 @@ export class WorkerPool {
   /** Runs task `kind` with `args` on the next free worker; resolves with its value. */
   run<T>(kind: string, args: unknown, options: TaskOptions): Promise<T> {
     if (this.closed) return Promise.reject(new InternalError(`${options.label}: the worker pool is closed`));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, kind, args }, options, resolve: resolve as (v: unknown) => void, reject });
+      const pending: Pending = {
+        request: { type: 'run', id: this.nextId++, kind, args },
+        options,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
+      if (signal) {
+        const onAbort = () => {
+          const queued = this.queue.indexOf(pending);
+          if (queued >= 0) this.queue.splice(queued, 1);
+          else this.slots.find((s) => s.task === pending)?.worker.postMessage({ type: 'abort', id: pending.request.id });
+          reject(signal.reason); // the worker's own rejection, later, is ignored
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        const settle = () => signal.removeEventListener('abort', onAbort);
+        pending.resolve = (v) => (settle(), resolve(v as T));
+        pending.reject = (e) => (settle(), reject(e));
+      }
+      this.queue.push(pending);
       this.dispatch();
     });
   }
@@ -75,6 +101,7 @@ export class WorkerPool {
       }
       const task = this.queue.shift()!;
       slot.task = task;
+      if (this.unrefIdle) slot.worker.ref();
       try {
         slot.worker.postMessage(task.request, task.options.transfer ?? []);
       } catch (e) {
@@ -115,5 +142,6 @@ export class WorkerPool {
     if (reply.type === 'done') task.resolve(reply.value);
     else task.reject(reviveError(reply.error, task.options.label));
     this.dispatch();
+    if (this.unrefIdle && !slot.task) slot.worker.unref();
   }
 }

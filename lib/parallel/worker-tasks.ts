@@ -1,10 +1,13 @@
 /** The tasks a pool worker can run, by name. Each module that runs work off the calling thread registers here. */
 import type { Kernels } from '../kernels/index.js';
 import { BATCH_TASKS } from '../segmentation/batch-tasks.js';
+import { SEGMENT_TASKS } from '../segmentation/segment-task.js';
 import { SHARD_TASKS } from '../segmentation/shard-tasks.js';
 
 export interface TaskContext {
   readonly kernels: Kernels;
+  /** Fires when the caller stops the task. */
+  readonly signal: AbortSignal;
   progress(step: string): void;
 }
 
@@ -17,4 +20,4 @@ export interface TaskOutput {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler checks its own arguments' shape
 export type TaskHandler = (args: any, ctx: TaskContext) => Promise<TaskOutput>;
 
-export const TASKS: Readonly<Record<string, TaskHandler>> = { ...SHARD_TASKS, ...BATCH_TASKS };
+export const TASKS: Readonly<Record<string, TaskHandler>> = { ...SEGMENT_TASKS, ...SHARD_TASKS, ...BATCH_TASKS };

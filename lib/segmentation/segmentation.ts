@@ -11,12 +11,15 @@ import { loadConfig } from '../config/index.js';
 import type { ConfigSource, SegmentationConfig, WorkflowAlias } from '../config/types.js';
 import { InputError } from '../errors.js';
 import type { Image2D } from '../image.js';
-import { openImage, type ImageSource } from '../io/index.js';
+import type { ImageSource } from '../io/index.js';
 import { kernels, type BackendName, type Kernels } from '../kernels/index.js';
+import { isMainThread } from 'node:worker_threads';
+import { sharedWorker } from '../parallel/shared-pool.js';
 import { workflowFor } from '../workflows/index.js';
-import { nextTurn, type SegmentationResult, type Workflow } from '../workflows/types.js';
-import { planesReader, selectChannels, type ChannelReader } from './channels.js';
-import { prepareOutputDir, writeOutputs, type OutputOptions, type WrittenFiles } from './outputs.js';
+import type { SegmentationResult, Workflow } from '../workflows/types.js';
+import { runInMemory } from './in-memory-run.js';
+import { prepareOutputDir, type OutputOptions, type WrittenFiles } from './outputs.js';
+import { LOG_PREFIX, STEP_PREFIX, type SegmentTaskArgs } from './segment-task.js';
 
 export interface SegmentationOptions {
   /** A YAML file / text / object in scPortrait's format, or an already loaded config. */
@@ -30,6 +33,11 @@ export interface SegmentationOptions {
   log?: (message: string) => void;
   /** Receives each workflow step's name as it starts. */
   progress?: (step: string) => void;
+  /**
+   * Run in a worker thread so that the calling thread stays responsive (default: yes from the main thread for
+   * file and plane inputs; an open ImageSource runs on the calling thread).
+   */
+  offThread?: boolean;
 }
 
 export interface RunOptions extends OutputOptions {
@@ -88,39 +96,31 @@ export class Segmentation {
   }
 
   async run(options: RunOptions): Promise<RunResult> {
-    if (options.output) prepareOutputDir(options.output);
     const input = options.input;
-    const opened = typeof input === 'string' || (Array.isArray(input) && typeof input[0] === 'string');
-    const source: ChannelReader = opened
-      ? await openImage(input as string | readonly string[])
-      : Array.isArray(input)
-        ? planesReader(input as readonly Image2D[])
-        : (input as ImageSource);
-    const masks = this.workflow.descriptor.masks;
-    let stacks;
-    try {
-      this.log(`reading ${masks.join(' + ')} channel(s) of ${source.channelCount}-channel ${source.width}×${source.height} ${source.dtype} input`);
-      stacks = await selectChannels(source, this.config, masks);
-      options.signal?.throwIfAborted();
-    } finally {
-      if (opened) await (source as ImageSource).close();
+    const files = typeof input === 'string' || (Array.isArray(input) && typeof input[0] === 'string');
+    const planes = Array.isArray(input) && !files;
+    // An open ImageSource cannot move to another thread: that run stays here.
+    if (!(this.options.offThread ?? isMainThread) || !(files || planes)) {
+      const result = await runInMemory({
+        ...options, workflow: this.workflow, config: this.config, kernels: this.kernels,
+        log: (m) => this.log(m), progress: this.options.progress,
+      });
+      return { ...result, warnings: this.warnings };
     }
-    const k = this.kernels;
-    // WASM has no threads whatever the budget: log what actually runs.
-    const threads = k.backendName === 'wasm' ? 1 : k.threads;
-    this.log(`segmenting with ${this.config.workflow} on the ${k.backendName} backend, ${threads} kernel thread${threads === 1 ? '' : 's'}`);
-    const result = await this.workflow.run({ kernels: k, signal: options.signal, progress: this.options.progress }, stacks, this.config);
-    this.log(`${result.classes.length} cells`);
-    let files: WrittenFiles | undefined;
-    if (options.output) {
-      // A signal raised while the last kernel ran is only delivered once the event loop turns.
-      await nextTurn();
-      options.signal?.throwIfAborted();
-      this.log(`writing results to ${options.output}`);
-      const background = stacks[masks[masks.length - 1]]![0];
-      files = await writeOutputs(options.output, result, background, { chunkSize: this.config.chunkSize, ...options });
-    }
-    return { ...result, files, warnings: this.warnings };
+    if (options.output) prepareOutputDir(options.output);
+    const args: SegmentTaskArgs = {
+      config: this.config,
+      input: (files ? (typeof input === 'string' ? [input] : [...(input as readonly string[])]) : [...(input as readonly Image2D[])]) as SegmentTaskArgs['input'],
+      output: options.output,
+      zarr: options.zarr,
+      qc: options.qc,
+    };
+    const pool = sharedWorker({ backend: this.kernels.backendName, threads: this.kernels.threads });
+    const result = await pool.run<SegmentationResult & { files?: WrittenFiles }>('segment.run', args, {
+      label: `${this.config.workflow} run`,
+      signal: options.signal,
+      onProgress: (m) => (m.startsWith(LOG_PREFIX) ? this.log(m.slice(LOG_PREFIX.length)) : this.options.progress?.(m.slice(STEP_PREFIX.length))),
+    });
+    return { ...result, warnings: this.warnings };
   }
 }
-

@@ -65,3 +65,43 @@ describe('Segmentation', () => {
     await expect(seg.run({ input: planes, output: path.join(blocker, 'x') })).rejects.toThrow(/not writable/);
   });
 });
+
+describe('Segmentation runs its workflow off the calling thread', () => {
+  const inputs = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(example3, f));
+
+  it('gives the same result as a run on the calling thread, with the masks moved back', async () => {
+    const here = await (await Segmentation.create({ config, workflow: 'WGASegmentation', offThread: false })).run({ input: inputs });
+    const lines: string[] = [];
+    const seg = await Segmentation.create({ config, workflow: 'WGASegmentation', log: (m) => lines.push(m) });
+    const there = await seg.run({ input: inputs, output: path.join(tmp, 'off-thread') });
+    expect(there.masks.map((m) => Buffer.from(m.data.buffer).equals(Buffer.from(here.masks[m === there.masks[0] ? 0 : 1].data.buffer)))).toEqual([true, true]);
+    expect(Array.from(there.classes)).toEqual(Array.from(here.classes));
+    expect(lines.some((l) => l.startsWith('segmenting with WGASegmentation'))).toBe(true);
+    expect(readClassesCsv(there.files!.classes)).toEqual(Array.from(here.classes));
+  });
+
+  it('keeps a timer on the calling thread firing every ≤ 50 ms', async () => {
+    const seg = await Segmentation.create({ config, workflow: 'WGASegmentation' });
+    await seg.run({ input: inputs }); // the worker's start-up
+    const ticks: number[] = [];
+    const timer = setInterval(() => ticks.push(performance.now()), 5);
+    try {
+      await seg.run({ input: inputs, output: path.join(tmp, 'timer') });
+    } finally {
+      clearInterval(timer);
+    }
+    const gaps = ticks.slice(1).map((t, i) => t - ticks[i]);
+    expect(ticks.length).toBeGreaterThan(10);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(50);
+  });
+
+  it('an abort stops the worker\'s run and rejects with the signal\'s reason', async () => {
+    const seg = await Segmentation.create({ config, workflow: 'WGASegmentation' });
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const run = seg.run({ input: inputs, output: path.join(tmp, 'aborted'), signal: controller.signal, });
+    setTimeout(() => controller.abort(reason), 5);
+    await expect(run).rejects.toBe(reason);
+    expect(fs.existsSync(path.join(tmp, 'aborted', 'segmentation.h5'))).toBe(false);
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * One in-memory run, wherever it executes (a pool worker by default, or the calling thread): read the channels
+ * the workflow needs, run it, write the results directory.
+ */
+import type { SegmentationConfig } from '../config/types.js';
+import type { Image2D } from '../image.js';
+import { openImage, type ImageSource } from '../io/index.js';
+import type { Kernels } from '../kernels/index.js';
+import { nextTurn, type SegmentationResult, type Workflow } from '../workflows/types.js';
+import { planesReader, selectChannels, type ChannelReader } from './channels.js';
+import { prepareOutputDir, writeOutputs, type OutputOptions, type WrittenFiles } from './outputs.js';
+
+export interface InMemoryRun extends OutputOptions {
+  workflow: Workflow;
+  config: SegmentationConfig;
+  kernels: Kernels;
+  input: string | readonly string[] | ImageSource | readonly Image2D[];
+  output?: string;
+  signal?: AbortSignal;
+  log?: (message: string) => void;
+  progress?: (step: string) => void;
+}
+
+export async function runInMemory(run: InMemoryRun): Promise<SegmentationResult & { files?: WrittenFiles }> {
+  const { workflow, config, input, signal } = run;
+  const log = (m: string) => run.log?.(m);
+  if (run.output) prepareOutputDir(run.output);
+  const opened = typeof input === 'string' || (Array.isArray(input) && typeof input[0] === 'string');
+  const source: ChannelReader = opened
+    ? await openImage(input as string | readonly string[])
+    : Array.isArray(input)
+      ? planesReader(input as readonly Image2D[])
+      : (input as ImageSource);
+  const masks = workflow.descriptor.masks;
+  let stacks;
+  try {
+    log(`reading ${masks.join(' + ')} channel(s) of ${source.channelCount}-channel ${source.width}×${source.height} ${source.dtype} input`);
+    stacks = await selectChannels(source, config, masks);
+    signal?.throwIfAborted();
+  } finally {
+    if (opened) await (source as ImageSource).close();
+  }
+  const k = run.kernels;
+  // WASM has no threads whatever the budget: log what actually runs.
+  const threads = k.backendName === 'wasm' ? 1 : k.threads;
+  log(`segmenting with ${config.workflow} on the ${k.backendName} backend, ${threads} kernel thread${threads === 1 ? '' : 's'}`);
+  const result = await workflow.run({ kernels: k, signal, progress: run.progress }, stacks, config);
+  log(`${result.classes.length} cells`);
+  let files: WrittenFiles | undefined;
+  if (run.output) {
+    // A signal raised while the last kernel ran is only delivered once the event loop turns.
+    await nextTurn();
+    signal?.throwIfAborted();
+    log(`writing results to ${run.output}`);
+    const background = stacks[masks[masks.length - 1]]![0];
+    files = await writeOutputs(run.output, result, background, { chunkSize: config.chunkSize, zarr: run.zarr, qc: run.qc });
+  }
+  return { ...result, files };
+}
