@@ -17,15 +17,22 @@ constexpr int kMaxMedianBlock = 4095;
 // Thread budget of one kernel call; more would only add start-up cost on today's machines.
 constexpr size_t kMaxThreads = 64;
 
+// Cellpose's flow dynamics: Euler steps per pixel (Cellpose runs 200 / rescale).
+constexpr int64_t kMaxCellposeIterations = int64_t(1) << 20;
+
 #if defined(__wasm__)
 // wasm32 linear memory is 4 GiB at most and the kernels need ~16 bytes/pixel of scratch beside their arrays;
 // fast marching holds ~35 bytes/pixel (inputs, output, 17 bytes/pixel of state), so it gets half.
 constexpr uint64_t kMaxPixels = uint64_t(1) << 27;
 constexpr uint64_t kMaxFastMarchingPixels = uint64_t(1) << 26;
+// Cellpose's dynamics hold ~50 bytes/pixel (inputs and output copied in, flow field, positions, histogram, masks).
+constexpr uint64_t kMaxCellposePixels = uint64_t(1) << 25;
 #else
 // Native memory is the machine's: the only bound is JavaScript's exact integers (2^53 − 1).
 constexpr uint64_t kMaxPixels = (uint64_t(1) << 53) - 1;
 constexpr uint64_t kMaxFastMarchingPixels = kMaxPixels;
+// Torch's histogram of converged points counts in int32, and so do we.
+constexpr uint64_t kMaxCellposePixels = (uint64_t(1) << 31) - 1;
 #endif
 
 }  // namespace scseg::limits

@@ -21,6 +21,10 @@ export interface KernelLimits {
   readonly maxPixels: number;
   /** The same for the fast-marching kernels, which hold more state per pixel. */
   readonly maxFastMarchingPixels: number;
+  /** The same for the Cellpose dynamics (WASM: ~50 bytes per pixel in 4 GiB; native: torch's int32 histogram). */
+  readonly maxCellposePixels: number;
+  /** Largest `niter` (Euler steps) of cellposeMasks. */
+  readonly maxCellposeIterations: number;
 }
 
 /**
@@ -102,7 +106,10 @@ export interface KernelBindings {
   // fast marching (native/binding/fmm.cpp, distance_watershed.cpp, travel_watershed.cpp); +Infinity marks
   // masked / unreached pixels
   fmmDistance(seeds: Uint8Array, allowed: Uint8Array, width: number, height: number, output: Float64Array, threads: number): void;
-  fmmTravelTime(seeds: Uint8Array, allowed: Uint8Array, speed: Float64Array, width: number, height: number, output: Float64Array): void;
+  fmmTravelTime(
+    seeds: Uint8Array, allowed: Uint8Array, speed: Float64Array, width: number, height: number, output: Float64Array,
+    targets?: Uint8Array | null,
+  ): void;
   distanceWatershed(
     seeds: Uint8Array,
     allowed: Uint8Array,
@@ -126,6 +133,22 @@ export interface KernelBindings {
     markerRanks: Int32Array | null,
     threads: number,
   ): void;
+  // Cellpose (native/binding/cellpose.cpp); flow fields are Float32Array [2, height, width]: dY plane, dX plane
+  cellposeMasks(
+    dP: Float32Array,
+    cellprob: Float32Array,
+    width: number,
+    height: number,
+    niter: number,
+    cellprobThreshold: number,
+    flowThreshold: number,
+    minSize: number,
+    maxSizeFraction: number,
+    fixLabelGapQuirk: boolean,
+    labels: Uint32Array,
+    threads: number,
+  ): void;
+  cellposeMasksToFlows(labels: Uint32Array, width: number, height: number, flows: Float32Array, threads: number): void;
 }
 
 /** A kernel module, loaded lazily: `init` (or `initSync` where the environment has one) before `bindings`. */

@@ -8,7 +8,7 @@
  */
 export type { Backend, BackendName, KernelBindings, KernelLimits, LoadedModule } from './backend.js';
 export { moduleBackend } from './backend.js';
-export { Kernels } from './facade.js';
+export { Kernels, type CellposeMaskOptions, type FlowField } from './facade.js';
 export {
   kernelsSync,
   registerBackend,

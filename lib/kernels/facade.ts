@@ -7,7 +7,19 @@
 import { InputError, InternalError, ScsegError } from '../errors.js';
 import { allocLike, type Image2D, type KernelArray, type PixelArray } from '../image.js';
 import type { Backend, BackendName, KernelBindings, KernelLimits } from './backend.js';
-import { assertCapacity, assertThreads, kernelChecks, type KernelArgs, type KernelName, type Shape } from './validate.js';
+import {
+  assertCapacity,
+  assertThreads,
+  kernelChecks,
+  resolveCellposeMaskOptions,
+  type CellposeMaskOptions,
+  type FlowField,
+  type KernelArgs,
+  type KernelName,
+  type Shape,
+} from './validate.js';
+
+export type { CellposeMaskOptions, FlowField } from './validate.js';
 
 /** Native errors carry a `code`; map them onto our hierarchy so callers see one error type per cause. */
 function rethrow(err: unknown, kernel: string, valueError?: string): never {
@@ -393,11 +405,19 @@ export class Kernels {
    * arrival time from the seed pixels through the allowed pixels at `speed` (Float64Array of the same shape,
    * finite and > 0 everywhere, else InputError ERR_SCSEG_VALUE; like skfmm, pixels slower than
    * Number.EPSILON count as not allowed). Seeds, +Infinity and the no-seed case as in fmmDistance.
+   * `targets`: stop the march once every open target pixel is frozen; their values are the full march's (a
+   * frozen value never changes), other pixels not reached by then read +Infinity. A global pass needs the
+   * travel times next to the nucleus centres only, which freeze first.
    */
-  travelTime(seeds: Image2D<Uint8Array>, allowed: Image2D<Uint8Array>, speed: Image2D<Float64Array>): Image2D<Float64Array> {
-    return this.call('travelTime', [seeds, allowed, speed], (b) => {
+  travelTime(
+    seeds: Image2D<Uint8Array>,
+    allowed: Image2D<Uint8Array>,
+    speed: Image2D<Float64Array>,
+    options: { targets?: Image2D<Uint8Array> } = {},
+  ): Image2D<Float64Array> {
+    return this.call('travelTime', [seeds, allowed, speed, options], (b) => {
       const out = new Float64Array(seeds.data.length);
-      b.fmmTravelTime(seeds.data, allowed.data, speed.data, seeds.width, seeds.height, out);
+      b.fmmTravelTime(seeds.data, allowed.data, speed.data, seeds.width, seeds.height, out, options.targets?.data ?? null);
       return shaped(out, seeds);
     });
   }
@@ -440,6 +460,60 @@ export class Kernels {
       const ranks = options.markerRanks ?? null;
       b.travelTimeWatershed(seeds.data, allowed.data, speed.data, markers.data, width, height, travel, labels, lag, ranks, threads);
       return { travel: travel && shaped(travel, seeds), labels: shaped(labels, seeds) };
+    });
+  }
+
+  // ── Cellpose (native/cellpose_dynamics.hpp, native/cellpose_flows.hpp) ────────────────────────────────────────
+
+  /**
+   * Cellpose 3.1.1.3's masks from the network's outputs, label for label: `resize_and_compute_masks` on one 2-D
+   * image without GPU or resizing (what `CellposeModel.eval` runs). `dP`: the flows [2, H, W] (dY, dX) at the
+   * network's scale; `cellprob`: the cell-probability logits [H, W]. Pixels with cellprob > cellprobThreshold
+   * follow the flows for `niter` Euler steps (Cellpose's CPU interpolation, bit for bit); converged points are
+   * clustered into masks (histogram peaks, 5 growth steps); masks larger than maxSizeFraction of the image go;
+   * with flowThreshold > 0, masks whose flows disagree with the flows of the mask itself go; then holes are filled
+   * and masks smaller than minSize removed — by default with Cellpose's label-gap quirk (the removal after a flow
+   * error can hit the wrong masks; `fixLabelGapQuirk: true` removes exactly the small ones). Labels 1..n.
+   * Flows must be finite (else InputError ERR_SCSEG_VALUE); NaN cellprob counts as below the threshold.
+   */
+  cellposeMasks(dP: FlowField, cellprob: Image2D<Float32Array>, options: CellposeMaskOptions): Image2D<Uint32Array> {
+    return this.call(
+      'cellposeMasks',
+      [dP, cellprob, options],
+      (b, threads) => {
+        const o = resolveCellposeMaskOptions(options, this.limits);
+        const labels = new Uint32Array(cellprob.data.length);
+        const { width, height } = cellprob;
+        b.cellposeMasks(
+          dP.data,
+          cellprob.data,
+          width,
+          height,
+          o.niter,
+          o.cellprobThreshold,
+          o.flowThreshold,
+          o.minSize,
+          o.maxSizeFraction,
+          o.fixLabelGapQuirk,
+          labels,
+          threads,
+        );
+        return shaped(labels, cellprob);
+      },
+      'dP (the flows) contains NaN or ±Infinity; Cellpose\'s flows must be finite',
+    );
+  }
+
+  /**
+   * Cellpose 3.1.1.3's `masks_to_flows` (CPU path) of a label image: per mask, heat diffused from its centre (the
+   * pixel nearest the mean of its pixels) for 2·(box height + box width + 4) steps, its gradient normalised to unit
+   * length. Returns [2, H, W] (dY, dX), Cellpose's float64 values rounded to float32; 0 outside the masks.
+   */
+  cellposeMasksToFlows(labels: Image2D<Uint32Array>): FlowField {
+    return this.call('cellposeMasksToFlows', [labels], (b, threads) => {
+      const flows = new Float32Array(2 * labels.data.length);
+      b.cellposeMasksToFlows(labels.data, labels.width, labels.height, flows, threads);
+      return { data: flows, width: labels.width, height: labels.height };
     });
   }
 }

@@ -18,7 +18,7 @@ import { registerBackend, resolveBackendAsync, resolveBackendSync, type KernelOp
 import { wasmFileBackend, wasmPath } from './wasm.js';
 
 export type { Backend, BackendName, KernelBindings, KernelLimits } from './backend.js';
-export { Kernels } from './facade.js';
+export { Kernels, type CellposeMaskOptions, type FlowField } from './facade.js';
 export { registerBackend, registeredBackends, type KernelOptions } from './registry.js';
 export { instantiateWasmKernels, instantiateWasmKernelsSync, wasmBackend } from './wasm-loader.js';
 

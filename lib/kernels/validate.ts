@@ -129,10 +129,16 @@ export function assertThreads(value: unknown, max: number, what = 'threads'): as
 
 /** The fast-marching kernels hold more state per pixel: limits.maxFastMarchingPixels bounds them. */
 const FAST_MARCHING = new Set<KernelName>(['fmmDistance', 'distanceWatershed', 'travelTime', 'travelTimeWatershed']);
+/** So do the Cellpose dynamics: limits.maxCellposePixels. */
+const CELLPOSE = new Set<KernelName>(['cellposeMasks', 'cellposeMasksToFlows']);
 
-/** The image fits the backend's memory (only WASM's 4 GiB ever binds). */
+/** The image fits the backend's memory (only WASM's 4 GiB ever binds, and torch's int32 histogram natively). */
 export function assertCapacity(kernel: KernelName, shape: Shape, limits: KernelLimits, backend: BackendName): void {
-  const max = FAST_MARCHING.has(kernel) ? limits.maxFastMarchingPixels : limits.maxPixels;
+  const max = CELLPOSE.has(kernel)
+    ? limits.maxCellposePixels
+    : FAST_MARCHING.has(kernel)
+      ? limits.maxFastMarchingPixels
+      : limits.maxPixels;
   if (shape.width * shape.height > max) {
     throw new InputError(
       `${kernel}: ${shape.width}×${shape.height} exceeds what the ${backend === 'wasm' ? 'WASM' : backend} backend can hold ` +
@@ -187,6 +193,77 @@ function diskMorphology(kernel: string, limits: KernelLimits, mask: Image2D<Uint
   assertIntegerInRange(radius, 0, limits.maxMorphologyRadius, `${kernel} radius`);
   assertOutside(outside, kernel);
   return mask;
+}
+
+/**
+ * A flow field as Cellpose's dP: { data, width, height } with data a Float32Array of 2 × width × height elements,
+ * the dY plane then the dX plane.
+ */
+export interface FlowField {
+  readonly data: Float32Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** cellposeMasks' options; every one but niter has Cellpose's default. */
+export interface CellposeMaskOptions {
+  /** Euler steps of the flow dynamics (Cellpose: 200 / rescale, truncated), an integer ≥ 1. */
+  readonly niter: number;
+  /** Pixels with cellprob > this (compared in float32) follow the flows. Default 0. */
+  readonly cellprobThreshold?: number;
+  /** Masks whose flow error exceeds this are removed; 0 skips the step. Default 0.4. */
+  readonly flowThreshold?: number;
+  /** Masks smaller than this (pixels) are removed; ≤ 0 removes none (holes are still filled). Default 15. */
+  readonly minSize?: number;
+  /** Masks larger than this fraction of the image are removed. Default 0.4. */
+  readonly maxSizeFraction?: number;
+  /** false (default): Cellpose's label-gap quirk in the small-mask removal, for parity; true: what it meant. */
+  readonly fixLabelGapQuirk?: boolean;
+}
+
+/** CellposeMaskOptions with every default filled in. */
+export type ResolvedCellposeMaskOptions = Required<CellposeMaskOptions>;
+
+function assertFlowField(flows: FlowField, what: string): void {
+  if (flows === null || typeof flows !== 'object') {
+    throw new InputError(`${what} must be an object { data, width, height } (data: [2, height, width])`, 'ERR_SCSEG_SHAPE');
+  }
+  if (!isTypedArrayOf(flows.data, Float32Array)) {
+    throw new InputError(`${what}: data must be a Float32Array, got ${typeName(flows.data)}`, 'ERR_SCSEG_DTYPE');
+  }
+  assertDimension(flows.width, `${what}.width`);
+  assertDimension(flows.height, `${what}.height`);
+  if (flows.data.length !== 2 * flows.width * flows.height) {
+    throw new InputError(
+      `${what}: data has ${flows.data.length} elements but a [2, height, width] flow field of ${flows.width}×${flows.height} ` +
+        `has ${2 * flows.width * flows.height}`,
+      'ERR_SCSEG_SHAPE',
+    );
+  }
+}
+
+/** Checks cellposeMasks' options and fills in Cellpose's defaults. */
+export function resolveCellposeMaskOptions(options: CellposeMaskOptions, limits: KernelLimits): ResolvedCellposeMaskOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InputError('cellposeMasks options must be an object { niter, cellprobThreshold?, flowThreshold?, … }', 'ERR_SCSEG_ARGUMENT');
+  }
+  const o = {
+    niter: options.niter,
+    cellprobThreshold: options.cellprobThreshold ?? 0,
+    flowThreshold: options.flowThreshold ?? 0.4,
+    minSize: options.minSize ?? 15,
+    maxSizeFraction: options.maxSizeFraction ?? 0.4,
+    fixLabelGapQuirk: options.fixLabelGapQuirk ?? false,
+  };
+  assertIntegerInRange(o.niter, 1, limits.maxCellposeIterations, 'cellposeMasks niter');
+  assertFiniteNumber(o.cellprobThreshold, 'cellposeMasks cellprobThreshold');
+  assertNumberInRange(o.flowThreshold, 0, Number.MAX_VALUE, 'cellposeMasks flowThreshold');
+  assertIntegerInRange(o.minSize, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'cellposeMasks minSize');
+  assertNumberInRange(o.maxSizeFraction, 0, Number.MAX_VALUE, 'cellposeMasks maxSizeFraction');
+  if (typeof o.fixLabelGapQuirk !== 'boolean') {
+    throw new InputError(`cellposeMasks fixLabelGapQuirk must be a boolean, got ${String(o.fixLabelGapQuirk)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  return o;
 }
 
 function speedAndSeeds(kernel: string, seeds: Image2D<Uint8Array>, allowed: Image2D<Uint8Array>, speed: Image2D<Float64Array>): void {
@@ -348,8 +425,18 @@ export const kernelChecks = {
     assertMarkerRanks(options.markerRanks, markers.data, 'distanceWatershed');
     return seeds;
   },
-  travelTime(_limits: KernelLimits, seeds: Image2D<Uint8Array>, allowed: Image2D<Uint8Array>, speed: Image2D<Float64Array>): Shape {
+  travelTime(
+    _limits: KernelLimits,
+    seeds: Image2D<Uint8Array>,
+    allowed: Image2D<Uint8Array>,
+    speed: Image2D<Float64Array>,
+    options: { targets?: Image2D<Uint8Array> },
+  ): Shape {
     speedAndSeeds('travelTime', seeds, allowed, speed);
+    if (options.targets !== undefined) {
+      assertMask(options.targets, 'travelTime targets');
+      assertSameShape(seeds, options.targets, 'travelTime seeds', 'travelTime targets');
+    }
     return seeds;
   },
   travelTimeWatershed(
@@ -368,6 +455,18 @@ export const kernelChecks = {
     assertSameShape(seeds, markers, 'travelTimeWatershed seeds', 'travelTimeWatershed markers');
     assertMarkerRanks(options.markerRanks, markers.data, 'travelTimeWatershed');
     return seeds;
+  },
+  cellposeMasks(limits: KernelLimits, dP: FlowField, cellprob: Image2D<Float32Array>, options: CellposeMaskOptions): Shape {
+    assertFlowField(dP, 'cellposeMasks dP');
+    assertTypedImage(cellprob, [Float32Array], 'cellposeMasks cellprob');
+    assertSameShape(dP, cellprob, 'cellposeMasks dP', 'cellposeMasks cellprob');
+    resolveCellposeMaskOptions(options, limits);
+    // Non-finite flows are rejected by the kernel itself (ERR_SCSEG_VALUE → InputError): no second scan here.
+    return dP;
+  },
+  cellposeMasksToFlows(_limits: KernelLimits, labels: Image2D<Uint32Array>): Shape {
+    assertLabelImage(labels, 'cellposeMasksToFlows labels');
+    return labels;
   },
 };
 

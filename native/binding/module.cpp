@@ -3,6 +3,7 @@
 #include "napi_args.hpp"
 
 namespace scseg::binding {
+void registerCellpose(Napi::Env env, Napi::Object exports);
 void registerDistanceWatershed(Napi::Env env, Napi::Object exports);
 void registerEdt(Napi::Env env, Napi::Object exports);
 void registerFmm(Napi::Env env, Napi::Object exports);
@@ -26,6 +27,8 @@ Napi::Object exportLimits(Napi::Env env) {
   l.Set("maxThreads", Napi::Number::New(env, double(limits::kMaxThreads)));
   l.Set("maxPixels", Napi::Number::New(env, double(limits::kMaxPixels)));
   l.Set("maxFastMarchingPixels", Napi::Number::New(env, double(limits::kMaxFastMarchingPixels)));
+  l.Set("maxCellposePixels", Napi::Number::New(env, double(limits::kMaxCellposePixels)));
+  l.Set("maxCellposeIterations", Napi::Number::New(env, double(limits::kMaxCellposeIterations)));
   l.Freeze();
   return l;
 }
@@ -33,6 +36,7 @@ Napi::Object exportLimits(Napi::Env env) {
 }  // namespace
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  registerCellpose(env, exports);
   registerDistanceWatershed(env, exports);
   registerEdt(env, exports);
   registerFmm(env, exports);

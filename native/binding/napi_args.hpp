@@ -103,7 +103,7 @@ class Args {
     width_ = w;
     height_ = h;
     haveDims_ = true;
-    for (const Pending& p : pending_) checkLength(p.length, p.name);
+    for (const Pending& p : pending_) checkLength(p.length, p.name, p.planes);
   }
 
   // A typed array of T holding width×height elements.
@@ -124,6 +124,15 @@ class Args {
   template <typename T>
   T* outputOrNull(const char* name) {
     return static_cast<T*>(imageOf(typedArrayType<T>(), name, true, true));
+  }
+  // A stack of `planes` images of T, plane after plane (planes × width × height elements), e.g. a flow field.
+  template <typename T>
+  T* planes(const char* name, size_t planes) {
+    return static_cast<T*>(imageOf(typedArrayType<T>(), name, false, false, planes));
+  }
+  template <typename T>
+  T* outputPlanes(const char* name, size_t planes) {
+    return static_cast<T*>(imageOf(typedArrayType<T>(), name, false, true, planes));
   }
   // An output image of the same pixel type as `like`.
   void* outputLike(const Pixels& like, const char* name) { return imageOf(like.type, name, false, true); }
@@ -257,6 +266,7 @@ class Args {
   struct Pending {
     size_t length;
     const char* name;
+    size_t planes;
   };
 
   napi_value peek() const { return index_ < info_.Length() ? static_cast<napi_value>(info_[index_]) : nullptr; }
@@ -300,14 +310,14 @@ class Args {
     return false;
   }
 
-  void* imageOf(napi_typedarray_type want, const char* name, bool nullable, bool written) {
+  void* imageOf(napi_typedarray_type want, const char* name, bool nullable, bool written, size_t planes = 1) {
     napi_value v = next();
     if (!ok_ || (nullable && isNullish(v))) return nullptr;
     napi_typedarray_type type;
     void* data = nullptr;
     size_t length = 0;
     if (!typedArray(v, name, type, data, length) || !requireType(type, want, name)) return nullptr;
-    admitImage(length, name);
+    admitImage(length, name, planes);
     if (written) outputs_.push_back(v);
     return data;
   }
@@ -325,13 +335,16 @@ class Args {
     return p;
   }
 
-  void admitImage(size_t length, const char* name) {
-    if (haveDims_) checkLength(length, name);
-    else pending_.push_back({length, name});
+  void admitImage(size_t length, const char* name, size_t planes = 1) {
+    if (haveDims_) checkLength(length, name, planes);
+    else pending_.push_back({length, name, planes});
   }
 
-  void checkLength(size_t length, const char* name) {
-    if (length != area_) fail("ERR_SCSEG_SHAPE", std::string(name) + ": length does not equal width*height");
+  void checkLength(size_t length, const char* name, size_t planes) {
+    const bool fits = area_ <= std::numeric_limits<size_t>::max() / planes;
+    if (!fits || length != area_ * planes)
+      fail("ERR_SCSEG_SHAPE", std::string(name) + ": length does not equal " +
+                                  (planes == 1 ? std::string() : std::to_string(planes) + "*") + "width*height");
   }
 
   const Napi::CallbackInfo& info_;

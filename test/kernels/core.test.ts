@@ -122,9 +122,11 @@ describe('WASM kernels loaded from bytes through core.ts', () => {
   it('instantiates synchronously and asynchronously from bytes, with the limits the Node facade sees', async () => {
     const sync = instantiateWasmKernelsSync(bytes, { reserveHeapMB: 0 });
     const async_ = await instantiateWasmKernels(new Uint8Array(bytes), { reserveHeapMB: 0 });
-    expect({ ...sync.limits }).toEqual({ ...node.limits, maxPixels: sync.limits.maxPixels, maxFastMarchingPixels: sync.limits.maxFastMarchingPixels });
+    const { maxPixels, maxFastMarchingPixels, maxCellposePixels } = sync.limits;
+    expect({ ...sync.limits }).toEqual({ ...node.limits, maxPixels, maxFastMarchingPixels, maxCellposePixels });
     expect(async_.limits.maxPixels).toBe(2 ** 27);
     expect(async_.limits.maxFastMarchingPixels).toBe(2 ** 26);
+    expect(async_.limits.maxCellposePixels).toBe(2 ** 25);
   });
 
   it('a wasmBackend over bytes, initialised asynchronously, gives the Node facade outputs bit for bit', async () => {
