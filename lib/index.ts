@@ -12,6 +12,10 @@ export type {
   ShardedSegmentationOptions, ShardedRunOptions, ShardedRunResult, ShardedProgress,
 } from './segmentation/sharded-segmentation.js';
 export { planShards } from './segmentation/sharding.js';
+export { MultithreadedSegmentation } from './segmentation/batch.js';
+export type {
+  BatchInput, BatchRunOptions, BatchRunResult, BatchImageResult, BatchProgress, MultithreadedSegmentationOptions,
+} from './segmentation/batch.js';
 export type { Shard, ShardPlanOptions } from './segmentation/sharding.js';
 export { planesReader, selectChannels, stackReader } from './segmentation/channels.js';
 export type { ChannelReader } from './segmentation/channels.js';

@@ -6,7 +6,7 @@
  * `abort()` and any failure delete it.
  */
 import path from 'node:path';
-import type h5wasm from 'h5wasm/node';
+import { loadH5wasm, type H5Lib, type H5Module } from './h5wasm.js';
 import { InputError } from '../errors.js';
 import { beginAtomicFile, writeError, type PendingOutput } from './atomic.js';
 import { H5_DEFAULT_CHUNK_SIZE, H5_LABELS_DATASET } from './hdf5.js';
@@ -40,8 +40,6 @@ export interface StackLabelsWriter {
   abort(): Promise<void>;
 }
 
-type H5Lib = typeof h5wasm;
-type H5Module = Awaited<H5Lib['ready']>;
 type H5File = InstanceType<H5Lib['File']>;
 
 function positiveInt(target: string, name: string, v: unknown): number {
@@ -224,9 +222,7 @@ export async function openStackLabelsH5Writer(file: string, options: StackLabels
   const edge = Math.min(chunk, height);
   const bandRows = Math.max(1, Math.floor(budget / 8 / width / edge)) * edge;
   const pending = beginAtomicFile(file);
-  // Loaded on first use: instantiating h5wasm costs the loading thread tens of ms.
-  const h5 = (await import('h5wasm/node')).default;
-  const lib = await h5.ready;
+  const { lib: h5, module: lib } = await loadH5wasm();
   const writer = new H5StackWriter(file, h5, lib, pending, images, masks, width, height, bandRows);
   try {
     writer.open(chunk, compression);
