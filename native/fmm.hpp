@@ -241,8 +241,10 @@ namespace fmm_detail {
 
 class Marcher {
  public:
-  Marcher(const TiledGrid& grid, bool travelTime, uint8_t* state, Cell* cells, FreezeLog* log)
-      : grid_(grid), travel_(travelTime), state_(state), cells_(cells), log_(log) {}
+  Marcher(const TiledGrid& grid, bool travelTime, uint8_t* state, Cell* cells, FreezeLog* log,
+          const uint8_t* targets = nullptr, size_t targetCount = 0)
+      : grid_(grid), travel_(travelTime), state_(state), cells_(cells), log_(log), targets_(targets),
+        targetsLeft_(targetCount) {}
 
   // pixels: the size of the framed grid.
   void run(uint32_t pixels) {
@@ -458,6 +460,11 @@ class Marcher {
       state_[p] = static_cast<uint8_t>((state_[p] & ~kStateBits) | kFrozen);
       step.push_back(p);
     } while (nextLive() && front_.top().key == key);
+    if (targets_) {
+      // A frozen value is final: once every target is frozen the rest of the march cannot change them.
+      for (const uint32_t p : step) targetsLeft_ -= targets_[p];
+      if (targetsLeft_ == 0) return false;
+    }
     if (log_) {
       for (const uint32_t p : step) log_->entries[logged_++] = FreezeLog::Entry{p, cells_[p].t};
       if (logged_ - published_ >= 64) publish();  // batched: each store costs the reader a cache miss
@@ -476,6 +483,8 @@ class Marcher {
   uint8_t* state_;
   Cell* cells_;
   FreezeLog* log_;  // nullptr: nobody follows the march
+  const uint8_t* targets_;  // framed; nullptr: march to the end
+  size_t targetsLeft_;
   size_t logged_ = 0, published_ = 0;
   FrontQueue front_;
 
@@ -488,9 +497,12 @@ class Marcher {
 // Marches the window [x0, x0 + w) x [y0, y0 + h) of an image with row stride `stride`, treating the pixels where
 // open(i) is false (i = row-major index in the image) as masked, and writes the window's pixels for which
 // write(i) is true. out: the image's values, or nullptr when only the log is wanted.
+// targets (image-indexed, optional): stop once every open, non-seed target pixel is frozen; pixels not frozen by
+// then read +infinity.
 template <typename Open, typename Write>
 void marchWindow(const uint8_t* seeds, const double* speed, size_t stride, size_t x0, size_t y0, size_t w, size_t h,
-                 const Open& open, const Write& write, double* out, FreezeLog* log) {
+                 const Open& open, const Write& write, double* out, FreezeLog* log,
+                 const uint8_t* targets = nullptr) {
   TiledGrid grid;
   grid.init(int64_t(w), int64_t(h));  // checked by the caller (the window is no larger than the image)
   const size_t framed = grid.framedArea();
@@ -502,7 +514,18 @@ void marchWindow(const uint8_t* seeds, const double* speed, size_t stride, size_
       state[f] = !open(i) ? kMasked : seeds[i] ? kFrozen : kFar;
       cells[f] = Cell{0.0, speed ? 1 / (speed[i] * speed[i]) : 1.0};
     }
-  Marcher(grid, speed != nullptr, state.data(), cells.data(), log).run(static_cast<uint32_t>(framed));
+  ScratchArray<uint8_t> wanted(targets ? framed : 0, 0);
+  size_t targetCount = 0;
+  if (targets) {
+    for (size_t y = 0; y < h; ++y)
+      for (size_t x = 0; x < w; ++x) {
+        const size_t i = (y0 + y) * stride + x0 + x, f = grid.at(x, y);
+        if (targets[i] && state[f] == kFar) wanted[f] = 1, ++targetCount;
+      }
+  }
+  if (!targets || targetCount > 0)
+    Marcher(grid, speed != nullptr, state.data(), cells.data(), log, targets ? wanted.data() : nullptr, targetCount)
+        .run(static_cast<uint32_t>(framed));
   if (out)
     for (size_t y = 0; y < h; ++y)
       for (size_t x = 0; x < w; ++x) {
@@ -513,7 +536,8 @@ void marchWindow(const uint8_t* seeds, const double* speed, size_t stride, size_
 
 // out: width*height values, or nullptr when only the log is wanted.
 inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, const double* speed, int64_t width,
-                              int64_t height, double* out, size_t threads, FreezeLog* log = nullptr) {
+                              int64_t height, double* out, size_t threads, FreezeLog* log = nullptr,
+                              const uint8_t* targets = nullptr) {
   struct FinishLog {
     FreezeLog* log;
     ~FinishLog() {
@@ -534,7 +558,7 @@ inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, cons
   // Pixels of different 4-connected components never meet, and each step of the march touches every component
   // holding the smallest key exactly as a march of that component alone would: so a mask of many small parts
   // (the nucleus labelling) marches part by part — cache-resident, split across threads — with the same values.
-  if (!log && out && speed == nullptr && n >= (size_t(1) << 16)) {
+  if (!log && !targets && out && speed == nullptr && n >= (size_t(1) << 16)) {
     const Components parts(w, h, allowed, [&](size_t i) { return seeds[i] != 0; });
     if (worthSplitting(parts, n)) {
       std::fill(out, out + n, std::numeric_limits<double>::infinity());
@@ -550,7 +574,7 @@ inline Status runFastMarching(const uint8_t* seeds, const uint8_t* allowed, cons
       return Status::Ok;
     }
   }
-  marchWindow(seeds, speed, w, 0, 0, w, h, open, everywhere, out, log);
+  marchWindow(seeds, speed, w, 0, 0, w, h, open, everywhere, out, log, targets);
   return Status::Ok;
 }
 
@@ -566,13 +590,15 @@ inline Status fmmDistance(const uint8_t* seeds, const uint8_t* allowed, int64_t 
 // Arrival time (2nd-order FMM, unit grid) from the seed pixels through the allowed pixels at the given speed
 // (finite and > 0 everywhere, else BadValue; speeds below DBL_EPSILON mask their pixel, as in skfmm).
 // With a log, a reader on another thread can follow the freezing (see FreezeLog); out may then be nullptr.
+// targets (optional, width*height): stop as soon as every open target pixel is frozen — the march up to there is
+// the full march's, so their values are exact — and leave the pixels not frozen by then at +infinity.
 inline Status fmmTravelTime(const uint8_t* seeds, const uint8_t* allowed, const double* speed, int64_t width,
-                            int64_t height, double* out, FreezeLog* log = nullptr) {
+                            int64_t height, double* out, FreezeLog* log = nullptr, const uint8_t* targets = nullptr) {
   if (speed == nullptr || (out == nullptr && log == nullptr)) {
     if (log) log->finished.store(true, std::memory_order_release);
     return Status::BadArgument;
   }
-  return fmm_detail::runFastMarching(seeds, allowed, speed, width, height, out, 1, log);
+  return fmm_detail::runFastMarching(seeds, allowed, speed, width, height, out, 1, log, targets);
 }
 
 }  // namespace scseg

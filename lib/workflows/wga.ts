@@ -110,12 +110,29 @@ async function nucleiAndCytosolFlood(
   return { nuclei, flood: await cytosolFlood(run, input[1], current[1], nuclei, cfg, globals) };
 }
 
+/** The 4-neighbours of the non-zero pixels of `markers` (what markerEntries reads around each marker). */
+function markerNeighbours(markers: LabelImage): Mask {
+  const { data, width, height } = markers;
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] === 0) continue;
+    const x = i % width;
+    if (i >= width) out[i - width] = 1;
+    if (i + width < data.length) out[i + width] = 1;
+    if (x > 0) out[i - 1] = 1;
+    if (x + 1 < width) out[i + 1] = 1;
+  }
+  return { data: out, width, height };
+}
+
 /** The cytosol markers inside `core` with their neighbourhood on the travel-time surface (marker order). */
 const cytosolMarkers: TileSweep<WgaConfig, MarkerEntry> = async (ctx, stacks, cfg, globals, placement, core) => {
   const run = new StepRunner(ctx);
   const { flood: f } = await nucleiAndCytosolFlood(run, stacks, cfg, globals, placement);
   if (f.count === 0) return [];
-  const travel = await run.step('cytosol fast marching', () => run.kernels.travelTime(f.seeds, f.allowed, f.speed).data);
+  // Only the markers' neighbours are read, and they freeze first: the march stops there.
+  const targets = await run.step('cytosol marker neighbours', () => markerNeighbours(f.markers));
+  const travel = await run.step('cytosol fast marching', () => run.kernels.travelTime(f.seeds, f.allowed, f.speed, { targets }).data);
   return markerEntries(f.markers, f.allowed, (i) => travel[i], placement, core);
 };
 

@@ -17,7 +17,8 @@ Napi::Value FmmDistance(const Napi::CallbackInfo& info) {
   });
 }
 
-// fmmTravelTime(seeds: Uint8Array, allowed: Uint8Array, speed: Float64Array, width, height, output: Float64Array)
+// fmmTravelTime(seeds: Uint8Array, allowed: Uint8Array, speed: Float64Array, width, height, output: Float64Array,
+//               targets?: Uint8Array | null)
 Napi::Value FmmTravelTime(const Napi::CallbackInfo& info) {
   return bound(info, "fmmTravelTime", [](Args& a) {
     const uint8_t* seeds = a.image<uint8_t>("seeds");
@@ -25,7 +26,10 @@ Napi::Value FmmTravelTime(const Napi::CallbackInfo& info) {
     const double* speed = a.image<double>("speed");
     a.dims();
     double* out = a.output<double>("output");
-    return a.run([&] { return fmmTravelTime(seeds, allowed, speed, a.width(), a.height(), out); });
+    size_t targetLength = 0;
+    const uint8_t* targets = a.arrayOrNull<uint8_t>("targets", targetLength);
+    if (targets) a.requireLength(targetLength, size_t(a.width()) * size_t(a.height()), "targets");
+    return a.run([&] { return fmmTravelTime(seeds, allowed, speed, a.width(), a.height(), out, nullptr, targets); });
   });
 }
 

@@ -106,6 +106,42 @@ describe(`fast marching matches scikit-fmm 2022.08 bit for bit [${k.backendName}
   });
 });
 
+describe(`travelTime with targets: the march stops once they are frozen [${k.backendName}]`, () => {
+  const real = manifest.cases.filter((c) => c.travelTime && c.name.startsWith('real'));
+  it.each(real.map((c) => [c.name, c] as const))('%s: the targets get the full march\'s values, bit for bit', (_n, c) => {
+    const seeds = read<Uint8Array>(c.seeds);
+    const allowed = read<Uint8Array>(c.allowed);
+    const speed = read<Float64Array>(c.speed!);
+    const full = read<Float64Array>(c.travelTime!).data;
+    // The seeds' 4-neighbours (what the global pass asks for), plus a few pixels far out.
+    const targets = mask(seeds.width, seeds.height);
+    const { width } = seeds;
+    seeds.data.forEach((v, i) => {
+      if (!v) return;
+      for (const j of [i - width, i + width, i - 1, i + 1]) if (j >= 0 && j < targets.data.length) targets.data[j] = 1;
+    });
+    const r = rng(7);
+    for (let n = 0; n < 5; n++) targets.data[Math.floor(r() * targets.data.length)] = 1;
+    const out = k.travelTime(seeds, allowed, speed, { targets }).data;
+    let checked = 0;
+    targets.data.forEach((t, i) => {
+      if (!t || !Number.isFinite(full[i])) return;
+      expect(Object.is(out[i], full[i])).toBe(true);
+      checked++;
+    });
+    expect(checked).toBeGreaterThan(5);
+    // It stopped early: most pixels were never reached.
+    const reached = out.filter((v) => Number.isFinite(v)).length;
+    expect(reached).toBeLessThan(full.filter((v) => Number.isFinite(v)).length);
+  });
+
+  it('refuses targets of another shape or type', () => {
+    const args = [mask(5, 3, [0]), full(5, 3, 1), speedOf(5, 3, 1)] as const;
+    expectInputError(() => k.travelTime(...args, { targets: mask(3, 5) }), 'ERR_SCSEG_SHAPE', 'targets');
+    expectInputError(() => k.travelTime(...args, { targets: { data: new Float64Array(15), width: 5, height: 3 } as never }), 'ERR_SCSEG_DTYPE', 'targets');
+  });
+});
+
 describe(`fast marching semantics [${k.backendName}]`, () => {
   it('marches along a row like skfmm, rounding of 1/3 included', () => {
     // Exact on a line in exact arithmetic; skfmm's tp = (1/3)(4 T1 − T2) with 1/3 rounded drifts by a few ulps.
