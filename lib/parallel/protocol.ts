@@ -22,7 +22,24 @@ export interface TaskAbort {
   id: number;
 }
 
+/** A task asks the pool to run tasks for it (on any worker, its own included) and waits for their results. */
+export interface SubtaskRequest {
+  kind: string;
+  args: unknown;
+  label: string;
+}
+
+export type SubtaskResult = { ok: true; value: unknown } | { ok: false; error: SerializedError };
+
+/** The results of a batch of subtasks, in request order. */
+export interface SubtasksDone {
+  type: 'subtasks-done';
+  batch: number;
+  results: SubtaskResult[];
+}
+
 export type TaskReply =
   | { id: number; type: 'done'; value: unknown }
   | { id: number; type: 'error'; error: SerializedError }
-  | { id: number; type: 'progress'; step: string };
+  | { id: number; type: 'progress'; step: string }
+  | { id: number; type: 'subtasks'; batch: number; requests: SubtaskRequest[] };

@@ -6,8 +6,8 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { InternalError, WorkerError } from '../errors.js';
-import { reviveError } from './errors.js';
-import type { TaskReply, TaskRequest, WorkerSetup } from './protocol.js';
+import { reviveError, serializeError } from './errors.js';
+import type { SubtaskRequest, SubtaskResult, SubtasksDone, TaskReply, TaskRequest, WorkerSetup } from './protocol.js';
 import { spawnModuleWorker } from './spawn.js';
 
 const ENTRY = new URL(`./task-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -32,8 +32,12 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  task?: Pending;
+  /** Tasks sent to the worker: one, plus one more for each that waits on subtasks. */
+  tasks: Map<number, Pending>;
+  waiting: number;
 }
+
+const busy = (s: Slot) => s.tasks.size - s.waiting > 0;
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -69,7 +73,7 @@ export class WorkerPool {
         const onAbort = () => {
           const queued = this.queue.indexOf(pending);
           if (queued >= 0) this.queue.splice(queued, 1);
-          else this.slots.find((s) => s.task === pending)?.worker.postMessage({ type: 'abort', id: pending.request.id });
+          else this.slots.find((s) => s.tasks.get(pending.request.id) === pending)?.worker.postMessage({ type: 'abort', id: pending.request.id });
           reject(signal.reason); // the worker's own rejection, later, is ignored
         };
         signal.addEventListener('abort', onAbort, { once: true });
@@ -88,24 +92,24 @@ export class WorkerPool {
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(reason);
     const slots = this.slots.splice(0);
-    for (const s of slots) s.task?.reject(reason);
+    for (const s of slots) for (const t of s.tasks.values()) t.reject(reason);
     await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
   }
 
   private dispatch(): void {
     while (this.queue.length > 0 && !this.closed) {
-      let slot = this.slots.find((s) => !s.task);
+      let slot = this.slots.find((s) => !busy(s));
       if (!slot) {
         if (this.slots.length >= this.size) return;
         slot = this.spawn();
       }
       const task = this.queue.shift()!;
-      slot.task = task;
+      slot.tasks.set(task.request.id, task);
       if (this.unrefIdle) slot.worker.ref();
       try {
         slot.worker.postMessage(task.request, task.options.transfer ?? []);
       } catch (e) {
-        slot.task = undefined;
+        slot.tasks.delete(task.request.id);
         task.reject(new InternalError(`${task.options.label}: cannot send the task to a worker: ${(e as Error).message}`));
       }
     }
@@ -113,16 +117,18 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const worker = spawnModuleWorker(ENTRY, { workerData: this.setup, stdout: false, stderr: false });
-    const slot: Slot = { worker };
+    const slot: Slot = { worker, tasks: new Map(), waiting: 0 };
     this.slots.push(slot);
     worker.on('message', (reply: TaskReply) => this.onReply(slot, reply));
     const died = (why: string) => {
       const index = this.slots.indexOf(slot);
       if (index < 0) return; // closed, or already handled
       this.slots.splice(index, 1);
-      const task = slot.task;
-      slot.task = undefined;
-      task?.reject(new WorkerError(`${task.options.label}: the worker running it died (${why}); finished work is kept, a rerun continues from there`));
+      const tasks = [...slot.tasks.values()];
+      slot.tasks.clear();
+      for (const task of tasks) {
+        task.reject(new WorkerError(`${task.options.label}: the worker running it died (${why}); finished work is kept, a rerun continues from there`));
+      }
       void worker.terminate().catch(() => undefined);
       this.dispatch();
     };
@@ -132,16 +138,36 @@ export class WorkerPool {
   }
 
   private onReply(slot: Slot, reply: TaskReply): void {
-    const task = slot.task;
-    if (!task || task.request.id !== reply.id) return;
+    const task = slot.tasks.get(reply.id);
+    if (!task) return;
     if (reply.type === 'progress') {
       task.options.onProgress?.(reply.step);
       return;
     }
-    slot.task = undefined;
+    if (reply.type === 'subtasks') {
+      void this.runSubtasks(slot, task, reply.batch, reply.requests);
+      return;
+    }
+    slot.tasks.delete(reply.id);
     if (reply.type === 'done') task.resolve(reply.value);
     else task.reject(reviveError(reply.error, task.options.label));
     this.dispatch();
-    if (this.unrefIdle && !slot.task) slot.worker.unref();
+    if (this.unrefIdle && slot.tasks.size === 0) slot.worker.unref();
+  }
+
+  /** A task's subtasks: its worker takes tasks meanwhile (the waiting task needs no thread). */
+  private async runSubtasks(slot: Slot, parent: Pending, batch: number, requests: SubtaskRequest[]): Promise<void> {
+    slot.waiting++;
+    this.dispatch();
+    const settled = await Promise.allSettled(
+      requests.map((r) => this.run(r.kind, r.args, { label: r.label, signal: parent.options.signal })),
+    );
+    slot.waiting--;
+    if (!slot.tasks.has(parent.request.id)) return; // the parent is gone (its worker died, or the pool closed)
+    const results: SubtaskResult[] = settled.map((r) =>
+      r.status === 'fulfilled' ? { ok: true, value: r.value } : { ok: false, error: serializeError(r.reason) },
+    );
+    const done: SubtasksDone = { type: 'subtasks-done', batch, results };
+    slot.worker.postMessage(done);
   }
 }

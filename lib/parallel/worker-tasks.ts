@@ -1,5 +1,6 @@
 /** The tasks a pool worker can run, by name. Each module that runs work off the calling thread registers here. */
 import type { Kernels } from '../kernels/index.js';
+import type { SubtaskRequest } from './protocol.js';
 import { BATCH_TASKS } from '../segmentation/batch-tasks.js';
 import { SEGMENT_TASKS } from '../segmentation/segment-task.js';
 import { SHARD_TASKS } from '../segmentation/shard-tasks.js';
@@ -9,6 +10,11 @@ export interface TaskContext {
   /** Fires when the caller stops the task. */
   readonly signal: AbortSignal;
   progress(step: string): void;
+  /**
+   * Runs tasks on the pool (this worker included, while this task waits) and returns their values in order; the
+   * first failure rejects (after all have settled).
+   */
+  subtasks(requests: SubtaskRequest[]): Promise<unknown[]>;
 }
 
 export interface TaskOutput {

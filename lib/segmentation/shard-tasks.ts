@@ -10,6 +10,7 @@ import { openImage, writeClassesCsv } from '../io/index.js';
 import { openOmeZarrLabelsWriter, openSegmentationH5Writer } from '../io/label-writers.js';
 import type { TaskContext, TaskHandler, TaskOutput } from '../parallel/worker-tasks.js';
 import { workflowFor } from '../workflows/index.js';
+import type { GlobalTile } from '../workflows/types.js';
 import { cellsCentredIn } from '../workflows/window.js';
 import { stackReader } from './channels.js';
 import { saveGlobals } from './shard-cache.js';
@@ -29,7 +30,22 @@ export interface GlobalTaskArgs {
   config: SegmentationConfig;
   /** Kernel threads for this task (the global pass runs alone). */
   threads: number;
+  /** Tiles of the global pass's sweeps: the shards' cores (fewer, larger windows than the default 1024² tiles). */
+  tileSize: number;
+  margin: number;
+  /** Spread the sweeps' tiles over the pool. */
+  parallel: boolean;
   file: string;
+}
+
+export interface SweepTaskArgs {
+  input: InputSpec;
+  config: SegmentationConfig;
+  sweep: string;
+  globals: unknown;
+  tile: GlobalTile;
+  imageWidth: number;
+  imageHeight: number;
 }
 
 export interface ShardTaskArgs {
@@ -77,9 +93,31 @@ async function globalTask(args: GlobalTaskArgs, ctx: TaskContext): Promise<TaskO
     const workflow = workflowFor(args.config.workflow);
     const reader = stackReader(source, args.config, workflow.descriptor.masks);
     const wctx = { kernels: ctx.kernels.withThreads(args.threads), progress: ctx.progress };
-    const globals = await workflow.globalPass(wctx, reader, args.config);
+    // The sweeps' tiles go to the pool (this worker included): the global pass runs on every worker.
+    const mapTiles = (sweep: string, globals: unknown, tiles: readonly GlobalTile[]) =>
+      ctx.subtasks(
+        tiles.map((tile, i) => {
+          const sweepArgs: SweepTaskArgs = { input: args.input, config: args.config, sweep, globals, tile, imageWidth: source.width, imageHeight: source.height };
+          return { kind: 'sharded.sweep', args: sweepArgs, label: `the global pass (${sweep} sweep, tile ${i + 1} of ${tiles.length})` };
+        }),
+      ) as Promise<unknown[][]>;
+    const globals = await workflow.globalPass(wctx, reader, args.config, {
+      tileSize: args.tileSize, margin: args.margin, ...(args.parallel ? { mapTiles } : {}),
+    });
     await saveGlobals(args.file, globals);
     return { value: null };
+  } finally {
+    await source.close();
+  }
+}
+
+async function sweepTask(args: SweepTaskArgs, ctx: TaskContext): Promise<TaskOutput> {
+  const source = await openInput(args.input);
+  try {
+    const workflow = workflowFor(args.config.workflow);
+    const stacks = await stackReader(source, args.config, workflow.descriptor.masks).read(args.tile.window);
+    const wctx = { kernels: ctx.kernels, signal: ctx.signal };
+    return { value: await workflow.sweepTile(wctx, args.sweep, stacks, args.config, args.globals, args.tile, args.imageWidth, args.imageHeight) };
   } finally {
     await source.close();
   }
@@ -197,6 +235,7 @@ async function stitchTask(args: StitchTaskArgs, ctx: TaskContext): Promise<TaskO
 
 export const SHARD_TASKS: Record<string, TaskHandler> = {
   'sharded.global': globalTask,
+  'sharded.sweep': sweepTask,
   'sharded.shard': shardTask,
   'sharded.stitch': stitchTask,
 };

@@ -223,7 +223,12 @@ export class ShardedSegmentation {
       let t0 = performance.now();
       if (todo.length > 0 && !fs.existsSync(cache.globalsFile)) {
         this.log('global pass: whole-image statistics and marker orders');
-        const args: GlobalTaskArgs = { input, config: this.config, threads: cores(), file: cache.globalsFile };
+        // The sweeps' tiles are the shards' cores, read with at least the workflow's reach around them.
+        const args: GlobalTaskArgs = {
+          input, config: this.config, threads: cores(), file: cache.globalsFile,
+          tileSize: Math.max(shards[0].core.width, shards[0].core.height), margin: Math.max(overlap, reach),
+          parallel: workers > 1,
+        };
         await pool.run('sharded.global', args, {
           label: 'the global pass',
           onProgress: (step) => progress?.({ stage: 'global', step }),

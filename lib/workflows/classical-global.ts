@@ -69,7 +69,13 @@ export async function classicalGlobalPass<C extends WgaConfig | DapiConfig>(
 ): Promise<ClassicalGlobals> {
   const globals = await classicalStatistics(ctx, reader, cfg);
   const tiles = tileGrid(reader, cfg, options);
-  const sweep = async <T>(step: string, fn: TileSweep<C, T>): Promise<T[]> => {
+  const sweep = async <T>(step: string, name: keyof MarkerSweeps<C>): Promise<T[]> => {
+    if (options.mapTiles) {
+      ctx.signal?.throwIfAborted();
+      ctx.progress?.(step);
+      return (await options.mapTiles(name, globals, tiles)).flat() as T[];
+    }
+    const fn = sweeps[name] as TileSweep<C, T>;
     const out: T[] = [];
     for (const { core, window } of tiles) {
       ctx.signal?.throwIfAborted();
@@ -88,17 +94,17 @@ export async function classicalGlobalPass<C extends WgaConfig | DapiConfig>(
     return fittedSizeThresholds(sorted, reader.width * reader.height, ci);
   };
 
-  globals.nucleusMarkerOrder = replayMarkerOrder(await sweep('global nucleus marker order', sweeps.nucleus));
+  globals.nucleusMarkerOrder = replayMarkerOrder(await sweep<MarkerEntry>('global nucleus marker order', 'nucleus'));
   const nucleusFilter = cfg.nucleus.sizeFilter;
   if (automatic(nucleusFilter)) {
-    const areas = await sweep('global nucleus size thresholds', sweeps.nucleusAreas);
+    const areas = await sweep<CellArea>('global nucleus size thresholds', 'nucleusAreas');
     globals.nucleusSizeThresholds = thresholds(areas, nucleusFilter.confidenceInterval);
   }
   if (sweeps.cytosol) {
-    globals.cytosolMarkerOrder = replayMarkerOrder(await sweep('global cytosol marker order', sweeps.cytosol));
+    globals.cytosolMarkerOrder = replayMarkerOrder(await sweep<MarkerEntry>('global cytosol marker order', 'cytosol'));
     const cytosolFilter = (cfg as WgaConfig).cytosol.sizeFilter;
     if (automatic(cytosolFilter) && sweeps.cytosolAreas) {
-      const areas = await sweep('global cytosol size thresholds', sweeps.cytosolAreas);
+      const areas = await sweep<CellArea>('global cytosol size thresholds', 'cytosolAreas');
       globals.cytosolSizeThresholds = thresholds(areas, cytosolFilter.confidenceInterval);
     }
   }

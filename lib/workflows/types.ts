@@ -43,6 +43,17 @@ export interface WindowPlacement {
 export interface GlobalPassOptions {
   tileSize?: number;
   margin?: number;
+  /**
+   * Runs one named sweep over all tiles elsewhere — e.g. on worker threads, each tile by `Workflow.sweepTile` —
+   * and returns each tile's items, in tile order. Default: here, tile by tile.
+   */
+  mapTiles?: (sweep: string, globals: unknown, tiles: readonly GlobalTile[]) => Promise<unknown[][]>;
+}
+
+/** A tile of the global pass: its core, and the window read around it. */
+export interface GlobalTile {
+  readonly core: PixelWindow;
+  readonly window: PixelWindow;
 }
 
 /** Reads the workflow's mask stacks for any window of the image (channel selection applied). */
@@ -83,6 +94,17 @@ export interface Workflow<C extends SegmentationConfig = SegmentationConfig, G =
   reach(config: C): number;
   /** The whole-image values, streamed window by window. */
   globalPass(ctx: WorkflowContext, reader: StackReader, config: C, options?: GlobalPassOptions): Promise<G>;
+  /** One tile of the global pass's sweep `sweep` (what `GlobalPassOptions.mapTiles` runs), given the values so far. */
+  sweepTile(
+    ctx: WorkflowContext,
+    sweep: string,
+    stacks: MaskStacks,
+    config: C,
+    globals: G,
+    tile: GlobalTile,
+    imageWidth: number,
+    imageHeight: number,
+  ): Promise<unknown[]>;
   /** Labels of one window (stacks cover `placement.window`), exact inside its core given the global values. */
   windowPass(
     ctx: WorkflowContext,
