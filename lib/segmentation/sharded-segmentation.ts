@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config/index.js';
-import type { ConfigSource, SegmentationConfig, WorkflowAlias } from '../config/types.js';
+import type { ConfigSource, SegmentationConfig, SizeFilter, WorkflowAlias } from '../config/types.js';
 import { InputError } from '../errors.js';
 import { openImage } from '../io/index.js';
 import type { BackendName } from '../kernels/index.js';
@@ -141,6 +141,21 @@ export class ShardedSegmentation {
     const { shardSize, overlap } = this.parameters();
     if (shardSize === undefined) {
       throw new InputError(`shard_size is not set: give it in the config section or with --shard-size`, 'ERR_SCSEG_ARGUMENT');
+    }
+    // A shard must hold at least one whole cell: the largest the size filter keeps, when it says.
+    const sections = this.config as { nucleus?: { sizeFilter?: SizeFilter | null }; cytosol?: { sizeFilter?: SizeFilter | null } };
+    const largest = Math.max(
+      0,
+      ...[sections.nucleus?.sizeFilter, sections.cytosol?.sizeFilter].map((f) => (f?.kind === 'thresholds' ? f.max : 0)),
+    );
+    // (A cell is owned by the shard holding its centroid and may reach into the overlap: the window must hold it.)
+    const window = (Math.floor(Math.sqrt(shardSize)) + 2 * overlap) ** 2;
+    if (this.config.filterMasksSize && Number.isFinite(largest) && window < largest) {
+      throw new InputError(
+        `shard_size ${shardSize} px with overlap_px ${overlap}: a shard's window (${window} px) is smaller than one ` +
+          `cell may be (max_size ${largest} px); raise shard_size or overlap_px`,
+        'ERR_SCSEG_ARGUMENT',
+      );
     }
     const t = (this.config as { nucleus?: { thresholding?: { kind: string; medianStep?: number } } }).nucleus?.thresholding;
     const align = t?.kind === 'local' ? t.medianStep! : 1;

@@ -14,6 +14,8 @@ import { ShardedSegmentation } from '../../lib/segmentation/sharded-segmentation
 import { workflowFor } from '../../lib/workflows/index.js';
 import { exampleData, imagesDir, readPlanes } from '../helpers/fixtures.js';
 import { readLabelsH5, samePartition } from '../helpers/labels.js';
+import { writeNpy } from '../helpers/batch.js';
+import { InputError } from '../../lib/errors.js';
 
 const backend = kernels().backendName;
 const exampleConfig = { path: path.join(exampleData, 'config_example3.yml') };
@@ -88,5 +90,36 @@ describe(`ShardedSegmentation runs off the calling thread [${backend}]`, () => {
     const { gap, at, ticks } = await worstTimerGap();
     expect(ticks).toBeGreaterThan(20);
     expect(`${gap.toFixed(0)} ms gap at ${at.toFixed(0)} ms`).toMatch(/^([0-9]|[1-4][0-9]|50) ms/);
+  });
+});
+
+describe('ShardedSegmentation refuses plans that cannot work, before any worker starts', () => {
+  it.each([
+    [{ shardSize: 64 * 64, overlap: 8 }, /window \(6400 px\) is smaller than one cell may be \(max_size 30000 px\)/],
+    [{ shardSize: 100 * 100, overlap: 100 }, /overlap_px \(100\) must be smaller than a shard's side \(100 px/],
+    [{ overlap: 100 }, /shard_size is not set/],
+  ])('%j', async (options, message) => {
+    const sharded = await ShardedSegmentation.create({ config: exampleConfig, workflow: 'WGASegmentation', backend, ...options });
+    const out = tempDir();
+    await expect(sharded.run({ input: wgaFiles, output: out })).rejects.toThrow(message);
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+});
+
+describe(`ShardedSegmentation on a damaged input [${backend}]`, () => {
+  it('fails with an InputError naming the file, and writes no result', async () => {
+    const planes = await readPlanes(wgaFiles);
+    const data = new Uint16Array(2 * 400 * 400);
+    planes.forEach((p, c) => data.set(p.data as Uint16Array, c * 400 * 400));
+    const dir = tempDir();
+    const file = writeNpy(path.join(dir, 'wga.npy'), data, [2, 400, 400]);
+    fs.truncateSync(file, Math.floor(fs.statSync(file).size * 0.7)); // the last rows of channel 1 are gone
+    const sharded = await ShardedSegmentation.create({ config: exampleConfig, workflow: 'WGASegmentation', backend, shardSize: 200 * 200, overlap: 100, threads: 2 });
+    const out = path.join(dir, 'out');
+    const error = await sharded.run({ input: file, output: out }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toContain('wga.npy');
+    expect((error as Error).message).toMatch(/truncated/);
+    expect(fs.existsSync(path.join(out, 'segmentation.h5'))).toBe(false);
   });
 });
