@@ -12,9 +12,7 @@
  * Either way `<output>/batch.csv` lists every image in input order (name, status ok|failed, cells, seconds, error).
  * One bad image (missing or corrupt file, wrong channel count, a worker that dies) fails alone; the others finish.
  */
-import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../config/index.js';
 import type { ConfigSource, SegmentationConfig, WorkflowAlias } from '../config/types.js';
 import { ConfigError, InputError } from '../errors.js';
 import { checkBatchNames, readBatchCsv, writeBatchSummary, type BatchImage } from '../io/batch-csv.js';
@@ -22,10 +20,10 @@ import { openStackLabelsH5Writer, type StackLabelsWriter } from '../io/batch-wri
 import { openImageStack, type ImageStack } from '../io/stack.js';
 import type { BackendName } from '../kernels/index.js';
 import { WorkerPool } from '../parallel/worker-pool.js';
-import { workflowFor } from '../workflows/index.js';
 import type { Workflow } from '../workflows/types.js';
 import type { BatchImageInput, BatchTaskArgs, BatchTaskValue } from './batch-tasks.js';
 import { stackReader } from './channels.js';
+import { cores, positiveOption, resolveRun } from './class-options.js';
 import { prepareOutputDir } from './outputs.js';
 
 /** The images of a batch run. A string is a plate CSV if it ends in `.csv`, else a stack file. */
@@ -114,22 +112,6 @@ interface Plan {
   stack?: ImageStack;
 }
 
-function isLoadedConfig(c: MultithreadedSegmentationOptions['config']): c is SegmentationConfig {
-  return typeof c === 'object' && c !== null && 'workflow' in c && 'channels' in c;
-}
-
-function positive(value: number | undefined, what: string): number | undefined {
-  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
-    throw new InputError(`${what} must be a positive integer, got ${value}`, 'ERR_SCSEG_ARGUMENT');
-  }
-  return value;
-}
-
-/** Cores (at most 8, as the kernels' default budget). */
-function cores(): number {
-  return Math.max(1, Math.min(os.availableParallelism(), 8));
-}
-
 /** Whether an image failed on bad input (exit code 2) rather than on a fault (exit code 1). */
 export function isInputFailure(error: Error | undefined): boolean {
   return error instanceof InputError || error instanceof ConfigError;
@@ -144,10 +126,7 @@ export class MultithreadedSegmentation {
   ) {}
 
   static async create(options: MultithreadedSegmentationOptions): Promise<MultithreadedSegmentation> {
-    workflowFor(options.workflow);
-    const { config, warnings } = isLoadedConfig(options.config)
-      ? { config: options.config, warnings: [] as string[] }
-      : loadConfig(options.config, options.workflow);
+    const { config, workflow, warnings } = resolveRun(options.config, options.workflow);
     if (config.segmentationClass === 'ShardedSegmentation') {
       throw new InputError(
         `${options.workflow} is driven by ShardedSegmentation (one image larger than memory); a batch segments each ` +
@@ -155,9 +134,9 @@ export class MultithreadedSegmentation {
         'ERR_SCSEG_WORKFLOW',
       );
     }
-    positive(options.threads, 'threads');
-    positive(options.kernelThreads, 'kernel threads');
-    return new MultithreadedSegmentation(config, workflowFor(config.workflow), [...warnings], options);
+    positiveOption(options.threads, 'threads');
+    positiveOption(options.kernelThreads, 'kernel threads');
+    return new MultithreadedSegmentation(config, workflow, warnings, options);
   }
 
   private log(message: string): void {

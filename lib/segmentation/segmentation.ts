@@ -7,7 +7,6 @@
  * const result = await seg.run({ input: ['nuclei.tif', 'wga.tif'], output: 'results/' });
  * ```
  */
-import { loadConfig } from '../config/index.js';
 import type { ConfigSource, SegmentationConfig, WorkflowAlias } from '../config/types.js';
 import { InputError } from '../errors.js';
 import type { Image2D } from '../image.js';
@@ -15,8 +14,8 @@ import type { ImageSource } from '../io/index.js';
 import { kernels, type BackendName, type Kernels } from '../kernels/index.js';
 import { isMainThread } from 'node:worker_threads';
 import { sharedWorker } from '../parallel/shared-pool.js';
-import { workflowFor } from '../workflows/index.js';
 import type { SegmentationResult, Workflow } from '../workflows/types.js';
+import { resolveRun } from './class-options.js';
 import { runInMemory } from './in-memory-run.js';
 import { prepareOutputDir, type OutputOptions, type WrittenFiles } from './outputs.js';
 import { LOG_PREFIX, STEP_PREFIX, type SegmentTaskArgs } from './segment-task.js';
@@ -54,10 +53,6 @@ export interface RunResult extends SegmentationResult {
   warnings: string[];
 }
 
-function isLoadedConfig(c: SegmentationOptions['config']): c is SegmentationConfig {
-  return typeof c === 'object' && c !== null && 'workflow' in c && 'channels' in c;
-}
-
 export class Segmentation {
   private constructor(
     readonly config: SegmentationConfig,
@@ -68,12 +63,7 @@ export class Segmentation {
   ) {}
 
   static async create(options: SegmentationOptions): Promise<Segmentation> {
-    // Unavailable workflows and segmentation classes fail before the config is even read.
-    workflowFor(options.workflow);
-    const { config, warnings } = isLoadedConfig(options.config)
-      ? { config: options.config, warnings: [] }
-      : loadConfig(options.config, options.workflow);
-    const workflow = workflowFor(isLoadedConfig(options.config) ? config.workflow : options.workflow);
+    const { config, workflow, warnings } = resolveRun(options.config, options.workflow);
     if (config.segmentationClass === 'ShardedSegmentation') {
       throw new InputError(
         `${options.workflow} is driven by ShardedSegmentation: use ShardedSegmentation.create() (the CLI chooses it by itself)`,

@@ -14,17 +14,15 @@
  * `<output>/.scseg-cache`); a run killed at any point and started again with the same arguments reuses them.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../config/index.js';
 import type { ConfigSource, SegmentationConfig, SizeFilter, WorkflowAlias } from '../config/types.js';
 import { InputError } from '../errors.js';
 import { openImage } from '../io/index.js';
 import type { BackendName } from '../kernels/index.js';
 import { WorkerPool } from '../parallel/worker-pool.js';
-import { workflowFor } from '../workflows/index.js';
 import type { Workflow } from '../workflows/types.js';
 import { stackReader } from './channels.js';
+import { cores, positiveOption, resolveRun } from './class-options.js';
 import { prepareOutputDir } from './outputs.js';
 import { describeInputs, pathTag, ShardCache } from './shard-cache.js';
 import type { GlobalTaskArgs, InputSpec, ShardTaskArgs, ShardTaskValue, StitchTaskArgs, StitchTaskValue } from './shard-tasks.js';
@@ -89,22 +87,6 @@ export interface ShardedRunResult {
   timings: Record<string, number>;
 }
 
-function isLoadedConfig(c: ShardedSegmentationOptions['config']): c is SegmentationConfig {
-  return typeof c === 'object' && c !== null && 'workflow' in c && 'channels' in c;
-}
-
-function positive(value: number | undefined, what: string): number | undefined {
-  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
-    throw new InputError(`${what} must be a positive integer, got ${value}`, 'ERR_SCSEG_ARGUMENT');
-  }
-  return value;
-}
-
-/** Cores (at most 8, as the kernels' default budget). */
-function cores(): number {
-  return Math.max(1, Math.min(os.availableParallelism(), 8));
-}
-
 export class ShardedSegmentation {
   private constructor(
     readonly config: SegmentationConfig,
@@ -114,17 +96,14 @@ export class ShardedSegmentation {
   ) {}
 
   static async create(options: ShardedSegmentationOptions): Promise<ShardedSegmentation> {
-    workflowFor(options.workflow);
-    const { config, warnings } = isLoadedConfig(options.config)
-      ? { config: options.config, warnings: [] as string[] }
-      : loadConfig(options.config, options.workflow);
-    positive(options.threads, 'threads');
-    positive(options.kernelThreads, 'kernel threads');
-    positive(options.shardSize, 'shard_size');
+    const { config, workflow, warnings } = resolveRun(options.config, options.workflow);
+    positiveOption(options.threads, 'threads');
+    positiveOption(options.kernelThreads, 'kernel threads');
+    positiveOption(options.shardSize, 'shard_size');
     if (options.overlap !== undefined && !(Number.isSafeInteger(options.overlap) && options.overlap >= 0)) {
       throw new InputError(`overlap_px must be an integer ≥ 0, got ${options.overlap}`, 'ERR_SCSEG_ARGUMENT');
     }
-    return new ShardedSegmentation(config, workflowFor(config.workflow), [...warnings], options);
+    return new ShardedSegmentation(config, workflow, warnings, options);
   }
 
   private log(message: string): void {
