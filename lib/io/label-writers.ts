@@ -14,13 +14,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type h5wasm from 'h5wasm/node';
-import { loadH5wasm, type H5Lib } from './h5wasm.js';
 import { InputError } from '../errors.js';
 import type { Image2D } from '../image.js';
-import { beginAtomicFile, beginDirReplace, writeError, writeFileAtomic, type PendingOutput } from './atomic.js';
+import { beginAtomicFile, beginDirReplace, writeFileAtomic, type PendingOutput } from './atomic.js';
 import { H5_DEFAULT_CHUNK_SIZE, H5_LABELS_DATASET } from './hdf5.js';
-import { assertLabelImages, type WriteProgress } from './labels.js';
+import { H5LabelsDataset } from './h5-labels.js';
+import { assertLabelImages, positiveInt, zlibLevel, type WriteProgress } from './labels.js';
+import { SerialOutput } from './serial-output.js';
 import { asInputError, errorMessage, IO_WRITE } from './source.js';
 import { readJson, zarrNode } from './zarr.js';
 
@@ -53,33 +53,17 @@ export interface LabelBandWriter {
   abort(): Promise<void>;
 }
 
-function positiveInt(target: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-    throw new InputError(`${target}: ${name} must be a positive integer, got ${String(v)}`, ARGUMENT);
-  }
-  return v;
-}
-
-function level(target: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 9) {
-    throw new InputError(`${target}: ${name} must be an integer 0..9, got ${String(v)}`, ARGUMENT);
-  }
-  return v;
-}
-
 /**
  * Band order, argument checks, progress, serialisation and the abort-on-failure rule; subclasses write the rows
  * and commit or discard their temporaries.
  */
-abstract class BandWriter implements LabelBandWriter {
-  private state: 'open' | 'finished' | 'aborted' = 'open';
+abstract class BandWriter extends SerialOutput implements LabelBandWriter {
   private row = 0;
   private done = 0;
-  private queue: Promise<unknown> = Promise.resolve();
   readonly bandCount: number;
 
   protected constructor(
-    protected readonly target: string,
+    target: string,
     readonly width: number,
     readonly height: number,
     readonly masks: number,
@@ -88,6 +72,7 @@ abstract class BandWriter implements LabelBandWriter {
     private readonly totalSteps: number,
     private readonly onProgress: WriteProgress | undefined,
   ) {
+    super(target);
     this.bandCount = Math.ceil(height / bandRows);
   }
 
@@ -97,29 +82,10 @@ abstract class BandWriter implements LabelBandWriter {
 
   /** Rows y0..y1 of every mask, checked; `bands[m].length === (y1 - y0) * width`. */
   protected abstract writeRows(y0: number, y1: number, bands: readonly Uint32Array[]): Promise<void>;
-  protected abstract commit(): Promise<void>;
-  /** Must not throw, and must tolerate being called after a partial commit. */
-  protected abstract discard(): Promise<void>;
 
   /** One progress step done; a throwing callback aborts the write. */
   protected step(): void {
     this.onProgress?.(++this.done, this.totalSteps);
-  }
-
-  private serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(op, op);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private assertOpen(what: string): void {
-    if (this.state !== 'open') throw new InputError(`${this.target}: ${what} on a writer that is already ${this.state}`, ARGUMENT);
-  }
-
-  private async fail(e: unknown): Promise<never> {
-    this.state = 'aborted';
-    await this.discard();
-    throw writeError(this.target, e);
   }
 
   private check(y0: unknown, bands: unknown): number {
@@ -152,39 +118,17 @@ abstract class BandWriter implements LabelBandWriter {
   }
 
   writeBand(y0: number, bands: readonly Uint32Array[]): Promise<void> {
-    return this.serial(async () => {
-      this.assertOpen('writeBand');
-      try {
-        const y1 = this.check(y0, bands);
-        await this.writeRows(y0, y1, bands);
-        this.row = y1;
-      } catch (e) {
-        await this.fail(e);
-      }
+    return this.operation('writeBand', async () => {
+      const y1 = this.check(y0, bands);
+      await this.writeRows(y0, y1, bands);
+      this.row = y1;
     });
   }
 
-  finish(): Promise<void> {
-    return this.serial(async () => {
-      this.assertOpen('finish');
-      try {
-        if (this.row < this.height) {
-          throw new InputError(`${this.target}: finish() after ${this.row} of ${this.height} rows`, ARGUMENT);
-        }
-        await this.commit();
-        this.state = 'finished';
-      } catch (e) {
-        await this.fail(e);
-      }
-    });
-  }
-
-  abort(): Promise<void> {
-    return this.serial(async () => {
-      if (this.state !== 'open') return;
-      this.state = 'aborted';
-      await this.discard();
-    });
+  protected override checkComplete(): void {
+    if (this.row < this.height) {
+      throw new InputError(`${this.target}: finish() after ${this.row} of ${this.height} rows`, ARGUMENT);
+    }
   }
 }
 
@@ -205,8 +149,6 @@ async function writeWhole(writer: LabelBandWriter, masks: readonly Image2D<Uint3
 // ---------------------------------------------------------------------------------------------------------------
 // segmentation.h5
 
-type H5Module = Awaited<H5Lib['ready']>;
-type H5File = InstanceType<typeof h5wasm.File>;
 
 export interface SegmentationH5WriterOptions {
   width: number;
@@ -227,85 +169,27 @@ export interface SegmentationH5WriterOptions {
 }
 
 class SegmentationH5Writer extends BandWriter {
-  private ptr = 0;
-  private out: H5File | undefined;
-
   constructor(
     file: string,
-    private readonly lib: H5Module,
-    private readonly h5: H5Lib,
-    private readonly pending: PendingOutput,
+    private readonly dataset: H5LabelsDataset,
     width: number, height: number, masks: number, bandRows: number, onProgress: WriteProgress | undefined,
   ) {
     super(file, width, height, masks, bandRows, masks * Math.ceil(height / bandRows), onProgress);
   }
 
-  /** Creates the temp file with an empty (n, H, W) dataset and the band buffer in the WASM heap. */
-  open(chunk: number, compression: number): void {
-    const { width, height, masks: n } = this;
-    const out = new this.h5.File(path.resolve(this.pending.path), 'w');
-    if (out.file_id < 0n) throw new Error('H5Fcreate failed');
-    this.out = out;
-    // Created empty with room for (n, H, W), then resized: h5wasm's create_dataset writes all its data at once.
-    const ds = out.create_dataset({
-      name: H5_LABELS_DATASET,
-      data: new BigUint64Array(0),
-      shape: [0, height, width],
-      maxshape: [n, height, width],
-      chunks: [1, Math.min(chunk, height), Math.min(chunk, width)],
-      dtype: '<Q',
-      ...(compression > 0 ? { compression } : {}),
-    });
-    if (!(ds instanceof this.h5.Dataset)) throw new Error('H5Dcreate failed');
-    if (ds.resize([n, height, width]) < 0) throw new Error('H5Dset_extent failed');
-    const bytes = Math.min(this.bandRows, height) * width * 8;
-    this.ptr = this.lib._malloc(bytes);
-    if (this.ptr === 0) throw new Error(`cannot allocate ${bytes} bytes in the HDF5 heap`);
-  }
-
   protected async writeRows(y0: number, y1: number, bands: readonly Uint32Array[]): Promise<void> {
-    const { lib, width } = this;
-    const out = this.out!;
-    const count = (y1 - y0) * width;
     for (let m = 0; m < bands.length; m++) {
-      // Widened straight into the heap (the view is taken after any heap growth): low word = id, high word = 0.
-      const words = new Uint32Array(lib.HEAPU8.buffer, this.ptr, 2 * count);
-      const src = bands[m];
-      for (let k = 0; k < count; k++) {
-        words[2 * k] = src[k];
-        words[2 * k + 1] = 0;
-      }
-      const status = lib.set_dataset_data(
-        out.file_id, `/${H5_LABELS_DATASET}`,
-        [1n, BigInt(y1 - y0), BigInt(width)], [BigInt(m), BigInt(y0), 0n], [1n, 1n, 1n], BigInt(this.ptr),
-      );
-      if (status < 0) throw new Error(`H5Dwrite failed for mask ${m}, rows ${y0}..${y1}`);
+      this.dataset.write(bands[m], 0, [m, y0, 0], [1, y1 - y0, this.width]);
       this.step();
     }
   }
 
-  private close(): number {
-    if (this.ptr !== 0) {
-      this.lib._free(this.ptr);
-      this.ptr = 0;
-    }
-    const out = this.out;
-    this.out = undefined;
-    return out ? out.close() : 0;
+  protected commit(): Promise<void> {
+    return this.dataset.commit();
   }
 
-  protected async commit(): Promise<void> {
-    if (this.close() < 0) throw new Error('H5Fclose failed');
-    await this.pending.commit();
-  }
-
-  protected async discard(): Promise<void> {
-    try {
-      this.close();
-    } catch {
-      // already failing; the file is deleted next
-    }
-    await this.pending.discard();
+  protected discard(): Promise<void> {
+    return this.dataset.discard();
   }
 }
 
@@ -319,7 +203,7 @@ export async function openSegmentationH5Writer(file: string, options: Segmentati
   const height = positiveInt(file, 'height', options.height);
   const n = positiveInt(file, 'masks', options.masks);
   const chunk = positiveInt(file, 'chunkSize', options.chunkSize ?? H5_DEFAULT_CHUNK_SIZE);
-  const compression = level(file, 'compression', options.compression ?? 0);
+  const compression = zlibLevel(file, 'compression', options.compression ?? 0);
   const budget = options.maxBufferBytes ?? 16 << 20;
   if (typeof budget !== 'number' || !(budget > 0)) {
     throw new InputError(`${file}: maxBufferBytes must be positive, got ${String(budget)}`, ARGUMENT);
@@ -327,15 +211,15 @@ export async function openSegmentationH5Writer(file: string, options: Segmentati
   // Bands of whole chunk rows within the budget: bounded memory in the WASM heap for any image size.
   const bandRows = Math.max(1, Math.floor(budget / 8 / width / chunk)) * chunk;
   const pending = beginAtomicFile(file);
-  const { lib, module } = await loadH5wasm();
-  const writer = new SegmentationH5Writer(file, module, lib, pending, width, height, n, bandRows, options.onProgress);
+  let dataset: H5LabelsDataset;
   try {
-    writer.open(chunk, compression);
+    const chunks = [1, Math.min(chunk, height), Math.min(chunk, width)];
+    dataset = await H5LabelsDataset.create(pending, [n, height, width], chunks, compression, Math.min(bandRows, height) * width);
   } catch (e) {
-    await writer.abort();
+    await pending.discard();
     throw new InputError(`${file}: cannot write HDF5: ${errorMessage(e)}`, IO_WRITE, { cause: e });
   }
-  return writer;
+  return new SegmentationH5Writer(file, dataset, width, height, n, bandRows, options.onProgress);
 }
 
 export interface SegmentationH5Options {
@@ -550,7 +434,7 @@ export async function openOmeZarrLabelsWriter(
   const dtype = options.dtype ?? 'uint32';
   if (dtype !== 'uint32' && dtype !== 'uint64') throw new InputError(`${root}: dtype must be uint32 or uint64`, ARGUMENT);
   const chunk = positiveInt(root, 'chunkSize', options.chunkSize ?? 1024);
-  const zlevel = level(root, 'compressionLevel', options.compressionLevel ?? 1);
+  const zlevel = zlibLevel(root, 'compressionLevel', options.compressionLevel ?? 1);
   const chunkW = Math.min(chunk, width);
   const edge = Math.min(chunk, height);
   const bandRows = options.bandRows === undefined ? edge : positiveInt(root, 'bandRows', options.bandRows);

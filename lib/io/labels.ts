@@ -26,3 +26,19 @@ export function assertLabelImages(masks: readonly Image2D<Uint32Array>[], what: 
   }
   return { width, height };
 }
+
+/** A writer option that must be a positive integer; the message names the output and the option. */
+export function positiveInt(target: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+    throw new InputError(`${target}: ${name} must be a positive integer, got ${String(v)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  return v;
+}
+
+/** A zlib/gzip level 0–9 (0: stored uncompressed). */
+export function zlibLevel(target: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 9) {
+    throw new InputError(`${target}: ${name} must be an integer 0..9, got ${String(v)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  return v;
+}
