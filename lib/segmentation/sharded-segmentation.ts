@@ -248,12 +248,12 @@ export class ShardedSegmentation {
           return value;
         }),
       );
-      run.signal?.throwIfAborted();
+      const kept = results.filter((r) => r.status === 'fulfilled').length + cache.finished.size;
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) {
-        const kept = results.filter((r) => r.status === 'fulfilled').length + cache.finished.size;
-        this.log(`${kept} of ${shards.length} shards are finished and kept in ${cacheDir}; a rerun continues from there`);
-        throw failed.reason;
+      if (run.signal?.aborted || failed) {
+        this.log(`${kept} of ${shards.length} shards are finished and kept in ${cacheDir}; the same command continues from there`);
+        run.signal?.throwIfAborted();
+        throw failed!.reason;
       }
       lap('shards', t0);
 

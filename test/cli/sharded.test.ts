@@ -1,5 +1,5 @@
 /**
- * `scseg segment` sharded, as a user runs it: chosen by --shard-size, killed with SIGKILL mid-run and started again
+ * `scseg segment` sharded, as a user runs it: chosen by --shard-size, stopped with SIGINT and killed with SIGKILL mid-run and started again
  * (finished shards reused, not redone; the result identical to an uninterrupted run), and a cache of other
  * arguments refused unless --overwrite.
  */
@@ -58,8 +58,8 @@ describe(`scseg segment, sharded [${backend}]`, () => {
     });
   });
 
-  it('resumes after SIGKILL: finished shards are reused (not redone) and the result is identical', async () => {
-    // Example 3 tiled 3×3 (1200², one .npy): shards slow enough to be killed among.
+  it('stops on SIGINT (exit 130) and after SIGKILL; the same command resumes: finished shards reused, not redone, result identical', async () => {
+    // Example 3 tiled 3×3 (1200², one .npy): shards slow enough to be stopped among.
     const big = await tiledNpy(path.join(tmp, 'tiled.npy'), 3);
     const args = ['segment', '-c', config, '-w', 'WGASegmentation', '-i', big, '-b', backend,
       '--shard-size', String(300 * 300), '--overlap', '100', '--threads', '1', '--keep-cache'];
@@ -69,18 +69,32 @@ describe(`scseg segment, sharded [${backend}]`, () => {
     const out = path.join(tmp, 'killed');
     const cache = path.join(out, '.scseg-cache');
     args.push('-o', out);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'lib/cli/main.ts'), ...args], {
-      cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' }, stdio: 'ignore',
-    });
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    const deadline = Date.now() + 120_000;
-    let exitedEarly = false;
-    void exited.then(() => (exitedEarly = true));
-    while (shardFiles(cache).length < 3 && Date.now() < deadline && !exitedEarly) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGKILL');
-    await exited;
+
+    /** Starts the CLI, waits until `shards` shard files exist, sends `signal`; resolves with exit code and stderr. */
+    const stopAt = async (shards: number, signal: NodeJS.Signals) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'lib/cli/main.ts'), ...args], {
+        cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      let exited = false;
+      const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => ((exited = true), resolve(code))));
+      const deadline = Date.now() + 120_000;
+      while (shardFiles(cache).length < shards && Date.now() < deadline && !exited) await new Promise((r) => setTimeout(r, 20));
+      child.kill(signal);
+      return { code: await exit, stderr };
+    };
+
+    const interrupted = await stopAt(2, 'SIGINT');
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stderr).toMatch(/shards are finished and kept in .*the same command continues from there/);
+    const afterInterrupt = shardFiles(cache).length;
+    expect(afterInterrupt).toBeGreaterThanOrEqual(2);
+
+    const killed = await stopAt(afterInterrupt + 2, 'SIGKILL');
+    expect(killed.stderr).toContain(`resuming from ${cache}: ${afterInterrupt} of 16 shards already done`);
     const before = shardFiles(cache);
-    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.length).toBeGreaterThanOrEqual(afterInterrupt + 2);
     expect(before.length).toBeLessThan(16);
     expect(fs.readdirSync(cache).filter((f) => f.startsWith('.'))).toEqual([]); // no half-written shard under a final name either
     expect(fs.existsSync(path.join(out, 'segmentation.h5'))).toBe(false);
