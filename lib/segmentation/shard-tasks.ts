@@ -131,7 +131,14 @@ function loadGlobals(file: string): unknown {
   return globalsCache.value;
 }
 
+/**
+ * Fault injection for the tests: the worker given the shard of this index (0-based) exits on the spot, as a worker
+ * does on a native crash or running out of memory.
+ */
+export const SHARD_FAULT_EXIT_ENV = 'SCSEG_TEST_EXIT_ON_SHARD';
+
 async function shardTask(args: ShardTaskArgs, ctx: TaskContext): Promise<TaskOutput> {
+  if (process.env[SHARD_FAULT_EXIT_ENV] !== undefined && process.env[SHARD_FAULT_EXIT_ENV] === String(args.index)) process.exit(70);
   const { shard, config } = args;
   const source = await openInput(args.input);
   try {

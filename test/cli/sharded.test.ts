@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SHARD_FAULT_EXIT_ENV } from '../../lib/segmentation/shard-tasks.js';
 import { scseg } from '../helpers/cli.js';
 import { exampleData, readPlanes, repoRoot } from '../helpers/fixtures.js';
 import { readLabelsH5, samePartition } from '../helpers/labels.js';
@@ -109,6 +110,19 @@ describe(`scseg segment, sharded [${backend}]`, () => {
     // Ids are numbered by shard, so an identical run gives identical masks, ids included.
     masks.forEach((m, i) => expect(Buffer.compare(Buffer.from(m.buffer), Buffer.from(expected[i].buffer))).toBe(0));
   }, 300_000);
+
+  it('a worker that dies fails its shard only, named, with the others kept; the same command then completes', () => {
+    const out = path.join(tmp, 'crashed');
+    const args = [...base, ...sharding, '--threads', '2', '--keep-cache', '-o', out];
+    const r = scseg(args, { [SHARD_FAULT_EXIT_ENV]: '5' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/shard 6 of 16 \(x 120–240, y 120–240\): the worker running it died/);
+    expect(r.stderr).toContain('15 of 16 shards are finished and kept in');
+    expect(fs.existsSync(path.join(out, 'segmentation.h5'))).toBe(false);
+    const again = scseg(args);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain('15 of 16 shards already done');
+  });
 
   it('refuses a cache of a run with other arguments, and --overwrite discards it', () => {
     const out = path.join(tmp, 'other');
