@@ -189,10 +189,13 @@ async function stitchTask(args: StitchTaskArgs, ctx: TaskContext): Promise<TaskO
   const zarr = args.zarr ? await openOmeZarrLabelsWriter(args.zarr, maskNames, { width, height, bandRows }) : undefined;
   const open = new Map<number, ShardFile>();
   let conflicts = 0;
+  let reported = 0;
   try {
     for (let y0 = 0; y0 < height; y0 += bandRows) {
       const y1 = Math.min(height, y0 + bandRows);
-      ctx.progress(`stitching rows ${y0}–${y1} of ${height}`);
+      // Tenths of the rows, not every band (a 20000-row image has hundreds).
+      const tenth = Math.floor((10 * y1) / height);
+      if (tenth > reported) ctx.progress(`stitching: ${10 * (reported = tenth)} % of the rows`);
       const bands = maskNames.map(() => new Uint32Array((y1 - y0) * width));
       headers.forEach((h, s) => {
         const w = h.window;
