@@ -21,3 +21,4 @@ export * from './config/index.js';
 export { planesReader, selectChannels, stackReader } from './segmentation/channels.js';
 export type { ChannelReader } from './segmentation/channels.js';
 export * from './workflows/index.js';
+export * from './cellpose/transforms.js';

@@ -22,3 +22,4 @@ export type { ChannelReader } from './segmentation/channels.js';
 export { writeOutputs } from './segmentation/outputs.js';
 export type { OutputOptions, WrittenFiles } from './segmentation/outputs.js';
 export * from './workflows/index.js';
+export * from './cellpose/transforms.js';
