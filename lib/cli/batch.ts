@@ -27,7 +27,7 @@ async function batchInput(config: SegmentationConfig, flags: SegmentFlags): Prom
   if (inputs.length === 0) {
     throw new InputError('no input: give the image with --input, or a plate CSV with --batch', 'ERR_SCSEG_ARGUMENT');
   }
-  if (inputs.length === 1 && (await isImageStack(inputs[0]))) return { stack: inputs[0] };
+  if (inputs.length === 1 && (await isImageStack(inputs[0], { dataset: flags.dataset }))) return { stack: inputs[0], dataset: flags.dataset };
   if (config.segmentationClass === 'MultithreadedSegmentation') {
     throw new InputError(
       `${flags.workflow} segments many images: give a plate CSV with --batch, or a 4-D (images, C, H, W) HDF5, ` +

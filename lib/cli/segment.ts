@@ -25,6 +25,8 @@ export interface SegmentFlags {
   input: string[];
   /** A plate CSV: a batch run (lib/cli/batch.ts). */
   batch?: string;
+  /** HDF5 input: the dataset to read. */
+  dataset?: string;
   output: string;
   /** Undefined unless given: SCSEG_BACKEND then decides, else auto. */
   backend?: BackendName | 'auto';
@@ -48,7 +50,7 @@ async function shardedRun(config: SegmentationConfig, flags: SegmentFlags): Prom
   if (config.segmentationClass === 'ShardedSegmentation') return true;
   const shardSize = flags.shardSize ?? config.sharding.shardSize;
   if (shardSize === null || shardSize === undefined) return false;
-  const source = await openImage(flags.input.length === 1 ? flags.input[0] : flags.input);
+  const source = await openImage(flags.input.length === 1 ? flags.input[0] : flags.input, { dataset: flags.dataset });
   await source.close();
   return shardSize < source.width * source.height;
 }
@@ -105,6 +107,7 @@ export async function segment(flags: SegmentFlags): Promise<void> {
       output: flags.output,
       zarr: flags.format === 'zarr',
       qc: flags.qc,
+      dataset: flags.dataset,
       signal,
     });
     const seconds = (performance.now() - started) / 1000;
@@ -141,7 +144,7 @@ async function segmentSharded(
     },
   });
   if (flags.qc) progress.info('sharded runs write no QC overlay (the image may be larger than memory)');
-  const result = await sharded.run({ input: flags.input, output: flags.output, zarr: flags.format === 'zarr', signal });
+  const result = await sharded.run({ input: flags.input, output: flags.output, zarr: flags.format === 'zarr', dataset: flags.dataset, signal });
   const seconds = (performance.now() - started) / 1000;
   const reused = result.reusedShards > 0 ? `, ${result.reusedShards} reused from the cache` : '';
   progress.done(`${result.cells} cells, ${result.shards} shards${reused} → ${flags.output} (${seconds.toFixed(2)} s)`);

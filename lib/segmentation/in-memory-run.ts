@@ -16,6 +16,8 @@ export interface InMemoryRun extends OutputOptions {
   kernels: Kernels;
   input: string | readonly string[] | ImageSource | readonly Image2D[];
   output?: string;
+  /** HDF5 input: the dataset to read. */
+  dataset?: string;
   signal?: AbortSignal;
   log?: (message: string) => void;
   progress?: (step: string) => void;
@@ -27,7 +29,7 @@ export async function runInMemory(run: InMemoryRun): Promise<SegmentationResult 
   if (run.output) prepareOutputDir(run.output);
   const opened = typeof input === 'string' || (Array.isArray(input) && typeof input[0] === 'string');
   const source: ChannelReader = opened
-    ? await openImage(input as string | readonly string[])
+    ? await openImage(input as string | readonly string[], { dataset: run.dataset })
     : Array.isArray(input)
       ? planesReader(input as readonly Image2D[])
       : (input as ImageSource);

@@ -13,6 +13,7 @@ export interface SegmentTaskArgs extends OutputOptions {
   config: SegmentationConfig;
   input: string[] | Image2D[];
   output?: string;
+  dataset?: string;
 }
 
 export const LOG_PREFIX = 'log:';

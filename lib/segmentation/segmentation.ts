@@ -44,6 +44,8 @@ export interface RunOptions extends OutputOptions {
   input: string | readonly string[] | ImageSource | readonly Image2D[];
   /** Results directory; omit to keep results in memory only. */
   output?: string;
+  /** HDF5 input: the dataset to read (default `channels`, else the first 3-D dataset, else the first 2-D one). */
+  dataset?: string;
   /** Stops the run between steps (the results directory is then left as it was). */
   signal?: AbortSignal;
 }
@@ -102,6 +104,7 @@ export class Segmentation {
       config: this.config,
       input: (files ? (typeof input === 'string' ? [input] : [...(input as readonly string[])]) : [...(input as readonly Image2D[])]) as SegmentTaskArgs['input'],
       output: options.output,
+      dataset: options.dataset,
       zarr: options.zarr,
       qc: options.qc,
     };

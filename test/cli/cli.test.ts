@@ -157,6 +157,40 @@ describe('scseg segment on scPortrait example 3 (as a new user would)', () => {
   });
 });
 
+describe('scseg segment --dataset: the HDF5 dataset to read', () => {
+  it('reads the named dataset (in memory and sharded), not the first one the file holds', async () => {
+    const inputs = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(example3, f));
+    const planes = await Promise.all(inputs.map(async (f) => {
+      const src = await openImage(f);
+      try {
+        return (await src.readChannel(0)).data as Uint16Array;
+      } finally {
+        await src.close();
+      }
+    }));
+    const data = new Uint16Array(2 * 400 * 400);
+    planes.forEach((p, c) => data.set(p, c * 400 * 400));
+    await h5wasm.ready;
+    const file = path.join(tmp, 'two-datasets.h5');
+    const f = new h5wasm.File(file, 'w');
+    f.create_dataset({ name: 'blank', data: new Uint16Array(2 * 400 * 400), shape: [2, 400, 400], dtype: '<H' });
+    f.create_group('zz');
+    f.create_dataset({ name: 'zz/raw', data, shape: [2, 400, 400], dtype: '<H' });
+    f.close();
+    // Without the option the first 3-D dataset is read: the blank one, no cells.
+    const blank = path.join(tmp, 'dataset-default');
+    expect(scseg(['segment', '-q', '-c', config3, '-w', 'WGASegmentation', '-i', file, '-o', blank]).status).toBe(0);
+    expect(fs.readFileSync(path.join(blank, 'classes.csv'), 'utf8')).toBe('');
+    for (const extra of [[], ['--shard-size', '40000', '--threads', '2']]) {
+      const out = path.join(tmp, `dataset-${extra.length}`);
+      const r = scseg(['segment', '-q', '-c', config3, '-w', 'WGASegmentation', '-i', file, '--dataset', 'zz/raw', ...extra, '-o', out]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(fs.readFileSync(path.join(out, 'classes.csv'), 'utf8').split('\n').length).toBeGreaterThan(20);
+    }
+  });
+});
+
 describe('scseg segment: settings and capabilities as a user asks for them', () => {
   const inputs = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(example3, f));
   const run = (out: string, extra: string[], env: NodeJS.ProcessEnv = {}) =>
