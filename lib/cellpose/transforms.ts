@@ -50,7 +50,8 @@ function checkImage(img: ChannelImage, what: string): void {
 
 function checkFinite(data: ArrayLike<number>, what: string): void {
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
+    const v = data[i];
+    if (v - v !== 0) {
       throw new InputError(`${what} contains NaN or ±Infinity (at index ${i}); Cellpose's input must be finite`, 'ERR_SCSEG_VALUE');
     }
   }
@@ -170,25 +171,37 @@ export function normalizeCellpose(img: ChannelImage): ChannelImage {
 }
 
 /**
- * scPortrait's scaling for `normalize: false`: each channel to [0, 1] by its minimum and maximum, in float32
- * ((x − min) / (max − min); a constant channel becomes 0). Returns a new image.
+ * scPortrait's scaling for `normalize: false` (its Cellpose workflows, before `model.eval`): the whole input — all
+ * planes together — to [0, 1] by its global minimum and maximum, `(x − min) / (max − min)`. numpy computes that in
+ * float64 for integer images (uint8/uint16 → true division) and in float32 for float32 images; Cellpose then casts
+ * to float32: so do we. A constant input (max = min) gives NaN in scPortrait; here it gives zeros (a blank image).
+ * Returns new float32 planes.
  */
-export function minMaxScale(img: ChannelImage): ChannelImage {
-  checkImage(img, 'minMaxScale');
-  checkFinite(img.data, 'minMaxScale: the image');
-  const out = Float32Array.from(img.data);
-  const { channels } = img;
-  for (let c = 0; c < channels; c++) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = c; i < out.length; i += channels) {
-      if (out[i] < lo) lo = out[i];
-      if (out[i] > hi) hi = out[i];
+export function minMaxScale(planes: readonly Image2D<PixelArray>[]): Image2D<Float32Array>[] {
+  if (planes.length < 1) throw new InputError('minMaxScale: no planes', 'ERR_SCSEG_SHAPE');
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const [k, p] of planes.entries()) {
+    checkSize(p.width, p.height, `minMaxScale: plane ${k}`);
+    if (p.data.length !== p.width * p.height) {
+      throw new InputError(`minMaxScale: plane ${k} has ${p.data.length} values for ${p.width}×${p.height}`, 'ERR_SCSEG_SHAPE');
     }
-    const range = f32(hi - lo);
-    for (let i = c; i < out.length; i += channels) out[i] = range > 0 ? f32(f32(out[i] - lo) / range) : 0;
+    checkFinite(p.data, `minMaxScale: plane ${k}`);
+    for (let i = 0; i < p.data.length; i++) {
+      const v = p.data[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
   }
-  return { data: out, width: img.width, height: img.height, channels };
+  const float = planes[0].data instanceof Float32Array;
+  const range = float ? f32(hi - lo) : hi - lo;
+  return planes.map((p) => {
+    const out = new Float32Array(p.data.length);
+    if (range > 0) {
+      for (let i = 0; i < out.length; i++) out[i] = float ? f32(f32(p.data[i] - lo) / range) : (p.data[i] - lo) / range;
+    }
+    return { data: out, width: p.width, height: p.height };
+  });
 }
 
 /** The size `transforms.resize_image(img, rsz=rescale)` resizes an H×W image to: int(H·rescale) × int(W·rescale). */

@@ -76,6 +76,8 @@ const identityNet = (tiles: Float32Array, count: number, h: number, w: number): 
   return out;
 };
 
+const f32 = Math.fround;
+
 describe('channel conversion and normalize_img (bit for bit)', () => {
   for (const c of manifest.normalize) {
     it(`${c.name}: channels [${c.channels}]`, () => {
@@ -86,6 +88,23 @@ describe('channel conversion and normalize_img (bit for bit)', () => {
       expectSame(normalizeCellpose(converted).data, c.expected);
     });
   }
+  for (const c of manifest.minMax ?? []) {
+    it(`normalize: false — scPortrait's min-max scaling, ${c.name}`, () => {
+      const planes = (c.planes as string[]).map((p) => inputs[p]);
+      const src = c.float32 ? planes.map((p) => ({ ...p, data: Float32Array.from(p.data, (v) => f32(v * f32(c.float32))) })) : planes;
+      const x = cellposeInput(minMaxScale(src), c.channels);
+      expectSame(x.data, c.expected);
+    });
+  }
+  it('more than 224³ pixels: percentiles on the strided subsample, as Cellpose', () => {
+    const c = manifest.normalizeLarge;
+    expect(c.differsFromWholeImagePercentiles).toBe(true);
+    const [h, w] = [3360, 3368];
+    const data = hashNoise(c.seed, h * w);
+    for (let i = 0; i < c.rowsTimes3 * w; i++) data[i] = f32(data[i] * 3);
+    const x = normalizeCellpose(cellposeInput([{ data, width: w, height: h }], [1, 0]));
+    expect(sha256(x.data)).toBe(c.sha256);
+  });
   it('numpy percentile: the lerp endpoints and one element', () => {
     expect(numpyPercentile([5], 1)).toBe(5);
     expect(numpyPercentile([0, 10], 99)).toBeCloseTo(9.9, 12);
@@ -225,16 +244,19 @@ describe('edge cases and bad input', () => {
     expect(Array.from(cellposeInput([a, b], [0, 0]).data)).toEqual([1.5, 0, 3, 0]);
     expect(Array.from(cellposeInput([b], [2, 1]).data)).toEqual([2, 0, 4, 0]);
   });
-  it('minMaxScale: [0, 1] per channel, constant → 0', () => {
-    const img: ChannelImage = { data: new Float32Array([2, 5, 4, 5, 6, 5]), width: 3, height: 1, channels: 2 };
-    expect(Array.from(minMaxScale(img).data)).toEqual([0, 0, 0.5, 0, 1, 0]);
+  it('minMaxScale: the whole input (all planes) to [0, 1]; constant → zeros', () => {
+    const a: Image2D = { data: new Uint16Array([2, 4, 6]), width: 3, height: 1 };
+    const b: Image2D = { data: new Uint16Array([10, 2, 3]), width: 3, height: 1 };
+    expect(minMaxScale([a, b]).map((p) => Array.from(p.data))).toEqual([[0, 0.25, 0.5], [1, 0, f32(1 / 8)]]);
+    const flat: Image2D = { data: new Float32Array([3, 3]), width: 2, height: 1 };
+    expect(Array.from(minMaxScale([flat])[0].data)).toEqual([0, 0]);
   });
   it('NaN, bad shapes and bad settings → InputError', async () => {
     const nan: Image2D = { data: new Float32Array([1, NaN]), width: 2, height: 1 };
     expectInputError(() => cellposeInput([nan], [1, 0]), 'ERR_SCSEG_VALUE', /NaN/);
     const img: ChannelImage = { data: new Float32Array([1, NaN]), width: 1, height: 1, channels: 2 };
     expectInputError(() => normalizeCellpose(img), 'ERR_SCSEG_VALUE', /NaN/);
-    expectInputError(() => minMaxScale(img), 'ERR_SCSEG_VALUE', /NaN/);
+    expectInputError(() => minMaxScale([nan]), 'ERR_SCSEG_VALUE', /NaN/);
     const p: Image2D = { data: new Uint16Array(4), width: 2, height: 2 };
     expectInputError(() => cellposeInput([p, p], [3, 1]), 'ERR_SCSEG_ARGUMENT', /plane 3/);
     expectInputError(() => cellposeInput([p, { data: new Uint16Array(3), width: 3, height: 1 }], [2, 1]), 'ERR_SCSEG_SHAPE');
