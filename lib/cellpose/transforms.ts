@@ -525,8 +525,62 @@ export function averageTiles(y: Float32Array, nout: number, grid: TileGrid): Flo
   return sum;
 }
 
-/** The network as `runTiled` calls it: a batch of tiles [n, 2, h, w] → outputs [n, nout, h, w] (float32). */
-export type TileNetwork = (tiles: Float32Array, count: number, height: number, width: number) => Promise<Float32Array> | Float32Array;
+/** What the network returns for a batch of n tiles: outputs [n, nout, h, w] and, optionally, styles [n, 256]. */
+export interface TileOutputs {
+  output: Float32Array;
+  style?: Float32Array;
+}
+
+/** The network as `runTiled` calls it: a batch of tiles [n, 2, h, w] → its outputs (float32). */
+export type TileNetwork = (tiles: Float32Array, count: number, height: number, width: number) =>
+  Promise<Float32Array | TileOutputs> | Float32Array | TileOutputs;
+
+/** `runTiled`'s result: the outputs channels-last [H, W, nout], and the image's style when the network gave styles. */
+export interface TiledOutputs extends ChannelImage {
+  /** `run_net`'s style: the tiles' styles summed (float32, tile order) and L2-normalised; null without styles. */
+  readonly style: Float32Array | null;
+}
+
+export const STYLE_LENGTH = 256;
+
+/** numpy's float32 pairwise sum of a[from..from+n) (8 accumulators per block of ≤ 128, halves above). */
+function pairwiseSum(a: Float32Array, from: number, n: number): number {
+  if (n < 8) {
+    let r = 0;
+    for (let i = 0; i < n; i++) r = f32(r + a[from + i]);
+    return r;
+  }
+  if (n <= 128) {
+    const r = Array.from(a.subarray(from, from + 8));
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = f32(r[j] + a[from + i + j]);
+    let res = f32(f32(f32(r[0] + r[1]) + f32(r[2] + r[3])) + f32(f32(r[4] + r[5]) + f32(r[6] + r[7])));
+    for (; i < n; i++) res = f32(res + a[from + i]);
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return f32(pairwiseSum(a, from, n2) + pairwiseSum(a, from + n2, n - n2));
+}
+
+/**
+ * `run_net`'s style of an image from its tiles' styles ([tiles, 256]): summed in float32 in tile order, divided by
+ * its L2 norm (float32, numpy's summation order). An all-zero sum — Cellpose divides 0 by 0 and gets NaN — gives
+ * zeros here.
+ */
+export function imageStyle(styles: Float32Array, tiles: number): Float32Array {
+  if (!Number.isInteger(tiles) || tiles < 1 || styles.length !== tiles * STYLE_LENGTH) {
+    throw new InputError(`imageStyle: ${styles.length} values for ${tiles} tiles of ${STYLE_LENGTH}`, 'ERR_SCSEG_SHAPE');
+  }
+  const sum = Float32Array.from(styles.subarray(0, STYLE_LENGTH));
+  for (let k = 1; k < tiles; k++) for (let j = 0; j < STYLE_LENGTH; j++) sum[j] = sum[j] + styles[k * STYLE_LENGTH + j];
+  const sq = Float32Array.from(sum, (v) => v * v);
+  // numpy's reduction starts from the first element and adds the pairwise sum of the rest
+  const norm = f32(Math.sqrt(f32(sq[0] + pairwiseSum(sq, 1, STYLE_LENGTH - 1))));
+  if (!(norm > 0)) return new Float32Array(STYLE_LENGTH);
+  for (let j = 0; j < STYLE_LENGTH; j++) sum[j] = sum[j] / norm;
+  return sum;
+}
 
 export interface RunTiledOptions {
   /** Cellpose's rescale (diam_mean / diameter); 1 = no resizing. */
@@ -545,9 +599,9 @@ export interface RunTiledOptions {
  * `core.run_net` (2-D, no augment) followed by `_run_net`'s resample step: the normalised image resized by `rescale`
  * (when ≠ 1), padded, cut into tiles, run through `network` in batches, blended, cropped back, and — with `resample`
  * and rescale ≠ 1 — resized back to the input's size. Returns the outputs channels-last [H, W, nout], as Cellpose's
- * `yf` (channel 0 dY, 1 dX, 2 cell probability for Cellpose's networks).
+ * `yf` (channel 0 dY, 1 dX, 2 cell probability for Cellpose's networks), and the image's style (`imageStyle`).
  */
-export async function runTiled(img: ChannelImage, network: TileNetwork, options: RunTiledOptions = {}): Promise<ChannelImage> {
+export async function runTiled(img: ChannelImage, network: TileNetwork, options: RunTiledOptions = {}): Promise<TiledOutputs> {
   checkImage(img, 'runTiled');
   const rescale = options.rescale ?? 1;
   const nout = options.nout ?? 3;
@@ -567,13 +621,23 @@ export async function runTiled(img: ChannelImage, network: TileNetwork, options:
   const inPer = img.channels * th * tw;
   const outPer = nout * th * tw;
   const y = new Float32Array(ntiles * outPer);
+  let styles: Float32Array | null = null;
   for (let k = 0; k < ntiles; k += batchSize) {
     const count = Math.min(batchSize, ntiles - k);
-    const out = await network(tiles.subarray(k * inPer, (k + count) * inPer), count, th, tw);
+    const result = await network(tiles.subarray(k * inPer, (k + count) * inPer), count, th, tw);
+    const out = result instanceof Float32Array ? result : result.output;
     if (out.length !== count * outPer) {
       throw new InputError(`runTiled: the network returned ${out.length} values for ${count} tiles of ${nout}×${th}×${tw}`, 'ERR_SCSEG_SHAPE');
     }
     y.set(out, k * outPer);
+    const style = result instanceof Float32Array ? undefined : result.style;
+    if (style) {
+      if (style.length !== count * STYLE_LENGTH) {
+        throw new InputError(`runTiled: the network returned ${style.length} style values for ${count} tiles`, 'ERR_SCSEG_SHAPE');
+      }
+      styles ??= new Float32Array(ntiles * STYLE_LENGTH);
+      styles.set(style, k * STYLE_LENGTH);
+    }
   }
   const averaged = averageTiles(y, nout, grid);
   // crop the padding, channels-first → channels-last
@@ -588,5 +652,6 @@ export async function runTiled(img: ChannelImage, network: TileNetwork, options:
     }
   }
   const outputs: ChannelImage = { data: yf, width: w, height: h, channels: nout };
-  return (options.resample ?? true) && rescale !== 1 ? resizeLinear(outputs, img.height, img.width) : outputs;
+  const style = styles ? imageStyle(styles, ntiles) : null;
+  return { ...((options.resample ?? true) && rescale !== 1 ? resizeLinear(outputs, img.height, img.width) : outputs), style };
 }

@@ -214,6 +214,29 @@ describe('run_net + resample with a stand-in network (bit for bit)', () => {
       expect(sha256(out.data)).toBe(c.sha256);
     });
   }
+  for (const c of manifest.styles as { name: string; style: number[] }[]) {
+    it(`style of ${c.name}: summed over tiles and L2-normalised as run_net`, async () => {
+      const planes = c.name.startsWith('example3_full') ? full : [inputs.example3_nuc];
+      const x = normalizeCellpose(cellposeInput(planes, c.name.startsWith('example3_full') ? [2, 1] : [1, 0]));
+      const out = await runTiled(x, (t, n, h, w) => {
+        const style = new Float32Array(n * 256);
+        for (let k = 0; k < n; k++) for (let j = 0; j < 256; j++) style[k * 256 + j] = t[k * 2 * h * w + ((j * 7) % h) * w + ((j * 13) % w)];
+        return { output: identityNet(t, n, h, w), style };
+      });
+      const expected = Float32Array.from(c.style);
+      let worst = 0;
+      for (let j = 0; j < 256; j++) worst = Math.max(worst, Math.abs(out.style![j] - expected[j]) / Math.abs(expected[j] || 1));
+      expect(worst).toBeLessThanOrEqual(1.2e-7); // ≤ 1 ulp (float32)
+      expect(firstBitDifference(out.style!, expected)).toBe(-1);
+    });
+  }
+  it('an all-zero style gives zeros (Cellpose: NaN), without styles null', async () => {
+    const x = normalizeCellpose(cellposeInput([inputs.example3_nuc], [1, 0]));
+    const out = await runTiled(x, (t, n, h, w) => ({ output: identityNet(t, n, h, w), style: new Float32Array(n * 256) }));
+    expect(Array.from(out.style!)).toEqual(new Array(256).fill(0));
+    expect((await runTiled(x, identityNet)).style).toBeNull();
+    expect(manifest.runNet[0].styleAllNaN).toBe(true);
+  });
   it('without resample the outputs stay at the rescaled size', async () => {
     const x = normalizeCellpose(cellposeInput([inputs.example3_nuc], [1, 0]));
     const out = await runTiled(x, identityNet, { rescale: 0.5, resample: false });
