@@ -59,7 +59,6 @@ function differences(a: CacheKey, b: CacheKey): string[] {
 export class ShardCache {
   private constructor(
     readonly dir: string,
-    readonly shards: readonly Shard[],
     /** Shards already finished when the cache was opened. */
     readonly finished: ReadonlySet<number>,
   ) {}
@@ -99,7 +98,7 @@ export class ShardCache {
     shards.forEach((_, i) => {
       if (fs.existsSync(shardPath(dir, i))) finished.add(i);
     });
-    return new ShardCache(dir, shards, finished);
+    return new ShardCache(dir, finished);
   }
 
   shardFile(index: number): string {

@@ -11,11 +11,10 @@ import { openOmeZarrLabelsWriter, openSegmentationH5Writer } from '../io/label-w
 import type { TaskContext, TaskHandler, TaskOutput } from '../parallel/worker-tasks.js';
 import { workflowFor } from '../workflows/index.js';
 import type { GlobalTile } from '../workflows/types.js';
-import { cellsCentredIn } from '../workflows/window.js';
 import { stackReader } from './channels.js';
 import { saveGlobals } from './shard-cache.js';
 import { ShardFile, writeShardFile } from './shard-store.js';
-import type { Shard } from './sharding.js';
+import { ownedCells, type Shard } from './sharding.js';
 import v8 from 'node:v8';
 import fs from 'node:fs';
 
@@ -61,7 +60,6 @@ export interface ShardTaskArgs {
 
 export interface ShardTaskValue {
   count: number;
-  maskNames: string[];
 }
 
 export interface StitchTaskArgs {
@@ -92,7 +90,7 @@ async function globalTask(args: GlobalTaskArgs, ctx: TaskContext): Promise<TaskO
   try {
     const workflow = workflowFor(args.config.workflow);
     const reader = stackReader(source, args.config, workflow.descriptor.masks);
-    const wctx = { kernels: ctx.kernels.withThreads(args.threads), progress: ctx.progress };
+    const wctx = { kernels: ctx.kernels.withThreads(args.threads), signal: ctx.signal, progress: ctx.progress };
     // The sweeps' tiles go to the pool (this worker included): the global pass runs on every worker.
     const mapTiles = (sweep: string, globals: unknown, tiles: readonly GlobalTile[]) =>
       ctx.subtasks(
@@ -145,20 +143,11 @@ async function shardTask(args: ShardTaskArgs, ctx: TaskContext): Promise<TaskOut
     const workflow = workflowFor(config.workflow);
     const stacks = await stackReader(source, config, workflow.descriptor.masks).read(shard.window);
     const placement = { window: shard.window, imageWidth: args.imageWidth, imageHeight: args.imageHeight };
-    const part = await workflow.windowPass({ kernels: ctx.kernels, progress: ctx.progress }, stacks, config, loadGlobals(args.globalsFile), placement);
-    // Only the cells this shard owns, numbered 1..count in window id order.
-    const owned = cellsCentredIn(part.nucleus, shard.window, shard.core);
-    const local = new Map(owned.map((c, i) => [c.id, i + 1]));
-    const planes = part.masks.map((mask) => {
-      const out = new Uint32Array(mask.data.length);
-      for (let i = 0; i < out.length; i++) {
-        const v = mask.data[i];
-        if (v !== 0) out[i] = local.get(v) ?? 0;
-      }
-      return out;
-    });
-    await writeShardFile(args.file, { index: args.index, window: shard.window, core: shard.core }, planes, owned.length);
-    const value: ShardTaskValue = { count: owned.length, maskNames: part.maskNames };
+    const wctx = { kernels: ctx.kernels, signal: ctx.signal, progress: ctx.progress };
+    const part = await workflow.windowPass(wctx, stacks, config, loadGlobals(args.globalsFile), placement);
+    const { planes, count } = ownedCells(part, shard);
+    await writeShardFile(args.file, { index: args.index, window: shard.window, core: shard.core }, planes, count);
+    const value: ShardTaskValue = { count };
     return { value };
   } finally {
     await source.close();

@@ -26,7 +26,7 @@ import { cores, positiveOption, resolveRun } from './class-options.js';
 import { prepareOutputDir } from './outputs.js';
 import { describeInputs, pathTag, ShardCache } from './shard-cache.js';
 import type { GlobalTaskArgs, InputSpec, ShardTaskArgs, ShardTaskValue, StitchTaskArgs, StitchTaskValue } from './shard-tasks.js';
-import { planShards, type Shard } from './sharding.js';
+import { planShards, shardAlign, type Shard } from './sharding.js';
 
 export const DEFAULT_OVERLAP_PX = 100;
 
@@ -136,9 +136,7 @@ export class ShardedSegmentation {
         'ERR_SCSEG_ARGUMENT',
       );
     }
-    const t = (this.config as { nucleus?: { thresholding?: { kind: string; medianStep?: number } } }).nucleus?.thresholding;
-    const align = t?.kind === 'local' ? t.medianStep! : 1;
-    return planShards(width, height, { shardSize, overlap, align });
+    return planShards(width, height, { shardSize, overlap, align: shardAlign(this.config) });
   }
 
   private parameters() {

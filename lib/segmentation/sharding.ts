@@ -1,7 +1,8 @@
 /**
- * Sharded segmentation's plan and stitching, in memory (the first slice of ShardedSegmentation: no workers, no
- * on-disk output, no resume yet). The image is cut into shards of at most `shardSize` pixels, each read with
- * `overlap` pixels around it; the global pass runs once, then every shard's window pass.
+ * Sharding's plan and ownership, shared by ShardedSegmentation (workers, on-disk cache and output) and
+ * `segmentSharded`, the same run in memory on one thread (no files, no workers: any environment). The image is cut
+ * into shards of at most `shardSize` pixels, each read with `overlap` pixels around it; the global pass runs once,
+ * then every shard's window pass.
  *
  * Ownership rule (as StarDist's big-image prediction): a cell belongs to the shard whose core contains its nucleus
  * centroid (the cytosol of a two-mask workflow goes with its nucleus, same id); a shard pastes only the cells it
@@ -57,6 +58,30 @@ export function planShards(width: number, height: number, options: ShardPlanOpti
   return shards;
 }
 
+/** The grid cores and windows must start on: the local threshold's `median_step`, else 1. */
+export function shardAlign(config: object): number {
+  const t = (config as { nucleus?: { thresholding?: { kind: string; medianStep?: number } } }).nucleus?.thresholding;
+  return t?.kind === 'local' ? t.medianStep! : 1;
+}
+
+/**
+ * The cells of a shard's window pass that the shard owns (nucleus centroid in its core), numbered 1..count in
+ * window id order — the same ids in every mask — with 0 everywhere else: one plane per mask, window-sized.
+ */
+export function ownedCells(part: SegmentationResult, shard: Shard): { planes: Uint32Array[]; count: number } {
+  const owned = cellsCentredIn(part.nucleus, shard.window, shard.core);
+  const local = new Map(owned.map((c, i) => [c.id, i + 1]));
+  const planes = part.masks.map((mask) => {
+    const out = new Uint32Array(mask.data.length);
+    for (let i = 0; i < out.length; i++) {
+      const v = mask.data[i];
+      if (v !== 0) out[i] = local.get(v) ?? 0;
+    }
+    return out;
+  });
+  return { planes, count: owned.length };
+}
+
 /**
  * Runs `workflow` shard by shard over `reader` and stitches the masks of the whole image in memory. Returns the
  * whole-image masks (global ids), `classes`, and the global values used.
@@ -69,15 +94,14 @@ export async function segmentSharded(
   options: ShardPlanOptions,
 ): Promise<SegmentationResult> {
   const { width, height } = reader;
-  const t = (config as { nucleus?: { thresholding?: { kind: string; medianStep?: number } } }).nucleus?.thresholding;
-  const align = t?.kind === 'local' ? t.medianStep! : 1;
-  const shards = planShards(width, height, { align, ...options });
+  const shards = planShards(width, height, { align: shardAlign(config), ...options });
   const started = performance.now();
   const globals = await workflow.globalPass(ctx, reader, config);
   const masks: LabelImage[] = [];
   let names: SegmentationResult['maskNames'] = [];
   let next = 1;
-  for (const [s, { core, window }] of shards.entries()) {
+  for (const [s, shard] of shards.entries()) {
+    const { window } = shard;
     ctx.signal?.throwIfAborted();
     ctx.progress?.(`shard ${s + 1}/${shards.length}`);
     const placement = { window, imageWidth: width, imageHeight: height };
@@ -87,17 +111,15 @@ export async function segmentSharded(
       for (let m = 0; m < part.masks.length; m++) masks.push({ data: new Uint32Array(width * height), width, height });
     }
     // Global ids for the owned cells, by window id: stable whatever order the shards run in.
-    const owned = cellsCentredIn(part.nucleus, window, core).map((c) => c.id);
-    const globalId = new Map(owned.map((id, i) => [id, next + i]));
-    next += owned.length;
-    part.masks.forEach((mask, m) => {
+    const { planes, count } = ownedCells(part, shard);
+    planes.forEach((plane, m) => {
       const out = masks[m].data;
-      for (let i = 0; i < mask.data.length; i++) {
-        const id = globalId.get(mask.data[i]);
-        if (id === undefined) continue;
-        out[(window.y + Math.floor(i / mask.width)) * width + window.x + (i % mask.width)] = id;
+      for (let i = 0; i < plane.length; i++) {
+        if (plane[i] === 0) continue;
+        out[(window.y + Math.floor(i / window.width)) * width + window.x + (i % window.width)] = plane[i] + next - 1;
       }
     });
+    next += count;
   }
   const nucleus = masks[0];
   const classes = new Set<number>();
