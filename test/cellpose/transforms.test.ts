@@ -15,7 +15,7 @@ import {
 } from '../../lib/cellpose/transforms.js';
 import type { Image2D, PixelArray } from '../../lib/image.js';
 import { expectInputError } from '../helpers/errors.js';
-import { exampleData, firstBitDifference, fixturesDir, readPlanes } from '../helpers/fixtures.js';
+import { exampleData, firstBitDifference, fixturesDir, hashNoise, readPlanes } from '../helpers/fixtures.js';
 
 interface Ref { file?: string; dtype?: 'uint8' | 'uint16' | 'float32'; shape: number[]; sha256?: string }
 const dir = path.join(fixturesDir, 'cellpose-transforms');
@@ -43,22 +43,6 @@ function expectSame(actual: Float32Array, ref: Ref): void {
 const plane = (ref: Ref): Image2D => ({ data: readRef(ref), width: ref.shape[1], height: ref.shape[0] });
 const inputs: Record<string, Image2D> = {};
 for (const [k, v] of Object.entries(manifest.inputs)) if (typeof v !== 'string') inputs[k] = plane(v as Ref);
-
-/** hash_noise of the generators: uniform in [−1, 1), (fmix32(seed · 0x9E3779B1 + i) & 0xFFFF − 32768) / 32768. */
-function hashNoise(seed: number, count: number): Float32Array {
-  const out = new Float32Array(count);
-  const base = Math.imul(seed, 0x9e3779b1);
-  for (let i = 0; i < count; i++) {
-    let h = (base + i) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    h = Math.imul(h, 0x85ebca6b) >>> 0;
-    h = (h ^ (h >>> 13)) >>> 0;
-    h = Math.imul(h, 0xc2b2ae35) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    out[i] = ((h & 0xffff) - 32768) / 32768;
-  }
-  return out;
-}
 
 /** The generator's stand-in network: outputs (x0, x1, x0 − x1) per tile. */
 const identityNet = (tiles: Float32Array, count: number, h: number, w: number): Float32Array => {

@@ -54,6 +54,25 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * The Cellpose fixture generators' hash_noise: uniform in [−1, 1), (fmix32(seed · 0x9E3779B1 + i) & 0xFFFF −
+ * 32768) / 32768 — multiples of 2⁻¹⁵, exact in float32 (and so the same numbers read as float64).
+ */
+export function hashNoise(seed: number, count: number): Float32Array {
+  const out = new Float32Array(count);
+  const base = Math.imul(seed, 0x9e3779b1);
+  for (let i = 0; i < count; i++) {
+    let h = (base + i) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+    h = Math.imul(h, 0x85ebca6b) >>> 0;
+    h = (h ^ (h >>> 13)) >>> 0;
+    h = Math.imul(h, 0xc2b2ae35) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+    out[i] = ((h & 0xffff) - 32768) / 32768;
+  }
+  return out;
+}
+
 /** Every channel of `files` (one multi-channel file, or one file per channel) as in-memory planes. */
 export async function readPlanes(files: string[]): Promise<Image2D[]> {
   const src = await openImage(files);

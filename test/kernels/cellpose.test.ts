@@ -12,7 +12,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Image2D } from '../../lib/image.js';
 import { kernels, type CellposeMaskOptions, type FlowField, type Kernels } from '../../lib/kernels/index.js';
-import { firstBitDifference, fixturesDir } from '../helpers/fixtures.js';
+import { firstBitDifference, fixturesDir, hashNoise } from '../helpers/fixtures.js';
 import { describeIfNative, testBackends } from '../helpers/backends.js';
 import { expectInputError } from '../helpers/errors.js';
 
@@ -53,22 +53,6 @@ const labelsOf = (ref: Ref): Image2D<Uint32Array> => ({
   height: ref.shape[0],
 });
 const sha256 = (a: Float32Array) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
-
-/** The generator's hash_noise: uniform in [−1, 1), (fmix32(seed · 0x9E3779B1 + i) & 0xFFFF − 32768) / 32768. */
-function hashNoise(seed: number, count: number): Float64Array {
-  const out = new Float64Array(count);
-  const base = Math.imul(seed, 0x9e3779b1);
-  for (let i = 0; i < count; i++) {
-    let h = (base + i) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    h = Math.imul(h, 0x85ebca6b) >>> 0;
-    h = (h ^ (h >>> 13)) >>> 0;
-    h = Math.imul(h, 0xc2b2ae35) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    out[i] = ((h & 0xffff) - 32768) / 32768;
-  }
-  return out;
-}
 
 /** The network outputs the generator fed Cellpose: dP = 5 × flows (float32), cellprob ±5, plus the source's noise. */
 function networkOutputs(source: Source, flows: FlowField, labels: Image2D<Uint32Array>) {
