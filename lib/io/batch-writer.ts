@@ -6,12 +6,10 @@
  * `abort()` and any failure delete it.
  */
 import { InputError } from '../errors.js';
-import { beginAtomicFile } from './atomic.js';
 import { H5LabelsDataset } from './h5-labels.js';
 import { H5_DEFAULT_CHUNK_SIZE } from './hdf5.js';
-import { positiveInt, zlibLevel } from './labels.js';
+import { bufferBudget, positiveInt, zlibLevel } from './labels.js';
 import { SerialOutput } from './serial-output.js';
-import { errorMessage, IO_WRITE } from './source.js';
 
 const ARGUMENT = 'ERR_SCSEG_ARGUMENT';
 
@@ -114,20 +112,10 @@ export async function openStackLabelsH5Writer(file: string, options: StackLabels
   const height = positiveInt(file, 'height', options.height);
   const chunk = positiveInt(file, 'chunkSize', options.chunkSize ?? H5_DEFAULT_CHUNK_SIZE);
   const compression = zlibLevel(file, 'compression', options.compression ?? 0);
-  const budget = options.maxBufferBytes ?? 16 << 20;
-  if (typeof budget !== 'number' || !(budget > 0)) {
-    throw new InputError(`${file}: maxBufferBytes must be positive, got ${String(budget)}`, ARGUMENT);
-  }
+  const budget = bufferBudget(file, options.maxBufferBytes);
   const edge = Math.min(chunk, height);
   const bandRows = Math.max(1, Math.floor(budget / 8 / width / edge)) * edge;
-  const pending = beginAtomicFile(file);
-  let dataset: H5LabelsDataset;
-  try {
-    const chunks = [1, 1, Math.min(chunk, height), Math.min(chunk, width)];
-    dataset = await H5LabelsDataset.create(pending, [images, masks, height, width], chunks, compression, Math.min(bandRows, height) * width);
-  } catch (e) {
-    await pending.discard();
-    throw new InputError(`${file}: cannot write HDF5: ${errorMessage(e)}`, IO_WRITE, { cause: e });
-  }
+  const chunks = [1, 1, Math.min(chunk, height), Math.min(chunk, width)];
+  const dataset = await H5LabelsDataset.create(file, [images, masks, height, width], chunks, compression, Math.min(bandRows, height) * width);
   return new H5StackWriter(file, dataset, images, masks, width, height, bandRows);
 }

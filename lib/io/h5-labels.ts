@@ -5,9 +5,11 @@
  * writer of (images, masks, H, W) stacks.
  */
 import path from 'node:path';
-import type { PendingOutput } from './atomic.js';
+import { InputError } from '../errors.js';
+import { beginAtomicFile, type PendingOutput } from './atomic.js';
 import { H5_LABELS_DATASET } from './hdf5.js';
 import { loadH5wasm, type H5Lib, type H5Module } from './h5wasm.js';
+import { errorMessage, IO_WRITE } from './source.js';
 
 type H5File = InstanceType<H5Lib['File']>;
 
@@ -22,10 +24,26 @@ export class H5LabelsDataset {
   ) {}
 
   /**
-   * The temp file of `pending` with an empty dataset of `shape` and `chunks` (gzip `compression` 1–9, 0: none),
-   * and a staging buffer of `bufferElements` ids.
+   * A temp file beside `file` with an empty dataset of `shape` and `chunks` (gzip `compression` 1–9, 0: none), and
+   * a staging buffer of `bufferElements` ids. Failing, it leaves nothing behind: InputError ERR_SCSEG_IO_WRITE.
    */
   static async create(
+    file: string,
+    shape: readonly number[],
+    chunks: readonly number[],
+    compression: number,
+    bufferElements: number,
+  ): Promise<H5LabelsDataset> {
+    const pending = beginAtomicFile(file);
+    try {
+      return await H5LabelsDataset.createIn(pending, shape, chunks, compression, bufferElements);
+    } catch (e) {
+      await pending.discard();
+      throw new InputError(`${file}: cannot write HDF5: ${errorMessage(e)}`, IO_WRITE, { cause: e });
+    }
+  }
+
+  private static async createIn(
     pending: PendingOutput,
     shape: readonly number[],
     chunks: readonly number[],

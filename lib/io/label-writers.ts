@@ -16,12 +16,12 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { Image2D } from '../image.js';
-import { beginAtomicFile, beginDirReplace, writeFileAtomic, type PendingOutput } from './atomic.js';
+import { beginDirReplace, writeFileAtomic, type PendingOutput } from './atomic.js';
 import { H5_DEFAULT_CHUNK_SIZE, H5_LABELS_DATASET } from './hdf5.js';
 import { H5LabelsDataset } from './h5-labels.js';
-import { assertLabelImages, positiveInt, zlibLevel, type WriteProgress } from './labels.js';
+import { assertLabelImages, bufferBudget, positiveInt, zlibLevel, type WriteProgress } from './labels.js';
 import { SerialOutput } from './serial-output.js';
-import { asInputError, errorMessage, IO_WRITE } from './source.js';
+import { asInputError, IO_WRITE } from './source.js';
 import { readJson, zarrNode } from './zarr.js';
 
 const ARGUMENT = 'ERR_SCSEG_ARGUMENT';
@@ -204,21 +204,11 @@ export async function openSegmentationH5Writer(file: string, options: Segmentati
   const n = positiveInt(file, 'masks', options.masks);
   const chunk = positiveInt(file, 'chunkSize', options.chunkSize ?? H5_DEFAULT_CHUNK_SIZE);
   const compression = zlibLevel(file, 'compression', options.compression ?? 0);
-  const budget = options.maxBufferBytes ?? 16 << 20;
-  if (typeof budget !== 'number' || !(budget > 0)) {
-    throw new InputError(`${file}: maxBufferBytes must be positive, got ${String(budget)}`, ARGUMENT);
-  }
+  const budget = bufferBudget(file, options.maxBufferBytes);
   // Bands of whole chunk rows within the budget: bounded memory in the WASM heap for any image size.
   const bandRows = Math.max(1, Math.floor(budget / 8 / width / chunk)) * chunk;
-  const pending = beginAtomicFile(file);
-  let dataset: H5LabelsDataset;
-  try {
-    const chunks = [1, Math.min(chunk, height), Math.min(chunk, width)];
-    dataset = await H5LabelsDataset.create(pending, [n, height, width], chunks, compression, Math.min(bandRows, height) * width);
-  } catch (e) {
-    await pending.discard();
-    throw new InputError(`${file}: cannot write HDF5: ${errorMessage(e)}`, IO_WRITE, { cause: e });
-  }
+  const chunks = [1, Math.min(chunk, height), Math.min(chunk, width)];
+  const dataset = await H5LabelsDataset.create(file, [n, height, width], chunks, compression, Math.min(bandRows, height) * width);
   return new SegmentationH5Writer(file, dataset, width, height, n, bandRows, options.onProgress);
 }
 

@@ -35,6 +35,15 @@ export function positiveInt(target: string, name: string, v: unknown): number {
   return v;
 }
 
+/** The staging memory a writer may use (default 16 MiB); must be positive. */
+export function bufferBudget(target: string, v: unknown): number {
+  const budget = v ?? 16 << 20;
+  if (typeof budget !== 'number' || !(budget > 0)) {
+    throw new InputError(`${target}: maxBufferBytes must be positive, got ${String(budget)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  return budget;
+}
+
 /** A zlib/gzip level 0–9 (0: stored uncompressed). */
 export function zlibLevel(target: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 9) {
