@@ -15,7 +15,7 @@ import {
 } from '../../lib/io/index.js';
 import { expectInputErrorAsync } from '../helpers/errors.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
-import { PYTHON, pythonHas } from '../helpers/python.js';
+import { PYTHON, pythonHas, ZARR_V2_DUMP } from '../helpers/python.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -335,22 +335,6 @@ describe('openSegmentationH5Writer', () => {
 });
 
 describe('openOmeZarrLabelsWriter', () => {
-  /** Independent Zarr v2 reader (numpy + zlib): the array's metadata, and its values as uint64. */
-  const ZARR_V2_DUMP = `
-import sys, os, json, zlib, numpy as np
-d = sys.argv[1]
-meta = json.load(open(os.path.join(d, ".zarray")))
-h, w = meta["shape"]; ch, cw = meta["chunks"]; sep = meta.get("dimension_separator", ".")
-out = np.zeros((h, w), np.dtype(meta["dtype"]))
-for by in range(-(-h // ch)):
-    for bx in range(-(-w // cw)):
-        raw = open(os.path.join(d, *f"{by}{sep}{bx}".split("/")), "rb").read()
-        if meta["compressor"]: raw = zlib.decompress(raw)
-        block = np.frombuffer(raw, np.dtype(meta["dtype"])).reshape(ch, cw)
-        out[by*ch:(by+1)*ch, bx*cw:(bx+1)*cw] = block[:min(ch, h - by*ch), :min(cw, w - bx*cw)]
-out.astype("<u8").tofile(sys.argv[2])
-print(json.dumps(meta))
-`;
   const withNumpy = pythonHas('numpy') ? it : it.skip;
 
   async function checkBack(root: string, names: string[], masks: readonly Image2D<Uint32Array>[], chunks: number[]): Promise<void> {

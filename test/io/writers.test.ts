@@ -1,6 +1,6 @@
 /** Output files: scPortrait's segmentation.h5 / classes.csv layout, OME-Zarr labels, QC overlay, atomic writes. */
 import { spawnSync } from 'node:child_process';
-import { PYTHON, pythonHas } from '../helpers/python.js';
+import { PYTHON, pythonHas, ZARR_V2_DUMP } from '../helpers/python.js';
 import { expectInputErrorAsync } from '../helpers/errors.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -197,21 +197,6 @@ describe('classes.csv', () => {
 });
 
 describe('OME-Zarr labels (NGFF 0.4)', () => {
-  const ZARR_V2_DUMP = `
-import sys, os, json, zlib, numpy as np
-d = sys.argv[1]
-meta = json.load(open(os.path.join(d, ".zarray")))
-h, w = meta["shape"]; ch, cw = meta["chunks"]; sep = meta.get("dimension_separator", ".")
-out = np.zeros((h, w), np.dtype(meta["dtype"]))
-for by in range(-(-h // ch)):
-    for bx in range(-(-w // cw)):
-        raw = open(os.path.join(d, *f"{by}{sep}{bx}".split("/")), "rb").read()
-        if meta["compressor"]: raw = zlib.decompress(raw)
-        block = np.frombuffer(raw, np.dtype(meta["dtype"])).reshape(ch, cw)
-        out[by*ch:(by+1)*ch, bx*cw:(bx+1)*cw] = block[:min(ch, h - by*ch), :min(cw, w - bx*cw)]
-out.astype("<u8").tofile(sys.argv[2])
-print(json.dumps(meta))
-`;
 
   it('writes a labels group that our reader and an independent numpy+zlib reader read back', async () => {
     const root = path.join(tmp, 'fresh.ome.zarr');
