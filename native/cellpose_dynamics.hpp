@@ -62,6 +62,7 @@ struct CellposeMaskOptions {
   int64_t minSize = 15;             // <= 0: holes filled, nothing removed
   double maxSizeFraction = 0.4;     // >= 0
   bool fixLabelGapQuirk = false;
+  bool clean = true;                // false: stop after step 3 (no hole filling, no size removal)
 };
 
 namespace cellpose_detail {
@@ -345,6 +346,14 @@ inline void fillHoles(uint32_t* labels, int64_t W, int64_t H) {
   }
 }
 
+// fill_holes_and_remove_small_masks(minSize): small masks out (≤ 0: none), holes filled, small ones out again.
+inline void cleanMasks(uint32_t* labels, int64_t W, int64_t H, int64_t minSize, bool fixQuirk) {
+  const size_t area = size_t(W) * size_t(H);
+  if (minSize > 0) removeSmallMasks(labels, area, minSize, fixQuirk);
+  fillHoles(labels, W, H);
+  if (minSize > 0) removeSmallMasks(labels, area, minSize, fixQuirk);
+}
+
 }  // namespace cellpose_detail
 
 // dP: 2·width·height floats (dY then dX); cellprob, labels: width·height. See the header comment.
@@ -405,10 +414,18 @@ inline Status cellposeMasks(const float* dP, const float* cellprob, int64_t widt
     }
   }
 
-  // Step 4.
-  if (opt.minSize > 0) removeSmallMasks(labels, area, opt.minSize, opt.fixLabelGapQuirk);
-  fillHoles(labels, width, height);
-  if (opt.minSize > 0) removeSmallMasks(labels, area, opt.minSize, opt.fixLabelGapQuirk);
+  // Step 4 (callers that resize the masks first run it afterwards, as cellposeCleanMasks).
+  if (opt.clean) cellpose_detail::cleanMasks(labels, width, height, opt.minSize, opt.fixLabelGapQuirk);
+  return Status::Ok;
+}
+
+// Step 4 alone, in place: fill_holes_and_remove_small_masks(minSize) on a label image whose labels may have gaps
+// (e.g. masks resized to the image's size after the flow-error step), with or without the label-gap quirk.
+inline Status cellposeCleanMasks(uint32_t* labels, int64_t width, int64_t height, int64_t minSize, bool fixLabelGapQuirk) {
+  size_t area;
+  if (!checkedArea(width, height, area)) return Status::BadShape;
+  if (uint64_t(area) > limits::kMaxCellposePixels) return Status::BadShape;
+  cellpose_detail::cleanMasks(labels, width, height, minSize, fixLabelGapQuirk);
   return Status::Ok;
 }
 

@@ -145,9 +145,11 @@ export interface KernelBindings {
     minSize: number,
     maxSizeFraction: number,
     fixLabelGapQuirk: boolean,
+    clean: boolean,
     labels: Uint32Array,
     threads: number,
   ): void;
+  cellposeCleanMasks(labels: Uint32Array, width: number, height: number, minSize: number, fixLabelGapQuirk: boolean): void;
   cellposeMasksToFlows(labels: Uint32Array, width: number, height: number, flows: Float32Array, threads: number): void;
 }
 

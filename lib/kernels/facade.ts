@@ -11,7 +11,9 @@ import {
   assertCapacity,
   assertThreads,
   kernelChecks,
+  resolveCellposeCleanOptions,
   resolveCellposeMaskOptions,
+  type CellposeCleanOptions,
   type CellposeMaskOptions,
   type FlowField,
   type KernelArgs,
@@ -19,7 +21,7 @@ import {
   type Shape,
 } from './validate.js';
 
-export type { CellposeMaskOptions, FlowField } from './validate.js';
+export type { CellposeCleanOptions, CellposeMaskOptions, FlowField } from './validate.js';
 
 /** Native errors carry a `code`; map them onto our hierarchy so callers see one error type per cause. */
 function rethrow(err: unknown, kernel: string, valueError?: string): never {
@@ -495,6 +497,7 @@ export class Kernels {
           o.minSize,
           o.maxSizeFraction,
           o.fixLabelGapQuirk,
+          o.clean,
           labels,
           threads,
         );
@@ -502,6 +505,19 @@ export class Kernels {
       },
       'dP (the flows) contains NaN or ±Infinity; Cellpose\'s flows must be finite',
     );
+  }
+
+  /**
+   * Cellpose's `fill_holes_and_remove_small_masks(minSize)` on a copy of `labels` (labels may have gaps): what
+   * `cellposeMasks` runs last, for masks resized in between (`CellposeModel.eval` with `resample: false`).
+   */
+  cellposeCleanMasks(labels: Image2D<Uint32Array>, options: CellposeCleanOptions = {}): Image2D<Uint32Array> {
+    return this.call('cellposeCleanMasks', [labels, options], (b) => {
+      const o = resolveCellposeCleanOptions(options);
+      const out = Uint32Array.from(labels.data);
+      b.cellposeCleanMasks(out, labels.width, labels.height, o.minSize, o.fixLabelGapQuirk);
+      return shaped(out, labels);
+    });
   }
 
   /**

@@ -130,7 +130,7 @@ export function assertThreads(value: unknown, max: number, what = 'threads'): as
 /** The fast-marching kernels hold more state per pixel: limits.maxFastMarchingPixels bounds them. */
 const FAST_MARCHING = new Set<KernelName>(['fmmDistance', 'distanceWatershed', 'travelTime', 'travelTimeWatershed']);
 /** So do the Cellpose dynamics: limits.maxCellposePixels. */
-const CELLPOSE = new Set<KernelName>(['cellposeMasks', 'cellposeMasksToFlows']);
+const CELLPOSE = new Set<KernelName>(['cellposeMasks', 'cellposeCleanMasks', 'cellposeMasksToFlows']);
 
 /** The image fits the backend's memory (only WASM's 4 GiB ever binds, and torch's int32 histogram natively). */
 export function assertCapacity(kernel: KernelName, shape: Shape, limits: KernelLimits, backend: BackendName): void {
@@ -219,6 +219,19 @@ export interface CellposeMaskOptions {
   readonly maxSizeFraction?: number;
   /** false (default): Cellpose's label-gap quirk in the small-mask removal, for parity; true: what it meant. */
   readonly fixLabelGapQuirk?: boolean;
+  /**
+   * true (default): fill holes and remove small masks (Cellpose's `fill_holes_and_remove_small_masks`); false: stop
+   * after the flow-error step, for callers that resize the masks first and then run `cellposeCleanMasks`.
+   */
+  readonly clean?: boolean;
+}
+
+/** `cellposeCleanMasks`' options (Cellpose's defaults). */
+export interface CellposeCleanOptions {
+  /** Masks smaller than this (pixels) are removed; ≤ 0 removes none (holes are still filled). Default 15. */
+  readonly minSize?: number;
+  /** See CellposeMaskOptions.fixLabelGapQuirk. */
+  readonly fixLabelGapQuirk?: boolean;
 }
 
 /** CellposeMaskOptions with every default filled in. */
@@ -254,6 +267,7 @@ export function resolveCellposeMaskOptions(options: CellposeMaskOptions, limits:
     minSize: options.minSize ?? 15,
     maxSizeFraction: options.maxSizeFraction ?? 0.4,
     fixLabelGapQuirk: options.fixLabelGapQuirk ?? false,
+    clean: options.clean ?? true,
   };
   assertIntegerInRange(o.niter, 1, limits.maxCellposeIterations, 'cellposeMasks niter');
   assertFiniteNumber(o.cellprobThreshold, 'cellposeMasks cellprobThreshold');
@@ -262,6 +276,22 @@ export function resolveCellposeMaskOptions(options: CellposeMaskOptions, limits:
   assertNumberInRange(o.maxSizeFraction, 0, Number.MAX_VALUE, 'cellposeMasks maxSizeFraction');
   if (typeof o.fixLabelGapQuirk !== 'boolean') {
     throw new InputError(`cellposeMasks fixLabelGapQuirk must be a boolean, got ${String(o.fixLabelGapQuirk)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  if (typeof o.clean !== 'boolean') {
+    throw new InputError(`cellposeMasks clean must be a boolean, got ${String(o.clean)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  return o;
+}
+
+/** Checks cellposeCleanMasks' options and fills in Cellpose's defaults. */
+export function resolveCellposeCleanOptions(options: CellposeCleanOptions): Required<CellposeCleanOptions> {
+  if (options === null || typeof options !== 'object') {
+    throw new InputError('cellposeCleanMasks options must be an object { minSize?, fixLabelGapQuirk? }', 'ERR_SCSEG_ARGUMENT');
+  }
+  const o = { minSize: options.minSize ?? 15, fixLabelGapQuirk: options.fixLabelGapQuirk ?? false };
+  assertIntegerInRange(o.minSize, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'cellposeCleanMasks minSize');
+  if (typeof o.fixLabelGapQuirk !== 'boolean') {
+    throw new InputError(`cellposeCleanMasks fixLabelGapQuirk must be a boolean, got ${String(o.fixLabelGapQuirk)}`, 'ERR_SCSEG_ARGUMENT');
   }
   return o;
 }
@@ -463,6 +493,11 @@ export const kernelChecks = {
     resolveCellposeMaskOptions(options, limits);
     // Non-finite flows are rejected by the kernel itself (ERR_SCSEG_VALUE → InputError): no second scan here.
     return dP;
+  },
+  cellposeCleanMasks(_limits: KernelLimits, labels: Image2D<Uint32Array>, options: CellposeCleanOptions): Shape {
+    assertLabelImage(labels, 'cellposeCleanMasks labels');
+    resolveCellposeCleanOptions(options);
+    return labels;
   },
   cellposeMasksToFlows(_limits: KernelLimits, labels: Image2D<Uint32Array>): Shape {
     assertLabelImage(labels, 'cellposeMasksToFlows labels');

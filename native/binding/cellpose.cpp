@@ -6,7 +6,7 @@ namespace scseg::binding {
 namespace {
 
 // cellposeMasks(dP: Float32Array [2, H, W], cellprob: Float32Array, width, height, niter, cellprobThreshold,
-//               flowThreshold, minSize, maxSizeFraction, fixLabelGapQuirk, labels: Uint32Array, threads)
+//               flowThreshold, minSize, maxSizeFraction, fixLabelGapQuirk, clean, labels: Uint32Array, threads)
 Napi::Value CellposeMasks(const Napi::CallbackInfo& info) {
   return bound(info, "cellposeMasks", [](Args& a) {
     const float* dP = a.planes<float>("dP", 2);
@@ -19,9 +19,21 @@ Napi::Value CellposeMasks(const Napi::CallbackInfo& info) {
     o.minSize = a.integer<int64_t>("minSize");
     o.maxSizeFraction = a.number("maxSizeFraction");
     o.fixLabelGapQuirk = a.flag("fixLabelGapQuirk");
+    o.clean = a.flag("clean");
     uint32_t* labels = a.output<uint32_t>("labels");
     const size_t threads = a.threads();
     return a.run([&] { return cellposeMasks(dP, cellprob, a.width(), a.height(), o, labels, threads); });
+  });
+}
+
+// cellposeCleanMasks(labels: Uint32Array (in place), width, height, minSize, fixLabelGapQuirk)
+Napi::Value CellposeCleanMasks(const Napi::CallbackInfo& info) {
+  return bound(info, "cellposeCleanMasks", [](Args& a) {
+    uint32_t* labels = a.output<uint32_t>("labels");
+    a.dims();
+    const int64_t minSize = a.integer<int64_t>("minSize");
+    const bool fix = a.flag("fixLabelGapQuirk");
+    return a.run([&] { return cellposeCleanMasks(labels, a.width(), a.height(), minSize, fix); });
   });
 }
 
@@ -41,6 +53,7 @@ Napi::Value CellposeMasksToFlows(const Napi::CallbackInfo& info) {
 void registerCellpose(Napi::Env env, Napi::Object exports) {
   define(env, exports, "cellposeMasks", CellposeMasks);
   define(env, exports, "cellposeMasksToFlows", CellposeMasksToFlows);
+  define(env, exports, "cellposeCleanMasks", CellposeCleanMasks);
 }
 
 }  // namespace scseg::binding

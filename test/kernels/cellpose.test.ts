@@ -162,6 +162,22 @@ describe(`cellposeMasks reproduces Cellpose's compute_masks [${k.backendName}]`,
     expect(maxOf(fixed.data)).toBe(28);
   });
 
+  it('clean: false then cellposeCleanMasks is cellposeMasks (with and without the quirk); unclean masks keep holes and gaps', () => {
+    const { dP, cellprob } = ours.get('bbbc039_F03_s5')!;
+    for (const fixLabelGapQuirk of [false, true]) {
+      const whole = k.cellposeMasks(dP, cellprob, { niter: 200, fixLabelGapQuirk });
+      const raw = k.cellposeMasks(dP, cellprob, { niter: 200, fixLabelGapQuirk, clean: false });
+      const cleaned = k.cellposeCleanMasks(raw, { minSize: 15, fixLabelGapQuirk });
+      expect(firstBitDifference(cleaned.data, whole.data)).toBe(-1);
+      expect(firstBitDifference(raw.data, whole.data)).not.toBe(-1); // the flow-error step left gaps to clean
+    }
+    const raw = k.cellposeMasks(dP, cellprob, { niter: 200, clean: false });
+    const before = Uint32Array.from(raw.data);
+    k.cellposeCleanMasks(raw);
+    expect(firstBitDifference(raw.data, before)).toBe(-1); // the input is not modified
+    expectInputError(() => k.cellposeCleanMasks(raw, { minSize: 2.5 }), 'ERR_SCSEG_ARGUMENT', /minSize/);
+  });
+
   it('an all-zero cellprob gives an empty mask (nothing is above the threshold 0)', () => {
     const { dP } = ours.get('dsb_256')!;
     const zero = { data: new Float32Array(dP.width * dP.height), width: dP.width, height: dP.height };
@@ -282,11 +298,11 @@ describe.each(testBackends)('Cellpose kernels reject bad input with typed errors
   it('the raw bindings check lengths themselves (no out-of-bounds access)', () => {
     const raw = kk.backend.bindings;
     const out = new Uint32Array(12);
-    expect(() => raw.cellposeMasks(new Float32Array(12), cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, false, out, 1)).toThrow(/dP: length does not equal 2\*width\*height/);
-    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, false, new Uint32Array(11), 1)).toThrow(/labels: length/);
-    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 0, 0, 0.4, 15, 0.4, false, out, 1)).toThrow(/invalid argument/);
+    expect(() => raw.cellposeMasks(new Float32Array(12), cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, false, true, out, 1)).toThrow(/dP: length does not equal 2\*width\*height/);
+    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, false, true, new Uint32Array(11), 1)).toThrow(/labels: length/);
+    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 0, 0, 0.4, 15, 0.4, false, true, out, 1)).toThrow(/invalid argument/);
     expect(() => raw.cellposeMasksToFlows(new Uint32Array(12), 4, 3, new Float32Array(12), 1)).toThrow(/flows: length does not equal 2\*width\*height/);
-    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 2 ** 26, 2 ** 26, 5, 0, 0.4, 15, 0.4, false, out, 1)).toThrow(/length|fit in memory/);
+    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 2 ** 26, 2 ** 26, 5, 0, 0.4, 15, 0.4, false, true, out, 1)).toThrow(/length|fit in memory/);
   });
 
   it('still works after errors', () => {
