@@ -63,20 +63,33 @@ struct CellposeMaskOptions {
   double maxSizeFraction = 0.4;     // >= 0
   bool fixLabelGapQuirk = false;
   bool clean = true;                // false: stop after step 3 (no hole filling, no size removal)
+  bool interp = true;               // false: steps2D (the flow at the truncated position), as eval(interp=False)
 };
 
 namespace cellpose_detail {
 
 constexpr int64_t kPad = 20;  // get_masks' rpad
 
-// Step 1: final float32 positions of the cell pixels (raster order), Cellpose's `steps_interp` on CPU.
+// Step 1: final float32 positions of the cell pixels (raster order), Cellpose's `steps_interp` on CPU, or with
+// interp false its `steps2D` (the flow at the truncated position, no interpolation).
 // field: interleaved (dY, dX)/5 of the cell pixels, 0 elsewhere.
-inline void followFlows(const float* field, int64_t W, int64_t H, int64_t niter, float* py, float* px, size_t n,
-                        size_t threads) {
+inline void followFlows(const float* field, int64_t W, int64_t H, int64_t niter, bool interp, float* py, float* px,
+                        size_t n, size_t threads) {
   const float maxY = float(H - 1), maxX = float(W - 1);
   // One Euler step from (y, x), as Cellpose's map_coordinates + clamp.
   auto step = [&](float y, float x, float& ny, float& nx) {
     const int64_t yt = int64_t(y), xt = int64_t(x);  // positions are >= 0: truncation is the floor
+    if (!interp) {
+      // steps2D: min(L − 1, max(0, p + dP[:, int(y), int(x)])), the sum in float32
+      const float* f = field + 2 * (yt * W + xt);
+      ny = y + f[0];
+      nx = x + f[1];
+      ny = 0.0f >= ny ? 0.0f : ny;
+      ny = maxY <= ny ? maxY : ny;
+      nx = 0.0f >= nx ? 0.0f : nx;
+      nx = maxX <= nx ? maxX : nx;
+      return;
+    }
     const float fy = y - float(yt), fx = x - float(xt);  // exact
     const int64_t y0 = std::min(H - 1, std::max<int64_t>(0, yt)), x0 = std::min(W - 1, std::max<int64_t>(0, xt));
     const int64_t y1 = std::min(H - 1, y0 + 1), x1 = std::min(W - 1, x0 + 1);
@@ -394,7 +407,7 @@ inline Status cellposeMasks(const float* dP, const float* cellprob, int64_t widt
         ++j;
       }
     }
-    followFlows(field.data(), width, height, opt.niter, py.data(), px.data(), n, threads);
+    followFlows(field.data(), width, height, opt.niter, opt.interp, py.data(), px.data(), n, threads);
   }
 
   // Step 2.

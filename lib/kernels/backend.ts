@@ -146,6 +146,7 @@ export interface KernelBindings {
     maxSizeFraction: number,
     fixLabelGapQuirk: boolean,
     clean: boolean,
+    interp: boolean,
     labels: Uint32Array,
     threads: number,
   ): void;

@@ -498,6 +498,7 @@ export class Kernels {
           o.maxSizeFraction,
           o.fixLabelGapQuirk,
           o.clean,
+          o.interp,
           labels,
           threads,
         );

@@ -224,6 +224,11 @@ export interface CellposeMaskOptions {
    * after the flow-error step, for callers that resize the masks first and then run `cellposeCleanMasks`.
    */
   readonly clean?: boolean;
+  /**
+   * true (default): Euler steps with bilinear interpolation of the flows (`steps_interp`); false: the flow at the
+   * truncated position (`steps2D`), what Cellpose's size model runs (`eval(interp=False)`).
+   */
+  readonly interp?: boolean;
 }
 
 /** `cellposeCleanMasks`' options (Cellpose's defaults). */
@@ -268,6 +273,7 @@ export function resolveCellposeMaskOptions(options: CellposeMaskOptions, limits:
     maxSizeFraction: options.maxSizeFraction ?? 0.4,
     fixLabelGapQuirk: options.fixLabelGapQuirk ?? false,
     clean: options.clean ?? true,
+    interp: options.interp ?? true,
   };
   assertIntegerInRange(o.niter, 1, limits.maxCellposeIterations, 'cellposeMasks niter');
   assertFiniteNumber(o.cellprobThreshold, 'cellposeMasks cellprobThreshold');
@@ -277,8 +283,10 @@ export function resolveCellposeMaskOptions(options: CellposeMaskOptions, limits:
   if (typeof o.fixLabelGapQuirk !== 'boolean') {
     throw new InputError(`cellposeMasks fixLabelGapQuirk must be a boolean, got ${String(o.fixLabelGapQuirk)}`, 'ERR_SCSEG_ARGUMENT');
   }
-  if (typeof o.clean !== 'boolean') {
-    throw new InputError(`cellposeMasks clean must be a boolean, got ${String(o.clean)}`, 'ERR_SCSEG_ARGUMENT');
+  for (const key of ['clean', 'interp'] as const) {
+    if (typeof o[key] !== 'boolean') {
+      throw new InputError(`cellposeMasks ${key} must be a boolean, got ${String(o[key])}`, 'ERR_SCSEG_ARGUMENT');
+    }
   }
   return o;
 }

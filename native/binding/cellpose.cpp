@@ -6,7 +6,8 @@ namespace scseg::binding {
 namespace {
 
 // cellposeMasks(dP: Float32Array [2, H, W], cellprob: Float32Array, width, height, niter, cellprobThreshold,
-//               flowThreshold, minSize, maxSizeFraction, fixLabelGapQuirk, clean, labels: Uint32Array, threads)
+//               flowThreshold, minSize, maxSizeFraction, fixLabelGapQuirk, clean, interp, labels: Uint32Array,
+//               threads)
 Napi::Value CellposeMasks(const Napi::CallbackInfo& info) {
   return bound(info, "cellposeMasks", [](Args& a) {
     const float* dP = a.planes<float>("dP", 2);
@@ -20,6 +21,7 @@ Napi::Value CellposeMasks(const Napi::CallbackInfo& info) {
     o.maxSizeFraction = a.number("maxSizeFraction");
     o.fixLabelGapQuirk = a.flag("fixLabelGapQuirk");
     o.clean = a.flag("clean");
+    o.interp = a.flag("interp");
     uint32_t* labels = a.output<uint32_t>("labels");
     const size_t threads = a.threads();
     return a.run([&] { return cellposeMasks(dP, cellprob, a.width(), a.height(), o, labels, threads); });

@@ -298,11 +298,11 @@ describe.each(testBackends)('Cellpose kernels reject bad input with typed errors
   it('the raw bindings check lengths themselves (no out-of-bounds access)', () => {
     const raw = kk.backend.bindings;
     const out = new Uint32Array(12);
-    expect(() => raw.cellposeMasks(new Float32Array(12), cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, false, true, out, 1)).toThrow(/dP: length does not equal 2\*width\*height/);
-    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, false, true, new Uint32Array(11), 1)).toThrow(/labels: length/);
-    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 0, 0, 0.4, 15, 0.4, false, true, out, 1)).toThrow(/invalid argument/);
+    expect(() => raw.cellposeMasks(new Float32Array(12), cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, false, true, true, out, 1)).toThrow(/dP: length does not equal 2\*width\*height/);
+    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, false, true, true, new Uint32Array(11), 1)).toThrow(/labels: length/);
+    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 0, 0, 0.4, 15, 0.4, false, true, true, out, 1)).toThrow(/invalid argument/);
     expect(() => raw.cellposeMasksToFlows(new Uint32Array(12), 4, 3, new Float32Array(12), 1)).toThrow(/flows: length does not equal 2\*width\*height/);
-    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 2 ** 26, 2 ** 26, 5, 0, 0.4, 15, 0.4, false, true, out, 1)).toThrow(/length|fit in memory/);
+    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 2 ** 26, 2 ** 26, 5, 0, 0.4, 15, 0.4, false, true, true, out, 1)).toThrow(/length|fit in memory/);
   });
 
   it('still works after errors', () => {
