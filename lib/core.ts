@@ -22,3 +22,5 @@ export { planesReader, selectChannels, stackReader } from './segmentation/channe
 export type { ChannelReader } from './segmentation/channels.js';
 export * from './workflows/index.js';
 export * from './cellpose/transforms.js';
+export * from './cellpose/model.js';
+export { cellposeEval, resizeLabelsNearest, type CellposeEvalOptions, type CellposeEvalResult } from './cellpose/eval.js';

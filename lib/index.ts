@@ -23,3 +23,6 @@ export { writeOutputs } from './segmentation/outputs.js';
 export type { OutputOptions, WrittenFiles } from './segmentation/outputs.js';
 export * from './workflows/index.js';
 export * from './cellpose/transforms.js';
+export * from './cellpose/model.js';
+export { cellposeEval, resizeLabelsNearest, type CellposeEvalOptions, type CellposeEvalResult } from './cellpose/eval.js';
+export { loadCellposeModel, resolveModelFile } from './cellpose/node-models.js';

@@ -525,7 +525,7 @@ export function averageTiles(y: Float32Array, nout: number, grid: TileGrid): Flo
   return sum;
 }
 
-/** What the network returns for a batch of n tiles: outputs [n, nout, h, w] and, optionally, styles [n, 256]. */
+/** What the network returns for a batch of n tiles: outputs [n, nout, h, w] and, optionally, styles [n, S]. */
 export interface TileOutputs {
   output: Float32Array;
   style?: Float32Array;
@@ -564,21 +564,22 @@ function pairwiseSum(a: Float32Array, from: number, n: number): number {
 }
 
 /**
- * `run_net`'s style of an image from its tiles' styles ([tiles, 256]): summed in float32 in tile order, divided by
- * its L2 norm (float32, numpy's summation order). An all-zero sum — Cellpose divides 0 by 0 and gets NaN — gives
- * zeros here.
+ * `run_net`'s style of an image from its tiles' styles ([tiles, S]; S = 256 for Cellpose's networks): summed in
+ * float32 in tile order, divided by its L2 norm (float32, numpy's summation order). An all-zero sum — Cellpose
+ * divides 0 by 0 and gets NaN — gives zeros here.
  */
 export function imageStyle(styles: Float32Array, tiles: number): Float32Array {
-  if (!Number.isInteger(tiles) || tiles < 1 || styles.length !== tiles * STYLE_LENGTH) {
-    throw new InputError(`imageStyle: ${styles.length} values for ${tiles} tiles of ${STYLE_LENGTH}`, 'ERR_SCSEG_SHAPE');
+  const length = styles.length / tiles;
+  if (!Number.isInteger(tiles) || tiles < 1 || !Number.isInteger(length) || length < 1) {
+    throw new InputError(`imageStyle: ${styles.length} values are not ${tiles} tiles' styles`, 'ERR_SCSEG_SHAPE');
   }
-  const sum = Float32Array.from(styles.subarray(0, STYLE_LENGTH));
-  for (let k = 1; k < tiles; k++) for (let j = 0; j < STYLE_LENGTH; j++) sum[j] = sum[j] + styles[k * STYLE_LENGTH + j];
+  const sum = Float32Array.from(styles.subarray(0, length));
+  for (let k = 1; k < tiles; k++) for (let j = 0; j < length; j++) sum[j] = sum[j] + styles[k * length + j];
   const sq = Float32Array.from(sum, (v) => v * v);
   // numpy's reduction starts from the first element and adds the pairwise sum of the rest
-  const norm = f32(Math.sqrt(f32(sq[0] + pairwiseSum(sq, 1, STYLE_LENGTH - 1))));
-  if (!(norm > 0)) return new Float32Array(STYLE_LENGTH);
-  for (let j = 0; j < STYLE_LENGTH; j++) sum[j] = sum[j] / norm;
+  const norm = f32(Math.sqrt(f32(sq[0] + pairwiseSum(sq, 1, length - 1))));
+  if (!(norm > 0)) return new Float32Array(length);
+  for (let j = 0; j < length; j++) sum[j] = sum[j] / norm;
   return sum;
 }
 
@@ -622,6 +623,7 @@ export async function runTiled(img: ChannelImage, network: TileNetwork, options:
   const outPer = nout * th * tw;
   const y = new Float32Array(ntiles * outPer);
   let styles: Float32Array | null = null;
+  let styleLength: number | undefined;
   for (let k = 0; k < ntiles; k += batchSize) {
     const count = Math.min(batchSize, ntiles - k);
     const result = await network(tiles.subarray(k * inPer, (k + count) * inPer), count, th, tw);
@@ -632,11 +634,12 @@ export async function runTiled(img: ChannelImage, network: TileNetwork, options:
     y.set(out, k * outPer);
     const style = result instanceof Float32Array ? undefined : result.style;
     if (style) {
-      if (style.length !== count * STYLE_LENGTH) {
+      styleLength ??= style.length / count;
+      if (style.length !== count * styleLength || !Number.isInteger(styleLength) || styleLength < 1) {
         throw new InputError(`runTiled: the network returned ${style.length} style values for ${count} tiles`, 'ERR_SCSEG_SHAPE');
       }
-      styles ??= new Float32Array(ntiles * STYLE_LENGTH);
-      styles.set(style, k * STYLE_LENGTH);
+      styles ??= new Float32Array(ntiles * styleLength);
+      styles.set(style, k * styleLength);
     }
   }
   const averaged = averageTiles(y, nout, grid);

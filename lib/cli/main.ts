@@ -28,7 +28,7 @@ function nonNegativeInt(value: string): number {
 
 export function buildProgram(): Command {
   const program = new Command('scseg')
-    .description('scPortrait segmentation (WGA and DAPI workflows) on native C++ / WebAssembly kernels')
+    .description('scPortrait segmentation (WGA, DAPI and Cellpose workflows) on native C++ / WebAssembly kernels and ONNX Runtime')
     .version(version, '-V, --version')
     .showHelpAfterError();
 
@@ -44,6 +44,7 @@ export function buildProgram(): Command {
       new Option('-b, --backend <backend>', 'kernel backend (default: $SCSEG_BACKEND, else auto)').choices(['native', 'wasm', 'auto']),
     )
     .option('-t, --threads <n>', 'in memory: kernel threads (default: $SCSEG_THREADS, else one per core, at most 8); sharded: shards in flight, the cores split among them (default: the config\'s threads, else 1); batch: images in flight, likewise', positiveInt)
+    .option('--models <dir>', 'Cellpose: the folder holding the built-in models as <name>.onnx (default: $SCSEG_MODELS; a section\'s models_dir wins)')
     .option('--dataset <path>', 'HDF5 input: the dataset to read (default: channels, else the first 3-D dataset)')
     .option('--shard-size <pixels>', "shard the image into shards of at most this many pixels (overrides the config's shard_size)", positiveInt)
     .option('--overlap <pixels>', "pixels read around each shard (overrides the config's overlap_px; default 100)", nonNegativeInt)

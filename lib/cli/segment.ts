@@ -27,6 +27,8 @@ export interface SegmentFlags {
   batch?: string;
   /** HDF5 input: the dataset to read. */
   dataset?: string;
+  /** Cellpose: where built-in models are looked up (sets SCSEG_MODELS for this process and its workers). */
+  models?: string;
   output: string;
   /** Undefined unless given: SCSEG_BACKEND then decides, else auto. */
   backend?: BackendName | 'auto';
@@ -86,6 +88,7 @@ export async function segment(flags: SegmentFlags): Promise<void> {
   const started = performance.now();
   try {
     progress.stage('loading config');
+    if (flags.models !== undefined) process.env.SCSEG_MODELS = flags.models;
     const alias = workflowName(flags.workflow);
     workflowFor(alias); // an unavailable workflow fails before the config is read
     const { config, warnings } = loadConfig({ path: flags.config }, alias);

@@ -12,6 +12,7 @@ const CELLPOSE_KEYS = [
   'rescale',
   'flow_threshold',
   'cellprob_threshold',
+  'models_dir',
   ...SIZE_FILTER_KEYS,
 ];
 
@@ -29,6 +30,7 @@ export function readCellposeMask(sec: Section, filterMasksSize: boolean): Cellpo
     flowThreshold: sec.number('flow_threshold', { min: 0 }) ?? DEFAULTS.flowThreshold,
     cellprobThreshold: sec.number('cellprob_threshold') ?? DEFAULTS.cellprobThreshold,
     sizeFilter: readSizeFilter(sec, filterMasksSize),
+    modelsDir: sec.string('models_dir') ?? null,
   };
 }
 

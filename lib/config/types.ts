@@ -201,6 +201,8 @@ export interface CellposeMaskConfig {
    * CytosolOnlySegmentationCellpose crashes when filtering is on (it looks for nucleus thresholds).
    */
   sizeFilter: SizeFilter | null;
+  /** `models_dir` (ours): where built-in model names are looked up (`<name>.onnx`); null = SCSEG_MODELS. */
+  modelsDir: string | null;
 }
 
 export interface CytosolCellposeConfig extends CommonConfig {

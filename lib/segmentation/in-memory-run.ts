@@ -2,6 +2,7 @@
  * One in-memory run, wherever it executes (a pool worker by default, or the calling thread): read the channels
  * the workflow needs, run it, write the results directory.
  */
+import '../cellpose/node-models.js'; // registers the file-based Cellpose model loader in this realm
 import type { SegmentationConfig } from '../config/types.js';
 import type { Image2D } from '../image.js';
 import { openImage, type ImageSource } from '../io/index.js';

@@ -1,6 +1,7 @@
 /** The workflow implementations, looked up by the names of the registry. */
 import type { WorkflowAlias, WorkflowName } from '../config/types.js';
 import { InputError } from '../errors.js';
+import { cytosolCellposeWorkflow, cytosolOnlyCellposeWorkflow, dapiCellposeWorkflow } from './cellpose.js';
 import { dapiWorkflow } from './dapi.js';
 import { resolveWorkflow, unavailableReason, WORKFLOW_NAMES } from './registry.js';
 import type { Workflow } from './types.js';
@@ -17,12 +18,16 @@ export type {
 } from './types.js';
 export { runWgaSegmentation, wgaWorkflow } from './wga.js';
 export { runDapiSegmentation, dapiWorkflow } from './dapi.js';
+export { cytosolCellposeWorkflow, cytosolOnlyCellposeWorkflow, dapiCellposeWorkflow } from './cellpose.js';
 export type { ClassicalGlobals } from './classical.js';
 export * from './registry.js';
 
 const IMPLEMENTATIONS: Partial<Record<WorkflowName, Workflow<never, unknown>>> = {
   WGASegmentation: wgaWorkflow as Workflow<never, unknown>,
   DAPISegmentation: dapiWorkflow as Workflow<never, unknown>,
+  DAPISegmentationCellpose: dapiCellposeWorkflow as Workflow<never, unknown>,
+  CytosolSegmentationCellpose: cytosolCellposeWorkflow as Workflow<never, unknown>,
+  CytosolOnlySegmentationCellpose: cytosolOnlyCellposeWorkflow as Workflow<never, unknown>,
 };
 
 /**

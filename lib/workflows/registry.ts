@@ -43,7 +43,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     description: 'Cellpose nucleus + cytosol models, nucleus/cytosol ids matched',
     masks: ['nucleus', 'cytosol'],
     defaultChannels: { nucleus: [0], cytosol: [1] },
-    available: false,
+    available: true,
   },
   DAPISegmentationCellpose: {
     name: 'DAPISegmentationCellpose',
@@ -51,7 +51,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     description: 'Cellpose nucleus model only',
     masks: ['nucleus'],
     defaultChannels: { nucleus: [0] },
-    available: false,
+    available: true,
   },
   CytosolOnlySegmentationCellpose: {
     name: 'CytosolOnlySegmentationCellpose',
@@ -59,7 +59,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     description: 'Cellpose cytosol model on cytosol (+ optional nucleus) channels',
     masks: ['cytosol'],
     defaultChannels: { cytosol: [0, 1] },
-    available: false,
+    available: true,
   },
 };
 
@@ -111,6 +111,12 @@ export function unavailableReason(resolved: ResolvedWorkflow): string | null {
   const cls = SEGMENTATION_CLASSES.find((c) => c.name === resolved.segmentationClass)!;
   if (!resolved.spec.available) {
     return `${resolved.spec.name} is not available yet in this version (available: ${availableWorkflows().join(', ')})`;
+  }
+  if (resolved.spec.family === 'cellpose' && cls.prefix === 'Sharded') {
+    return (
+      `${resolved.alias}: the Cellpose workflows have no sharded form yet (their normalisation and tiling depend on the ` +
+      `whole image); use ${resolved.spec.name} (in-memory) or Multithreaded${resolved.spec.name} (one image per worker)`
+    );
   }
   if (!cls.available) {
     return (

@@ -224,10 +224,11 @@ describe('scseg segment: settings and capabilities as a user asks for them', () 
   });
 
   it.each([
-    ['CytosolSegmentationCellpose', /CytosolSegmentationCellpose is not available yet/],
-  ])('%s exits 2 saying it is not available yet, and writes nothing', (workflow, message) => {
+    ['CytosolSegmentationCellpose', /nucleus_segmentation: model "nuclei": no models directory — set SCSEG_MODELS .*export-cellpose-onnx\.py/],
+    ['ShardedCytosolSegmentationCellpose', /the Cellpose workflows have no sharded form yet/],
+  ])('%s without its model / sharded exits 2 saying why, and writes nothing', (workflow, message) => {
     const out = path.join(tmp, `unavailable-${workflow}`);
-    const r = scseg(['segment', '-q', '-c', config3, '-w', workflow, '-i', ...inputs, '-o', out]);
+    const r = scseg(['segment', '-q', '-c', config3, '-w', workflow, '-i', ...inputs, '-o', out], { SCSEG_MODELS: '' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

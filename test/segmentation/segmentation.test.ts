@@ -58,8 +58,11 @@ describe('Segmentation', () => {
 
   it('rejects unavailable workflows and unwritable outputs with InputError', async () => {
     await expect(
-      Segmentation.create({ config: { object: { DAPISegmentationCellpose: { nucleus_segmentation: { model: 'nuclei' } } } }, workflow: 'DAPISegmentationCellpose' }),
-    ).rejects.toThrow(InputError);
+      Segmentation.create({ config: { object: { DAPISegmentationCellpose: { nucleus_segmentation: { model: 'nuclei' } } } }, workflow: 'ShardedDAPISegmentationCellpose' }),
+    ).rejects.toThrow(/no sharded form yet/);
+    await expect(
+      Segmentation.create({ config: { object: { DAPISegmentationCellpose: { nucleus_segmentation: { model_path: path.join(tmp, 'absent.onnx') } } } }, workflow: 'DAPISegmentationCellpose' }),
+    ).rejects.toThrow(/nucleus_segmentation: model_path .*absent\.onnx: no such file .*export-cellpose-onnx\.py/);
     const seg = await Segmentation.create({ config, workflow: 'WGASegmentation' });
     const blocker = path.join(tmp, 'blocker');
     fs.writeFileSync(blocker, '');

@@ -1,0 +1,185 @@
+/**
+ * Cellpose 3.1.1.3's `eval` on one 2-D image, as scPortrait calls it: `models.Cellpose(model_type=name).eval` for
+ * a built-in model, `models.CellposeModel(pretrained_model=path).eval` for a custom one (cellpose/models.py; our own
+ * code). The network runs through `runTiled`, the dynamics through the C++ kernels.
+ *
+ * Scale (`rescale`, the factor the image is resized by before the network):
+ * - a `diameter` > 0 gives diam_mean / diameter, whatever `rescale` says;
+ * - built-in model, no diameter: the size model estimates it (`SizeModel.eval`: diameter from the style, then the
+ *   median diameter of the masks segmented at that scale); without a size model, the wrapper's diam_mean (17 for
+ *   nucleus models, else 30); `rescale` is ignored (the wrapper always passes a diameter);
+ * - custom model, no diameter: `rescale` if given, else diam_mean / diam_labels.
+ * Euler steps: 200 / rescale with `resample` (flows at the image's size), else 200 (flows at the network's scale,
+ * masks resized back with nearest neighbours before holes are filled).
+ */
+import { InputError } from '../errors.js';
+import type { Image2D, PixelArray } from '../image.js';
+import type { Kernels } from '../kernels/index.js';
+import type { CellposeNetwork, SizeModelParams } from './model.js';
+import { cellposeInput, normalizeCellpose, runTiled, type CellposeChannels, type ChannelImage } from './transforms.js';
+
+export interface CellposeEvalOptions {
+  /** Cellpose's `channels` (scPortrait: nucleus model [1, 0], cytosol model [2, 1]). */
+  channels: CellposeChannels;
+  /** Cellpose's percentile normalisation (scPortrait min–max scales the planes itself before eval for false). */
+  normalize: boolean;
+  diameter: number | null;
+  rescale: number | null;
+  resample: boolean;
+  flowThreshold: number;
+  cellprobThreshold: number;
+  /** Cellpose's min_size (15). */
+  minSize?: number;
+  /** Cellpose's max_size_fraction (0.4). */
+  maxSizeFraction?: number;
+  /** See CellposeMaskOptions.fixLabelGapQuirk. */
+  fixLabelGapQuirk?: boolean;
+  /** Tiles per network call (Cellpose: 8). */
+  batchSize?: number;
+  /** Called with each step's name as it starts. */
+  step?: (name: string) => Promise<void> | void;
+}
+
+export interface CellposeEvalResult {
+  masks: Image2D<Uint32Array>;
+  /** The diameter Cellpose would report (given, estimated, or diam_mean / rescale). */
+  diameter: number;
+  rescale: number;
+  niter: number;
+  /** The image's style (L2-normalised; zeros when the network's styles summed to zero). */
+  style: Float32Array | null;
+  /** The network's outputs at the scale the dynamics ran (channels-last dY, dX, cell probability). */
+  outputs: ChannelImage;
+}
+
+function pixelsOf(img: ChannelImage, c: number): Float32Array {
+  const n = img.width * img.height;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = img.data[i * img.channels + c];
+  return out;
+}
+
+/** cv2.resize(…, INTER_NEAREST) of a label image: source index floor(x · (1 / (dst / src))), clamped. */
+export function resizeLabelsNearest(labels: Image2D<Uint32Array>, height: number, width: number): Image2D<Uint32Array> {
+  const { width: sw, height: sh } = labels;
+  const ifx = 1 / (width / sw);
+  const ify = 1 / (height / sh);
+  const xs = new Int32Array(width);
+  for (let x = 0; x < width; x++) xs[x] = Math.min(Math.floor(x * ifx), sw - 1);
+  const out = new Uint32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(Math.floor(y * ify), sh - 1) * sw;
+    for (let x = 0; x < width; x++) out[y * width + x] = labels.data[row + xs[x]];
+  }
+  return { data: out, width, height };
+}
+
+interface MaskRun {
+  rescale: number;
+  resample: boolean;
+  interp: boolean;
+  flowThreshold: number;
+  cellprobThreshold: number;
+}
+
+/** `_run_net` + `_compute_masks` at one scale. */
+async function masksAt(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: CellposeEvalOptions, r: MaskRun) {
+  await o.step?.('network');
+  const y = await runTiled(x, net.run, { rescale: r.rescale, resample: r.resample, nout: 3, batchSize: o.batchSize ?? 8 });
+  await o.step?.('dynamics');
+  const niter = Math.trunc(r.resample ? (1 / r.rescale) * 200 : 200);
+  const dP = new Float32Array(2 * y.width * y.height);
+  dP.set(pixelsOf(y, 0), 0);
+  dP.set(pixelsOf(y, 1), y.width * y.height);
+  const field = { data: dP, width: y.width, height: y.height };
+  const cellprob = { data: pixelsOf(y, 2), width: y.width, height: y.height };
+  const common = {
+    niter: Math.max(1, niter),
+    cellprobThreshold: r.cellprobThreshold,
+    flowThreshold: r.flowThreshold,
+    minSize: o.minSize ?? 15,
+    maxSizeFraction: o.maxSizeFraction ?? 0.4,
+    fixLabelGapQuirk: o.fixLabelGapQuirk ?? false,
+    interp: r.interp,
+  };
+  let masks: Image2D<Uint32Array>;
+  if (y.width === x.width && y.height === x.height) {
+    masks = k.cellposeMasks(field, cellprob, common);
+  } else {
+    const raw = k.cellposeMasks(field, cellprob, { ...common, clean: false });
+    masks = k.cellposeCleanMasks(resizeLabelsNearest(raw, x.height, x.width), common);
+  }
+  return { masks, style: y.style, outputs: y, niter: common.niter };
+}
+
+/** `utils.diameters`: median of √(pixel counts) / (√π / 2), dropping the first unique value (the background). */
+function medianDiameter(masks: Image2D<Uint32Array>): number {
+  const counts = new Map<number, number>();
+  for (const v of masks.data) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const values = [...counts.keys()].sort((a, b) => a - b).slice(1);
+  if (values.length === 0) return 0;
+  const roots = values.map((v) => Math.sqrt(counts.get(v)!)).sort((a, b) => a - b);
+  const m = roots.length;
+  const median = m % 2 ? roots[(m - 1) / 2] : (roots[m / 2 - 1] + roots[m / 2]) / 2;
+  return median / (Math.sqrt(Math.PI) / 2);
+}
+
+/** `SizeModel._size_estimation`: exp(A·(style − smean) + log(diam_mean) + ymean), at least 5. */
+function styleDiameter(style: Float32Array, p: SizeModelParams): number {
+  if (style.length !== p.A.length) {
+    throw new InputError(`the size model expects styles of ${p.A.length} values, the network gives ${style.length}`, 'ERR_SCSEG_MODEL');
+  }
+  let dot = 0;
+  for (let i = 0; i < style.length; i++) dot += p.A[i] * (style[i] - p.smean[i]);
+  return Math.max(5, Math.exp(dot + Math.log(p.diamMean) + p.ymean));
+}
+
+/** `SizeModel.eval`: the diameter of the objects in the image, or diam_mean when it cannot tell. */
+async function estimateDiameter(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: CellposeEvalOptions): Promise<number> {
+  const size = net.info.sizeModel!;
+  await o.step?.('network');
+  const styled = await runTiled(x, net.run, { rescale: net.info.diamMean / net.info.diamLabels, resample: false, batchSize: o.batchSize ?? 8 });
+  // an all-zero style is NaN in Cellpose, whose estimate then falls back to diam_mean
+  const style = styled.style;
+  let diamStyle = style && style.some((v) => v !== 0) ? styleDiameter(style, size) : NaN;
+  if (!(diamStyle > 0)) diamStyle = size.diamMean;
+  const rescale = size.diamMean > 0 ? size.diamMean / diamStyle : 1;
+  const { masks } = await masksAt(k, x, net, o, { rescale, resample: false, interp: false, flowThreshold: 0.4, cellprobThreshold: 0 });
+  const diam = medianDiameter(masks);
+  return diam > 0 && Number.isFinite(diam) ? diam : size.diamMean;
+}
+
+/** Cellpose's `eval` (see the module comment) of `planes` with `network`. */
+export async function cellposeEval(
+  k: Kernels,
+  planes: readonly Image2D<PixelArray>[],
+  network: CellposeNetwork,
+  o: CellposeEvalOptions,
+): Promise<CellposeEvalResult> {
+  if (o.diameter !== null && !(o.diameter >= 0)) {
+    throw new InputError(`diameter must be a number ≥ 0 (0 or unset: estimated or the model's default), got ${o.diameter}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  if (o.rescale !== null && !(o.rescale > 0 && Number.isFinite(o.rescale))) {
+    throw new InputError(`rescale must be a positive number, got ${o.rescale}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  await o.step?.('normalize');
+  const input = cellposeInput(planes, o.channels);
+  const x = o.normalize ? normalizeCellpose(input) : input;
+  const info = network.info;
+  let diameter = o.diameter !== null && o.diameter > 0 ? o.diameter : null;
+  let rescale: number;
+  if (info.builtin !== null) {
+    if (diameter === null) diameter = info.sizeModel ? await estimateDiameter(k, x, network, o) : info.builtin.includes('nuclei') ? 17 : 30;
+    rescale = info.diamMean / diameter;
+  } else {
+    rescale = diameter !== null ? info.diamMean / diameter : (o.rescale ?? info.diamMean / info.diamLabels);
+  }
+  const run = await masksAt(k, x, network, o, {
+    rescale,
+    resample: o.resample,
+    interp: true,
+    flowThreshold: o.flowThreshold,
+    cellprobThreshold: o.cellprobThreshold,
+  });
+  return { masks: run.masks, diameter: diameter ?? info.diamMean / rescale, rescale, niter: run.niter, style: run.style, outputs: run.outputs };
+}
