@@ -253,7 +253,7 @@ describe('types and ranges', () => {
     expect(messages(text, 'DAPISegmentationCellpose')).toEqual([
       { path: 'nucleus_segmentation.model', message: 'must be a non-empty string, got 5' },
       { path: 'nucleus_segmentation.normalize', message: 'must be true or false, got "yes please"' },
-      { path: 'nucleus_segmentation.diameter', message: 'must be a number ≥ 0, got -3' },
+      { path: 'nucleus_segmentation.diameter', message: 'must be a number > 0 (a cell diameter in pixels), got -3; leave it out or write None to have it estimated' },
       { path: 'nucleus_segmentation.resample', message: 'must be true or false, got 1' },
       { path: 'nucleus_segmentation.rescale', message: 'must be a number > 0, got 0' },
       { path: 'nucleus_segmentation.flow_threshold', message: 'must be a number ≥ 0, got -0.1' },
