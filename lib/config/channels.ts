@@ -24,8 +24,9 @@ export interface ChannelSelection {
 
 /** `inputChannels`: the (informational) `input_channels` key, to warn about ids beyond it. */
 export function readChannels(top: Section, spec: WorkflowDescriptor, inputChannels: number | null): ChannelSelection {
-  const selection =
-    spec.name === 'CytosolOnlySegmentationCellpose' ? readCytosolOnlyChannels(top) : readPerMaskChannels(top, spec);
+  const cytosolOnly =
+    spec.name === 'CytosolOnlySegmentationCellpose' || spec.name === 'CytosolOnlySegmentationDownsamplingCellpose';
+  const selection = cytosolOnly ? readCytosolOnlyChannels(top, spec.name) : readPerMaskChannels(top, spec);
   const outside = inputChannels === null ? [] : selection.load.filter((c) => c >= inputChannels);
   if (outside.length > 0) {
     const ids = outside.join(', ');
@@ -81,14 +82,15 @@ function readMaskChannels(top: Section, mask: MaskName, defaults: readonly numbe
 }
 
 /**
- * CytosolOnlySegmentationCellpose: the Cellpose input stack is `segmentation_channel_cytosol` (default [0, 1])
- * plus `segmentation_channel_nuclei` as an optional nucleus cue (null/None = no cue), 1 or 2 channels in all.
+ * CytosolOnlySegmentation(Downsampling)Cellpose: the Cellpose input stack is `segmentation_channel_cytosol`
+ * (default [0, 1]) plus `segmentation_channel_nuclei` as an optional nucleus cue (null/None = no cue), 1 or 2
+ * channels in all.
  */
-function readCytosolOnlyChannels(top: Section): ChannelSelection {
+function readCytosolOnlyChannels(top: Section, workflow: string): ChannelSelection {
   for (const key of [COMBINE_KEY.nucleus, COMBINE_KEY.cytosol]) {
     if (top.has(key)) {
       const why = 'scPortrait fails on it: the projected stack no longer has the channel count it expects';
-      top.problem(key, `is not supported by CytosolOnlySegmentationCellpose (${why})`);
+      top.problem(key, `is not supported by ${workflow} (${why})`);
     }
   }
   const one = { minLength: 1, allowInt: true };
@@ -109,7 +111,7 @@ function readCytosolOnlyChannels(top: Section): ChannelSelection {
   if (cytosol && cue && stack.length > 2) {
     top.problem(
       cytosolGiven ? SELECT_KEY.cytosol : SELECT_KEY.nucleus,
-      `CytosolOnlySegmentationCellpose takes 1 or 2 channels (cytosol plus optional nucleus cue), got [${stack.join(', ')}]`,
+      `${workflow} takes 1 or 2 channels (cytosol plus optional nucleus cue), got [${stack.join(', ')}]`,
     );
   }
   const source = cytosolGiven ? SELECT_KEY.cytosol : 'default';

@@ -1,6 +1,6 @@
 /** Entry points: `validateConfig` (all problems, never throws) and `loadConfig` (typed config or ConfigError). */
 import { ConfigError } from '../errors.js';
-import { readCellposeMask } from './cellpose.js';
+import { CELLPOSE_VARIANT_TOP_KEYS, readCellposeMask, readDownsampling, readKernelSize } from './cellpose.js';
 import { readChannels } from './channels.js';
 import {
   CLASSICAL_TOP_KEYS,
@@ -104,7 +104,8 @@ function buildConfig(top: Section, wf: ResolvedWorkflow, section: string | null)
   const ch = readChannels(top, wf.spec, common.inputChannels);
   const masks = readMaskSections(top, wf);
   const classical = wf.spec.family === 'classical';
-  const knownTop = [...COMMON_KEYS, ...(classical ? CLASSICAL_TOP_KEYS : [])];
+  const variantKeys = CELLPOSE_VARIANT_TOP_KEYS[wf.spec.name] ?? [];
+  const knownTop = [...COMMON_KEYS, ...(classical ? CLASSICAL_TOP_KEYS : []), ...variantKeys];
   top.warnUnknownKeys(knownTop, classical ? {} : CELLPOSE_IGNORED_TOP_KEYS);
   const filter = common.filterMasksSize;
   const cellpose = (mask: MaskName) => masks[mask] && readCellposeMask(masks[mask], filter);
@@ -145,6 +146,28 @@ function buildConfig(top: Section, wf: ResolvedWorkflow, section: string | null)
       if (!cytosol) return null;
       const channels = { cytosol: ch.cytosol!, load: ch.load };
       return { ...common, workflow: 'CytosolOnlySegmentationCellpose', channels, cytosol };
+    }
+    case 'NuclearExpansionSegmentationCellpose': {
+      const kernelSize = readKernelSize(top);
+      const nucleus = cellpose('nucleus');
+      if (!nucleus) return null;
+      const channels = { nucleus: ch.nucleus!, load: ch.load };
+      return { ...common, workflow: 'NuclearExpansionSegmentationCellpose', channels, nucleus, kernelSize };
+    }
+    case 'CytosolSegmentationDownsamplingCellpose': {
+      const downsampling = readDownsampling(top);
+      const nucleus = cellpose('nucleus');
+      const cytosol = cellpose('cytosol');
+      if (!nucleus || !cytosol) return null;
+      const channels = { nucleus: ch.nucleus!, cytosol: ch.cytosol!, load: ch.load };
+      return { ...common, workflow: 'CytosolSegmentationDownsamplingCellpose', channels, nucleus, cytosol, downsampling };
+    }
+    case 'CytosolOnlySegmentationDownsamplingCellpose': {
+      const downsampling = readDownsampling(top);
+      const cytosol = cellpose('cytosol');
+      if (!cytosol) return null;
+      const channels = { cytosol: ch.cytosol!, load: ch.load };
+      return { ...common, workflow: 'CytosolOnlySegmentationDownsamplingCellpose', channels, cytosol, downsampling };
     }
   }
 }

@@ -4,13 +4,16 @@
  * the raw YAML.
  */
 
-/** The five workflows we implement (scPortrait class names). */
+/** The workflows we implement (scPortrait class names). */
 export type WorkflowName =
   | 'WGASegmentation'
   | 'DAPISegmentation'
   | 'CytosolSegmentationCellpose'
   | 'DAPISegmentationCellpose'
-  | 'CytosolOnlySegmentationCellpose';
+  | 'CytosolOnlySegmentationCellpose'
+  | 'NuclearExpansionSegmentationCellpose'
+  | 'CytosolSegmentationDownsamplingCellpose'
+  | 'CytosolOnlySegmentationDownsamplingCellpose';
 
 /** How the workflow is driven: in memory, tiled into overlapping shards, or over several processes. */
 export type SegmentationClass = 'Segmentation' | 'ShardedSegmentation' | 'MultithreadedSegmentation';
@@ -230,12 +233,46 @@ export interface CytosolOnlyCellposeConfig extends CommonConfig {
   cytosol: CellposeMaskConfig;
 }
 
+/**
+ * NuclearExpansionSegmentationCellpose: DAPISegmentationCellpose's nuclei, each grown into the disk-dilated
+ * foreground by fast marching + watershed from its centre.
+ */
+export interface NuclearExpansionCellposeConfig extends Omit<DapiCellposeConfig, 'workflow'> {
+  workflow: 'NuclearExpansionSegmentationCellpose';
+  /** Top-level `kernel_size` (default 20): radius of the disk the nucleus foreground is dilated by. */
+  kernelSize: number;
+}
+
+/** Top-level keys of the `…DownsamplingCellpose` workflows. */
+export interface DownsamplingConfig {
+  /** `downsampling_factor` (required): the image is zero-padded to a multiple of it and binned factor × factor. */
+  factor: number;
+  /**
+   * `smoothing_kernel_size` (default: the factor): the upscaled masks are eroded by disk(size) and dilated by
+   * disk(size + 1); smaller sizes are tried when that loses a label.
+   */
+  smoothingKernelSize: number;
+}
+
+export interface CytosolDownsamplingCellposeConfig extends Omit<CytosolCellposeConfig, 'workflow'> {
+  workflow: 'CytosolSegmentationDownsamplingCellpose';
+  downsampling: DownsamplingConfig;
+}
+
+export interface CytosolOnlyDownsamplingCellposeConfig extends Omit<CytosolOnlyCellposeConfig, 'workflow'> {
+  workflow: 'CytosolOnlySegmentationDownsamplingCellpose';
+  downsampling: DownsamplingConfig;
+}
+
 export interface WorkflowConfigs {
   WGASegmentation: WgaConfig;
   DAPISegmentation: DapiConfig;
   CytosolSegmentationCellpose: CytosolCellposeConfig;
   DAPISegmentationCellpose: DapiCellposeConfig;
   CytosolOnlySegmentationCellpose: CytosolOnlyCellposeConfig;
+  NuclearExpansionSegmentationCellpose: NuclearExpansionCellposeConfig;
+  CytosolSegmentationDownsamplingCellpose: CytosolDownsamplingCellposeConfig;
+  CytosolOnlySegmentationDownsamplingCellpose: CytosolOnlyDownsamplingCellposeConfig;
 }
 
 /** The typed config `loadConfig(…, workflow)` returns for a workflow name or alias. */

@@ -8,6 +8,7 @@
  * Every mask loses the labels touching the image's edges. With `normalize: false` the whole input is first scaled
  * to [0, 1] by its minimum and maximum (for the two-model workflow, the nucleus section's setting decides, as
  * upstream). Cellpose labels depend on the whole image (percentiles, tiling): no sharded form yet.
+ * The nuclear-expansion and downsampling variants reuse these steps (cellpose-variants.ts).
  */
 import { cellposeEval } from '../cellpose/eval.js';
 import { cellposeModels } from '../cellpose/model.js';
@@ -17,7 +18,9 @@ import type {
   CytosolCellposeConfig,
   CytosolOnlyCellposeConfig,
   DapiCellposeConfig,
+  SegmentationConfig,
   SizeFilter,
+  WorkflowName,
 } from '../config/types.js';
 import { InputError } from '../errors.js';
 import type { Image2D } from '../image.js';
@@ -32,7 +35,8 @@ import {
   type WorkflowContext,
 } from './types.js';
 
-type CellposeConfig = CytosolCellposeConfig | DapiCellposeConfig | CytosolOnlyCellposeConfig;
+/** A workflow's config as the shared steps read it (the variants reuse them under their own names). */
+export type CellposeSettings<C extends SegmentationConfig> = Omit<C, 'workflow'> & { workflow: WorkflowName };
 
 /** One Cellpose run of a mask section: the model, eval, and the edge labels removed. */
 async function segmentWithModel(
@@ -79,9 +83,9 @@ function applySizeFilter(run: StepRunner, labels: LabelImage, filter: SizeFilter
   return sizeFilter(k, labels, { min, max });
 }
 
-function result(
+export function cellposeResult(
   run: StepRunner,
-  workflow: CellposeConfig['workflow'],
+  workflow: WorkflowName,
   masks: LabelImage[],
   maskNames: ('nucleus' | 'cytosol')[],
   nucleus: LabelImage,
@@ -105,16 +109,26 @@ function plane(stacks: MaskStacks, mask: 'nucleus' | 'cytosol', workflow: string
   return s;
 }
 
-async function runDapiCellpose(ctx: WorkflowContext, stacks: MaskStacks, cfg: DapiCellposeConfig): Promise<SegmentationResult> {
-  const run = new StepRunner(ctx);
+/** DAPISegmentationCellpose's nucleus mask (edge labels removed, size-filtered if asked). */
+export async function dapiCellposeMask(run: StepRunner, stacks: MaskStacks, cfg: CellposeSettings<DapiCellposeConfig>): Promise<LabelImage> {
   const planes = scaled(plane(stacks, 'nucleus', cfg.workflow), cfg.nucleus.normalize);
   let labels = await segmentWithModel(run, 'nucleus', planes, cfg.nucleus, [1, 0]);
   if (cfg.filterMasksSize) labels = await run.step('nucleus: size filter', () => applySizeFilter(run, labels, cfg.nucleus.sizeFilter));
-  return result(run, cfg.workflow, [labels], ['nucleus'], labels, labels);
+  return labels;
 }
 
-async function runCytosolCellpose(ctx: WorkflowContext, stacks: MaskStacks, cfg: CytosolCellposeConfig): Promise<SegmentationResult> {
+async function runDapiCellpose(ctx: WorkflowContext, stacks: MaskStacks, cfg: DapiCellposeConfig): Promise<SegmentationResult> {
   const run = new StepRunner(ctx);
+  const labels = await dapiCellposeMask(run, stacks, cfg);
+  return cellposeResult(run, cfg.workflow, [labels], ['nucleus'], labels, labels);
+}
+
+/** CytosolSegmentationCellpose's nucleus and cytosol masks (edge labels removed, filtered and matched as asked). */
+export async function cytosolCellposeMasks(
+  run: StepRunner,
+  stacks: MaskStacks,
+  cfg: CellposeSettings<CytosolCellposeConfig>,
+): Promise<{ nucleus: LabelImage; cytosol: LabelImage }> {
   // upstream min–max scales the input once, before the nucleus model, when the NUCLEUS section says normalize:
   // false; the cytosol model gets the same input whatever its own section says
   const both = [...plane(stacks, 'nucleus', cfg.workflow), ...plane(stacks, 'cytosol', cfg.workflow)];
@@ -131,11 +145,21 @@ async function runCytosolCellpose(ctx: WorkflowContext, stacks: MaskStacks, cfg:
     nucleus = matched.nucleus;
     cytosol = matched.cytosol;
   }
-  return result(run, cfg.workflow, [nucleus, cytosol], ['nucleus', 'cytosol'], nucleus, cytosol);
+  return { nucleus, cytosol };
 }
 
-async function runCytosolOnlyCellpose(ctx: WorkflowContext, stacks: MaskStacks, cfg: CytosolOnlyCellposeConfig): Promise<SegmentationResult> {
+async function runCytosolCellpose(ctx: WorkflowContext, stacks: MaskStacks, cfg: CytosolCellposeConfig): Promise<SegmentationResult> {
   const run = new StepRunner(ctx);
+  const { nucleus, cytosol } = await cytosolCellposeMasks(run, stacks, cfg);
+  return cellposeResult(run, cfg.workflow, [nucleus, cytosol], ['nucleus', 'cytosol'], nucleus, cytosol);
+}
+
+/** CytosolOnlySegmentationCellpose's cytosol mask (edge labels removed, size-filtered if asked). */
+export async function cytosolOnlyCellposeMask(
+  run: StepRunner,
+  stacks: MaskStacks,
+  cfg: CellposeSettings<CytosolOnlyCellposeConfig>,
+): Promise<LabelImage> {
   const selected = plane(stacks, 'cytosol', cfg.workflow);
   if (selected.length > 2) {
     throw new InputError(`${cfg.workflow} requires 1 or 2 selected channels, got ${selected.length}`, 'ERR_SCSEG_SHAPE');
@@ -145,10 +169,16 @@ async function runCytosolOnlyCellpose(ctx: WorkflowContext, stacks: MaskStacks, 
   let labels = await segmentWithModel(run, 'cytosol', planes, cfg.cytosol, channels);
   // upstream looks for nucleus thresholds here and fails; the cytosol section's own filter is what it means
   if (cfg.filterMasksSize) labels = await run.step('cytosol: size filter', () => applySizeFilter(run, labels, cfg.cytosol.sizeFilter));
-  return result(run, cfg.workflow, [labels], ['cytosol'], labels, labels);
+  return labels;
 }
 
-function cellposeWorkflow<C extends CellposeConfig>(
+async function runCytosolOnlyCellpose(ctx: WorkflowContext, stacks: MaskStacks, cfg: CytosolOnlyCellposeConfig): Promise<SegmentationResult> {
+  const run = new StepRunner(ctx);
+  const labels = await cytosolOnlyCellposeMask(run, stacks, cfg);
+  return cellposeResult(run, cfg.workflow, [labels], ['cytosol'], labels, labels);
+}
+
+export function cellposeWorkflow<C extends SegmentationConfig>(
   descriptor: WorkflowDescriptor,
   run: (ctx: WorkflowContext, stacks: MaskStacks, cfg: C) => Promise<SegmentationResult>,
 ): Workflow<C, null> {

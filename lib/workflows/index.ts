@@ -2,6 +2,11 @@
 import type { WorkflowAlias, WorkflowName } from '../config/types.js';
 import { InputError } from '../errors.js';
 import { cytosolCellposeWorkflow, cytosolOnlyCellposeWorkflow, dapiCellposeWorkflow } from './cellpose.js';
+import {
+  cytosolDownsamplingCellposeWorkflow,
+  cytosolOnlyDownsamplingCellposeWorkflow,
+  nuclearExpansionCellposeWorkflow,
+} from './cellpose-variants.js';
 import { dapiWorkflow } from './dapi.js';
 import { resolveWorkflow, unavailableReason, WORKFLOW_NAMES } from './registry.js';
 import type { Workflow } from './types.js';
@@ -19,6 +24,15 @@ export type {
 export { runWgaSegmentation, wgaWorkflow } from './wga.js';
 export { runDapiSegmentation, dapiWorkflow } from './dapi.js';
 export { cytosolCellposeWorkflow, cytosolOnlyCellposeWorkflow, dapiCellposeWorkflow } from './cellpose.js';
+export {
+  cytosolDownsamplingCellposeWorkflow,
+  cytosolOnlyDownsamplingCellposeWorkflow,
+  downsamplePlan,
+  downsampleStack,
+  expandNuclei,
+  nuclearExpansionCellposeWorkflow,
+  upsampleMask,
+} from './cellpose-variants.js';
 export type { ClassicalGlobals } from './classical.js';
 export * from './registry.js';
 
@@ -28,6 +42,9 @@ const IMPLEMENTATIONS: Partial<Record<WorkflowName, Workflow<never, unknown>>> =
   DAPISegmentationCellpose: dapiCellposeWorkflow as Workflow<never, unknown>,
   CytosolSegmentationCellpose: cytosolCellposeWorkflow as Workflow<never, unknown>,
   CytosolOnlySegmentationCellpose: cytosolOnlyCellposeWorkflow as Workflow<never, unknown>,
+  NuclearExpansionSegmentationCellpose: nuclearExpansionCellposeWorkflow as Workflow<never, unknown>,
+  CytosolSegmentationDownsamplingCellpose: cytosolDownsamplingCellposeWorkflow as Workflow<never, unknown>,
+  CytosolOnlySegmentationDownsamplingCellpose: cytosolOnlyDownsamplingCellposeWorkflow as Workflow<never, unknown>,
 };
 
 /**

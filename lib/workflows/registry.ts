@@ -61,6 +61,31 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     defaultChannels: { cytosol: [0, 1] },
     available: true,
   },
+  NuclearExpansionSegmentationCellpose: {
+    name: 'NuclearExpansionSegmentationCellpose',
+    family: 'cellpose',
+    // scPortrait writes the expanded mask under the name "nucleus"
+    description: 'Cellpose nucleus model, each nucleus grown by up to kernel_size px (written as the nucleus mask)',
+    masks: ['nucleus'],
+    defaultChannels: { nucleus: [0] },
+    available: true,
+  },
+  CytosolSegmentationDownsamplingCellpose: {
+    name: 'CytosolSegmentationDownsamplingCellpose',
+    family: 'cellpose',
+    description: 'CytosolSegmentationCellpose on the image binned by downsampling_factor, masks scaled back up',
+    masks: ['nucleus', 'cytosol'],
+    defaultChannels: { nucleus: [0], cytosol: [1] },
+    available: true,
+  },
+  CytosolOnlySegmentationDownsamplingCellpose: {
+    name: 'CytosolOnlySegmentationDownsamplingCellpose',
+    family: 'cellpose',
+    description: 'CytosolOnlySegmentationCellpose on the image binned by downsampling_factor, mask scaled back up',
+    masks: ['cytosol'],
+    defaultChannels: { cytosol: [0, 1] },
+    available: true,
+  },
 };
 
 export const WORKFLOW_NAMES = Object.keys(WORKFLOWS) as WorkflowName[];
