@@ -61,7 +61,9 @@ describe('tiny CPnet (random weights) on onnxruntime-node vs PyTorch', () => {
     expect(net.info.sizeModel).toBeNull();
   });
 
-  it.each(manifest.tiny.cases.map((c: { name: string }) => [c.name, c]))('%s: outputs and styles within 1e-4', async (_n, c) => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the manifest's JSON
+  const tinyCases: [string, any][] = manifest.tiny.cases.map((c: { name: string }) => [c.name, c]);
+  it.each(tinyCases)('%s: outputs and styles within 1e-4', async (_n, c) => {
     const net = await network('tiny_cpnet.onnx');
     const input = readRef(c.input) as Float32Array;
     const [n, , h, w] = c.input.shape;
