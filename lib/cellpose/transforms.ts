@@ -111,16 +111,97 @@ export function cellposeInput(planes: readonly Image2D<PixelArray>[], channels: 
  * `sorted` must be sorted ascending and finite.
  */
 export function numpyPercentile(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
+  const { prev, next, gamma } = percentileRanks(sorted.length, q);
+  return percentileLerp(sorted[prev], sorted[next], gamma);
+}
+
+/** The ranks numpy's 'linear' percentile q of n values reads (prev ≤ next) and its lerp weight. */
+function percentileRanks(n: number, q: number): { prev: number; next: number; gamma: number } {
   const virtual = (n - 1) * (q / 100);
   let prev = Math.floor(virtual);
   let next = prev + 1;
   if (virtual >= n - 1) prev = next = n - 1;
-  const gamma = virtual - (virtual >= n - 1 ? -1 : prev);
-  const a = sorted[prev];
-  const b = sorted[next];
+  return { prev, next, gamma: virtual - (virtual >= n - 1 ? -1 : prev) };
+}
+
+function percentileLerp(a: number, b: number, gamma: number): number {
   const d = f32(b - a);
   return gamma >= 0.5 ? b - d * (1 - gamma) : a + d * gamma;
+}
+
+/**
+ * float32 bits → an int32 key whose order is Float32Array#sort's order of finite values (−0 before +0); the same
+ * map turns a key back into the bits.
+ */
+function orderKey(bits: number): number {
+  return bits ^ ((bits >> 31) & 0x7fffffff);
+}
+
+/**
+ * Puts the k-th smallest key of a[lo, hi) at a[k], smaller-or-equal keys before it and greater-or-equal after
+ * (quickselect, three-way partitions around pseudo-random pivots: linear on average, duplicates in one pass).
+ */
+function selectKey(a: Int32Array, lo: number, hi: number, k: number): void {
+  if (k === lo) {
+    // the smallest (the rank after one just selected): one scan
+    let m = lo;
+    for (let i = lo + 1; i < hi; i++) if (a[i] < a[m]) m = i;
+    const v = a[m];
+    a[m] = a[lo];
+    a[lo] = v;
+    return;
+  }
+  let seed = 0x9e3779b9;
+  while (hi - lo > 1) {
+    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
+    const pivot = a[lo + ((seed >>> 0) % (hi - lo))];
+    let lt = lo;
+    let i = lo;
+    let gt = hi;
+    while (i < gt) {
+      const v = a[i];
+      if (v < pivot) {
+        a[i++] = a[lt];
+        a[lt++] = v;
+      } else if (v > pivot) {
+        a[i] = a[--gt];
+        a[gt] = v;
+      } else i++;
+    }
+    // [lo, lt) < pivot, [lt, gt) = pivot, [gt, hi) > pivot
+    if (k < lt) hi = lt;
+    else if (k >= gt) lo = gt;
+    else return;
+  }
+}
+
+/**
+ * numpyPercentile(sorted(values), q) for each q (ascending), without sorting: the ranks it reads are selected
+ * (the values at a rank are the same whatever the algorithm). `values` (finite) is reordered.
+ */
+function percentilesOf(values: Float32Array, qs: readonly number[]): number[] {
+  const n = values.length;
+  const keys = new Int32Array(values.buffer, values.byteOffset, n);
+  for (let i = 0; i < n; i++) keys[i] = orderKey(keys[i]);
+  const bits = new Int32Array(1);
+  const asFloat = new Float32Array(bits.buffer);
+  const valueOf = (key: number) => {
+    bits[0] = orderKey(key);
+    return asFloat[0];
+  };
+  // the ranks in ascending order, each selected among the keys above the last (keys[0, lo) are the lo smallest)
+  const ranks = [...new Set(qs.flatMap((q) => { const r = percentileRanks(n, q); return [r.prev, r.next]; }))].sort((x, y) => x - y);
+  const at = new Map<number, number>();
+  let lo = 0;
+  for (const r of ranks) {
+    selectKey(keys, lo, n, r);
+    at.set(r, valueOf(keys[r]));
+    lo = r + 1;
+  }
+  return qs.map((q) => {
+    const { prev, next, gamma } = percentileRanks(n, q);
+    return percentileLerp(at.get(prev)!, at.get(next)!, gamma);
+  });
 }
 
 /** Pixels above which `normalize99(downsample=True)` takes its percentiles on a strided subsample (224³). */
@@ -156,9 +237,7 @@ export function normalizeCellpose(img: ChannelImage): ChannelImage {
     for (let y = 0; y < height; y += sy) {
       for (let x = 0; x < width; x += sx) values[m++] = out[(y * width + x) * channels + c];
     }
-    const sorted = values.subarray(0, m).sort();
-    const p1 = numpyPercentile(sorted, 1);
-    const p99 = numpyPercentile(sorted, 99);
+    const [p1, p99] = percentilesOf(values.subarray(0, m), [1, 99]);
     if (p99 - p1 > 1e-3) {
       const low = f32(p1);
       const range = f32(p99 - p1);
