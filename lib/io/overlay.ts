@@ -149,7 +149,8 @@ export async function writeQcOverlay(
   const { width, height, rgba } = renderQcOverlay(background, masks, options);
   const png = new PNG({ width, height });
   png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
-  const bytes = PNG.sync.write(png, { colorType: 2 });
+  // One row filter (Sub) instead of pngjs' per-row trial of all five: ~3× faster to encode, about as small here.
+  const bytes = PNG.sync.write(png, { colorType: 2, filterType: 1 });
   options.onProgress?.(masks.length + 1, masks.length + 1);
   await writeFileAtomic(pngPath, bytes);
 }
