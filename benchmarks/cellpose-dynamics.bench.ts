@@ -21,8 +21,9 @@ const size = Number(process.env.SCSEG_BENCH_SIZE ?? 2048);
 const python = process.env.SCSEG_PYTHON ?? '/usr/bin/python3';
 const repeat = 3;
 if (!process.env.CELLPOSE_SRC) {
-  console.error('CELLPOSE_SRC is not set: point it at a Cellpose 3.1.1.3 source tree (see the header of this file)');
-  process.exit(2);
+  // skipped, not failed: `npm run bench` runs on machines without a Cellpose checkout too
+  console.warn('cellpose-dynamics benchmark skipped: CELLPOSE_SRC is not set (a Cellpose 3.1.1.3 source tree; see the header of this file)');
+  process.exit(0);
 }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-cellpose-bench-'));
 const line = execFileSync(python, [path.join(repoRoot, 'benchmarks', 'cellpose_dynamics.py'), tmp, String(size), String(repeat)], {
