@@ -13,6 +13,7 @@ const CELLPOSE_KEYS = [
   'flow_threshold',
   'cellprob_threshold',
   'models_dir',
+  'fix_label_gap_quirk',
   ...SIZE_FILTER_KEYS,
 ];
 
@@ -31,6 +32,7 @@ export function readCellposeMask(sec: Section, filterMasksSize: boolean): Cellpo
     cellprobThreshold: sec.number('cellprob_threshold') ?? DEFAULTS.cellprobThreshold,
     sizeFilter: readSizeFilter(sec, filterMasksSize),
     modelsDir: sec.string('models_dir') ?? null,
+    fixLabelGapQuirk: sec.bool('fix_label_gap_quirk') ?? false,
   };
 }
 

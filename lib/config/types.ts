@@ -206,6 +206,11 @@ export interface CellposeMaskConfig {
   sizeFilter: SizeFilter | null;
   /** `models_dir` (ours): where built-in model names are looked up (`<name>.onnx`); null = SCSEG_MODELS. */
   modelsDir: string | null;
+  /**
+   * `fix_label_gap_quirk` (ours, default false = Cellpose's behaviour): after the flow-error step Cellpose's
+   * small-mask removal can remove the wrong masks (its labels have gaps); true removes exactly the small ones.
+   */
+  fixLabelGapQuirk: boolean;
 }
 
 export interface CytosolCellposeConfig extends CommonConfig {

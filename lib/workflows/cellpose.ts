@@ -60,6 +60,7 @@ async function segmentWithModel(
     resample: section.resample,
     flowThreshold: section.flowThreshold,
     cellprobThreshold: section.cellprobThreshold,
+    fixLabelGapQuirk: section.fixLabelGapQuirk,
     step: async (name) => {
       run.ctx.signal?.throwIfAborted();
       run.ctx.progress?.(`${mask}: ${name}`);

@@ -116,7 +116,7 @@ describe('scPortrait example_3 config (project layout, five sections)', () => {
     expect(config.sharding).toEqual({ shardSize: 120000000, overlapPx: 100, threads: 1, nGPUs: 1 });
     expect(config.matchMasks).toBe(true);
     expect(config.filteringThresholdMaskMatching).toBe(0.95);
-    const defaults = { normalize: true, diameter: null, resample: true, rescale: null, flowThreshold: 0.4, cellprobThreshold: 0, sizeFilter: null, modelsDir: null };
+    const defaults = { normalize: true, diameter: null, resample: true, rescale: null, flowThreshold: 0.4, cellprobThreshold: 0, sizeFilter: null, modelsDir: null, fixLabelGapQuirk: false };
     expect(config.nucleus).toEqual({ model: { kind: 'pretrained', name: 'nuclei' }, ...defaults });
     expect(config.cytosol).toEqual({ model: { kind: 'pretrained', name: 'cyto2' }, ...defaults });
     expect(warnings).toEqual(

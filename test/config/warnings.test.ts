@@ -110,6 +110,10 @@ describe('ignored keys and tolerated deviations', () => {
     expect(warnings).toEqual(['cytosol_segmentation.model_path (line 3): ignored: model is also given and takes precedence']);
     const custom = loadConfig({ object: { cytosol_segmentation: { model_path: '/models/x', diameter: 25, flow_threshold: 0, cellprob_threshold: -2 } } }, 'CytosolOnlySegmentationCellpose');
     expect(custom.config.cytosol).toMatchObject({ model: { kind: 'custom', path: '/models/x' }, diameter: 25, flowThreshold: 0, cellprobThreshold: -2 });
+    expect(custom.config.cytosol).toMatchObject({ modelsDir: null, fixLabelGapQuirk: false });
+    const ours = loadConfig({ object: { cytosol_segmentation: { model: 'cyto3', models_dir: '/m', fix_label_gap_quirk: true } } }, 'CytosolOnlySegmentationCellpose');
+    expect(ours.config.cytosol).toMatchObject({ modelsDir: '/m', fixLabelGapQuirk: true });
+    expect(ours.warnings).toEqual([]);
   });
 
   it('duplicate keys: the last value wins, as in PyYAML', () => {
