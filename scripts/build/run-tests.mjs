@@ -16,12 +16,20 @@ if (!nativeBuilt && backends.includes('native') && process.env.SCSEG_REQUIRE_NAT
   console.warn('native addon not built (npm run build:native): testing the WASM backend only');
   backends = backends.filter((b) => b !== 'native');
 }
+// The CLI tests spawn the command dozens of times: from a fresh build of lib/ (dist/, what users run) each spawn
+// starts in a fraction of the time tsx needs to compile the sources again. A failed build is a failed run.
+const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (tsc.status !== 0) {
+  console.error('npm test: building lib/ into dist/ failed (see above)');
+  process.exit(1);
+}
+const cliEntry = path.join(root, 'dist', 'lib', 'cli', 'main.js');
 let failed = false;
 for (const backend of backends) {
   console.log(`\n=== jest with SCSEG_BACKEND=${backend} ===`);
   const r = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', jest, ...process.argv.slice(2)], {
     stdio: 'inherit',
-    env: { ...process.env, SCSEG_BACKEND: backend },
+    env: { ...process.env, SCSEG_BACKEND: backend, SCSEG_TEST_CLI: cliEntry, SCSEG_TEST_BUILD: path.join(root, 'dist') },
   });
   if (r.status !== 0) failed = true;
 }

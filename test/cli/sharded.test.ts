@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SHARD_FAULT_EXIT_ENV } from '../../lib/segmentation/shard-tasks.js';
-import { scseg } from '../helpers/cli.js';
+import { cliCommand, scseg } from '../helpers/cli.js';
 import { exampleData, readPlanes, repoRoot } from '../helpers/fixtures.js';
 import { readLabelsH5, samePartition } from '../helpers/labels.js';
 
@@ -73,7 +73,7 @@ describe(`scseg segment, sharded [${backend}]`, () => {
 
     /** Starts the CLI, waits until `shards` shard files exist, sends `signal`; resolves with exit code and stderr. */
     const stopAt = async (shards: number, signal: NodeJS.Signals) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'lib/cli/main.ts'), ...args], {
+      const child = spawn(process.execPath, cliCommand(args), {
         cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';

@@ -8,9 +8,18 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the scseg CLI from its TypeScript sources, in a child process, as a user would run the binary. */
+/**
+ * The node arguments that start the CLI: the build `npm test` makes of lib/ just before the tests
+ * (SCSEG_TEST_CLI, the bin users run), else the TypeScript sources through tsx (a bare `jest` run).
+ */
+export function cliCommand(args: string[]): string[] {
+  const built = process.env.SCSEG_TEST_CLI;
+  return built ? [built, ...args] : ['--import', 'tsx', path.join(repoRoot, 'lib/cli/main.ts'), ...args];
+}
+
+/** Runs the scseg CLI in a child process, as a user would run the binary. */
 export function scseg(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'lib/cli/main.ts'), ...args], {
+  const r = spawnSync(process.execPath, cliCommand(args), {
     cwd: repoRoot,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     encoding: 'utf8',
