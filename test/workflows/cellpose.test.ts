@@ -156,6 +156,10 @@ describe(`Cellpose workflows with the stand-in model (${k.backendName})`, () => 
     const run = async (file: string) => (await create({ model_path: file })).run({ input });
     await expect(run(renamed('style', 'stile'))).rejects.toThrow(/does not follow the Cellpose model contract \(outputs are \["output","stile"\]\)/);
     await expect(run(renamed('input', 'inpvt'))).rejects.toThrow(/does not follow the Cellpose model contract \(inputs are \["inpvt"\]\)/);
+    const bad = (name: string) => path.join(fixturesDir, 'cellpose-bad-models', `${name}.onnx`);
+    await expect(run(bad('wrong_channels'))).rejects.toThrow(/wrong_channels\.onnx does not follow the Cellpose model contract \(input is not \[N, 2, H, W\]\)/);
+    await expect(run(bad('wrong_outputs'))).rejects.toThrow(/does not follow the Cellpose model contract \(output is not \[N, 3, H, W\]\)/);
+    await expect(run(bad('no_style'))).rejects.toThrow(/does not follow the Cellpose model contract \(outputs are \["output"\]\)/);
     const truncated = path.join(tmp, 'truncated.onnx');
     fs.writeFileSync(truncated, fs.readFileSync(standIn).subarray(0, 5000));
     await expect(run(truncated)).rejects.toThrow(/truncated\.onnx (is not a valid ONNX model|: ONNX Runtime cannot load it)/);
