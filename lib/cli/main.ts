@@ -27,7 +27,9 @@ function nonNegativeInt(value: string): number {
 }
 
 export function buildProgram(): Command {
+  // exitOverride before the subcommands are made: they copy it (a usage error then exits 2, not commander's 1).
   const program = new Command('scseg')
+    .exitOverride()
     .description('scPortrait segmentation (WGA, DAPI and Cellpose workflows) on native C++ / WebAssembly kernels and ONNX Runtime')
     .version(version, '-V, --version')
     .showHelpAfterError();
@@ -109,7 +111,6 @@ export function exitCodeFor(err: unknown): number {
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -28,6 +28,24 @@ export interface WrittenFiles {
 
 /** Creates the directory if needed and proves it writable before any work is spent on it. */
 export function prepareOutputDir(dir: string): void {
+  // a file (or a file on the way) where the directory should be: say so rather than EEXIST / ENOTDIR
+  for (let p = path.resolve(dir); ; p = path.dirname(p)) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(p, { throwIfNoEntry: false });
+    } catch {
+      stat = undefined; // ENOTDIR: a parent is a file, found further up
+    }
+    if (stat && !stat.isDirectory()) {
+      throw new InputError(
+        p === path.resolve(dir)
+          ? `output directory ${dir} is a file; pass a directory (it is created if missing)`
+          : `output directory ${dir}: ${p} is a file, not a directory`,
+        'ERR_SCSEG_IO_WRITE',
+      );
+    }
+    if (stat || path.dirname(p) === p) break;
+  }
   try {
     fs.mkdirSync(dir, { recursive: true });
     const probe = path.join(dir, `.scseg-write-test-${process.pid}`);

@@ -85,12 +85,26 @@ describe('scseg segment: bad input exits 2 with one clear message and writes not
     expect(fs.existsSync(path.join(out, 'segmentation.h5'))).toBe(false);
   });
 
-  it('unwritable output directory', () => {
+  it('an output path that is a file, or runs through one, is named as such (exit 2)', () => {
     const blocker = path.join(tmp, 'file-not-dir');
     fs.writeFileSync(blocker, '');
-    const r = scseg(['segment', '-q', '-c', config3, '-w', 'WGASegmentation', '-i', path.join(example3, 'Ch1.tif'), path.join(example3, 'Ch2.tif'), '-o', path.join(blocker, 'out')]);
+    const inputs = ['-i', path.join(example3, 'Ch1.tif'), path.join(example3, 'Ch2.tif')];
+    const through = scseg(['segment', '-q', '-c', config3, '-w', 'WGASegmentation', ...inputs, '-o', path.join(blocker, 'out')]);
+    expect(through.status).toBe(2);
+    expect(through.stderr.trim()).toBe(`scseg: output directory ${path.join(blocker, 'out')}: ${blocker} is a file, not a directory`);
+    const itself = scseg(['segment', '-q', '-c', config3, '-w', 'WGASegmentation', ...inputs, '-o', blocker]);
+    expect(itself.status).toBe(2);
+    expect(itself.stderr).toMatch(/output directory .*file-not-dir is a file; pass a directory/);
+  });
+
+  it.each([
+    [['segment', '-w', 'WGASegmentation', '-i', 'x.tif', '-o', 'out'], /required option '-c, --config <file>' not specified/],
+    [['segment', '-c', 'c.yml', '-w', 'WGASegmentation', '-i', 'x.tif', '-o', 'out', '--threads', '0'], /--threads <n>' argument '0' is invalid/],
+    [['nosuchcommand'], /unknown command 'nosuchcommand'/],
+  ])('usage error %j exits 2 (commander prints the usage)', (args, message) => {
+    const r = scseg(args);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/output directory .* is not writable/);
+    expect(r.stderr).toMatch(message);
   });
 });
 

@@ -66,7 +66,7 @@ describe('Segmentation', () => {
     const seg = await Segmentation.create({ config, workflow: 'WGASegmentation' });
     const blocker = path.join(tmp, 'blocker');
     fs.writeFileSync(blocker, '');
-    await expect(seg.run({ input: planes, output: path.join(blocker, 'x') })).rejects.toThrow(/not writable/);
+    await expect(seg.run({ input: planes, output: path.join(blocker, 'x') })).rejects.toThrow(/blocker is a file, not a directory/);
   });
 });
 
