@@ -122,7 +122,13 @@ export function readSizeFilter(mask: Section, enabled: boolean): SizeFilter | nu
   const max = mask.number('max_size', { min: 0 });
   const open01 = { min: 0, max: 1, minExclusive: true, maxExclusive: true };
   const confidenceInterval = mask.number('confidence_interval', open01);
-  if (!enabled) return null;
+  if (!enabled) {
+    // unused without filter_masks_size (as upstream), but a range that keeps nothing is worth a word
+    if (min !== undefined && max !== undefined && min > max) {
+      mask.warn('max_size', `is below min_size (${min}): with filter_masks_size true every mask would be removed (unused now: filter_masks_size is false)`);
+    }
+    return null;
+  }
   const hasMin = mask.has('min_size');
   const hasMax = mask.has('max_size');
   if (hasMin && hasMax) {

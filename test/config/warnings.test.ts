@@ -79,6 +79,14 @@ describe('ignored keys and tolerated deviations', () => {
     expect(warnings).toEqual(['lower_quantile_normalization (line 1): written as the integer 0; scPortrait requires a float here (write 0.0) — accepted']);
   });
 
+  it('min_size above max_size without filter_masks_size: accepted (unused, as upstream) with a warning', () => {
+    const { config, warnings } = loadConfig({ object: { nucleus_segmentation: { ...DAPI_NUCLEUS, min_size: 5000, max_size: 10 } } }, 'DAPISegmentation');
+    expect(config.nucleus.sizeFilter).toBeNull();
+    expect(warnings).toEqual([
+      'nucleus_segmentation.max_size: is below min_size (5000): with filter_masks_size true every mask would be removed (unused now: filter_masks_size is false)',
+    ]);
+  });
+
   it('automatic size thresholds when filter_masks_size is true without min/max (as the original code does)', () => {
     const { config, warnings } = loadConfig(
       { object: { filter_masks_size: true, nucleus_segmentation: { ...DAPI_NUCLEUS, confidence_interval: 0.9 } } },
