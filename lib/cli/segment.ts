@@ -114,6 +114,7 @@ export async function segment(flags: SegmentFlags): Promise<void> {
       signal,
     });
     const seconds = (performance.now() - started) / 1000;
+    if (result.classes.length === 0) progress.warn(noCellsWarning(config));
     progress.done(`${result.classes.length} cells, ${result.masks.length} mask(s) → ${flags.output} (${seconds.toFixed(2)} s)`);
   } finally {
     progress.close();
@@ -150,5 +151,14 @@ async function segmentSharded(
   const result = await sharded.run({ input: flags.input, output: flags.output, zarr: flags.format === 'zarr', dataset: flags.dataset, signal });
   const seconds = (performance.now() - started) / 1000;
   const reused = result.reusedShards > 0 ? `, ${result.reusedShards} reused from the cache` : '';
+  if (result.cells === 0) progress.warn(noCellsWarning(config));
   progress.done(`${result.cells} cells, ${result.shards} shards${reused} → ${flags.output} (${seconds.toFixed(2)} s)`);
+}
+
+/** Zero cells is rarely what a user wants: say so, with where to look first. */
+function noCellsWarning(config: SegmentationConfig): string {
+  const hints = ['the channel selection (which channel is the nucleus?)'];
+  if (config.filterMasksSize) hints.unshift('the size filter bounds (filter_masks_size is on: min_size/max_size against your cells\' areas in pixels)');
+  hints.push(config.workflow.includes('Cellpose') ? 'diameter and cellprob_threshold' : 'the threshold settings');
+  return `no cells were found; check ${hints.join(', ')}`;
 }

@@ -47,6 +47,15 @@ describe('scseg segment with a Cellpose workflow', () => {
     expect(fs.readFileSync(path.join(out, 'classes.csv'), 'utf8').trim().split('\n')).toHaveLength(cells);
   });
 
+  it('zero cells is a success with a warning that says where to look', () => {
+    const zero = path.join(tmp, 'zero.yml');
+    fs.writeFileSync(zero, `DAPISegmentationCellpose:\n  nucleus_segmentation:\n    model: nuclei\n    cellprob_threshold: 50\n`);
+    const r = scseg(['segment', '-c', zero, '-w', 'DAPISegmentationCellpose', '-i', images[0], '-o', path.join(tmp, 'zero'), '--models', models]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning: no cells were found; check the channel selection .*, diameter and cellprob_threshold/);
+    expect(r.stderr).toMatch(/0 cells, 1 mask\(s\)/);
+  });
+
   it('a batch of two images (MultithreadedSegmentation) over two workers, with SCSEG_MODELS', () => {
     const plate = path.join(tmp, 'plate.csv');
     fs.writeFileSync(plate, `name,file\n${images.map((f, i) => `img${i},${f}`).join('\n')}\n`);
