@@ -103,7 +103,7 @@ export async function segment(flags: SegmentFlags): Promise<void> {
       workflow: config.workflow,
       backend: flags.backend,
       threads: flags.threads,
-      log: (m) => (m.startsWith('segmenting with') ? progress.info(m) : progress.stage(m)),
+      log: (m) => (m.startsWith('warning: ') ? progress.warn(m.slice(9)) : m.startsWith('segmenting with') ? progress.info(m) : progress.stage(m)),
     });
     const result = await segmentation.run({
       input: flags.input,

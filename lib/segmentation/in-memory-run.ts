@@ -24,6 +24,11 @@ export interface InMemoryRun extends OutputOptions {
   progress?: (step: string) => void;
 }
 
+/** A (Y, X, C) array read as (C, Y, X): many "channels" and an image a few pixels wide. */
+function looksChannelsLast(source: { channelCount: number; width: number; height: number }): boolean {
+  return source.width <= 4 && source.channelCount >= 16 && source.height >= 16;
+}
+
 export async function runInMemory(run: InMemoryRun): Promise<SegmentationResult & { files?: WrittenFiles }> {
   const { workflow, config, input, signal } = run;
   const log = (m: string) => run.log?.(m);
@@ -38,6 +43,13 @@ export async function runInMemory(run: InMemoryRun): Promise<SegmentationResult 
   let stacks;
   try {
     log(`reading ${masks.join(' + ')} channel(s) of ${source.channelCount}-channel ${source.width}×${source.height} ${source.dtype} input`);
+    if (looksChannelsLast(source)) {
+      log(
+        `warning: the input looks channels-last: read as C×Y×X it is ${source.channelCount} channels of ` +
+          `${source.width}×${source.height} pixels; scseg expects channels first (C, Y, X) — transpose it (e.g. ` +
+          `numpy.moveaxis(a, -1, 0)) or save one file per channel`,
+      );
+    }
     stacks = await selectChannels(source, config, masks);
     signal?.throwIfAborted();
   } finally {

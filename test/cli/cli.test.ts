@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { scseg } from '../helpers/cli.js';
-import { exampleData as example3 } from '../helpers/fixtures.js';
+import { writeNpy } from '../helpers/batch.js';
+import { exampleData as example3, readPlanes } from '../helpers/fixtures.js';
 import { PYTHON, pythonHas } from '../helpers/python.js';
 import { spawnSync } from 'node:child_process';
 import h5wasm from 'h5wasm/node';
@@ -95,6 +96,18 @@ describe('scseg segment: bad input exits 2 with one clear message and writes not
     const itself = scseg(['segment', '-q', '-c', config3, '-w', 'WGASegmentation', ...inputs, '-o', blocker]);
     expect(itself.status).toBe(2);
     expect(itself.stderr).toMatch(/output directory .*file-not-dir is a file; pass a directory/);
+  });
+
+  it('a channels-last array (Y, X, C) is flagged: a warning that says how to transpose it, and the no-cells warning', async () => {
+    const planes = await readPlanes([path.join(example3, 'Ch1.tif'), path.join(example3, 'Ch2.tif')]);
+    const [h, w] = [planes[0].height, planes[0].width];
+    const yxc = new Uint16Array(h * w * 2);
+    for (let i = 0; i < h * w; i++) for (let c = 0; c < 2; c++) yxc[i * 2 + c] = planes[c].data[i];
+    const npy = writeNpy(path.join(tmp, 'channels-last.npy'), yxc, [h, w, 2]);
+    const r = scseg(['segment', '-c', config3, '-w', 'WGASegmentation', '-i', npy, '-o', path.join(tmp, 'channels-last')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning: the input looks channels-last: read as C×Y×X it is 400 channels of 2×400 pixels; .*numpy\.moveaxis/);
+    expect(r.stderr).toMatch(/warning: no cells were found/);
   });
 
   it.each([
