@@ -32,7 +32,9 @@ function loadAddon(fromEnv: string | undefined): LoadedModule {
   }
   throw new BackendError(
     `native addon not available; tried:\n  ${tried.join('\n  ')}\n` +
-      'Build it with `npm run build:native` (needs cmake and a C++17 compiler) or use SCSEG_BACKEND=wasm.',
+      'Build it with cmake and a C++17 compiler installed: `npm rebuild scportrait-segmentation` where the package ' +
+      'is a dependency (npm ≥ 11: `npm install-scripts approve scportrait-segmentation` first), `npm run build:native` ' +
+      'in its own repository — or use SCSEG_BACKEND=wasm.',
   );
 }
 

@@ -30,7 +30,8 @@ if (result.status === 0) process.exit(0);
 
 const reason = result.error ? result.error.message : `cmake-js exited with ${result.status}`;
 const advice =
-  'Install cmake and a C++17 compiler (Debian: apt-get install -y cmake g++) and run `npm run build:native`.';
+  'Install cmake and a C++17 compiler (Debian: apt-get install -y cmake g++), then `npm rebuild scportrait-segmentation` ' +
+  '(as a dependency) or `npm run build:native` (in its repository).';
 if (required) {
   console.error(`scportrait-segmentation: native build failed (${reason}). ${advice}`);
   process.exit(1);
