@@ -24,7 +24,7 @@ import type {
 } from '../config/types.js';
 import { InputError } from '../errors.js';
 import type { Image2D } from '../image.js';
-import { fittedSizeThresholds, sizeFilter } from './size-filter.js';
+import { sizeFilter } from './size-filter.js';
 import { WORKFLOWS, type WorkflowDescriptor } from './registry.js';
 import {
   StepRunner,
@@ -75,13 +75,11 @@ function scaled(planes: Image2D[], normalize: boolean): Image2D[] {
   return normalize ? planes : minMaxScale(planes);
 }
 
+/** The section's size filter on the whole image (sizeFilter fits automatic thresholds to these labels' areas). */
 function applySizeFilter(run: StepRunner, labels: LabelImage, filter: SizeFilter | null): LabelImage {
   if (!filter) return labels;
-  const k = run.kernels;
-  if (filter.kind === 'thresholds') return sizeFilter(k, labels, { min: filter.min, max: filter.max });
-  const { areas } = k.labelAreas(labels);
-  const [min, max] = fittedSizeThresholds(areas, labels.width * labels.height, filter.confidenceInterval);
-  return sizeFilter(k, labels, { min, max });
+  const thresholds = filter.kind === 'thresholds' ? { min: filter.min, max: filter.max } : { confidenceInterval: filter.confidenceInterval };
+  return sizeFilter(run.kernels, labels, thresholds);
 }
 
 export function cellposeResult(
