@@ -15,6 +15,7 @@
 import { InputError } from '../errors.js';
 import type { Image2D, PixelArray } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
+import { skippedLeadingIds } from '../workflows/size-filter.js';
 import type { CellposeNetwork, SizeModelParams } from './model.js';
 import { cellposeInput, normalizeCellpose, runTiled, type CellposeChannels, type ChannelImage } from './transforms.js';
 
@@ -52,10 +53,10 @@ export interface CellposeEvalResult {
   outputs: ChannelImage;
 }
 
-function pixelsOf(img: ChannelImage, c: number): Float32Array {
+/** Channel `c` of a channels-last image, written as a plane into `out` at `offset`. */
+function planeInto(img: ChannelImage, c: number, out: Float32Array, offset = 0): Float32Array {
   const n = img.width * img.height;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = img.data[i * img.channels + c];
+  for (let i = 0; i < n; i++) out[offset + i] = img.data[i * img.channels + c];
   return out;
 }
 
@@ -88,11 +89,10 @@ async function masksAt(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: Cel
   const y = await runTiled(x, net.run, { rescale: r.rescale, resample: r.resample, nout: 3, batchSize: o.batchSize ?? 8 });
   await o.step?.('dynamics');
   const niter = Math.trunc(r.resample ? (1 / r.rescale) * 200 : 200);
-  const dP = new Float32Array(2 * y.width * y.height);
-  dP.set(pixelsOf(y, 0), 0);
-  dP.set(pixelsOf(y, 1), y.width * y.height);
+  const area = y.width * y.height;
+  const dP = planeInto(y, 1, planeInto(y, 0, new Float32Array(2 * area)), area);
   const field = { data: dP, width: y.width, height: y.height };
-  const cellprob = { data: pixelsOf(y, 2), width: y.width, height: y.height };
+  const cellprob = { data: planeInto(y, 2, new Float32Array(area)), width: y.width, height: y.height };
   const common = {
     niter: Math.max(1, niter),
     cellprobThreshold: r.cellprobThreshold,
@@ -112,14 +112,15 @@ async function masksAt(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: Cel
   return { masks, style: y.style, outputs: y, niter: common.niter };
 }
 
-/** `utils.diameters`: median of √(pixel counts) / (√π / 2), dropping the first unique value (the background). */
-function medianDiameter(masks: Image2D<Uint32Array>): number {
-  const counts = new Map<number, number>();
-  for (const v of masks.data) counts.set(v, (counts.get(v) ?? 0) + 1);
-  const values = [...counts.keys()].sort((a, b) => a - b).slice(1);
-  if (values.length === 0) return 0;
-  const roots = values.map((v) => Math.sqrt(counts.get(v)!)).sort((a, b) => a - b);
+/**
+ * `utils.diameters`: median of √(pixel counts) / (√π / 2) over the unique values but the first (the background, or
+ * the smallest id of a mask without background — SizeFilter's skippedLeadingIds).
+ */
+function medianDiameter(k: Kernels, masks: Image2D<Uint32Array>): number {
+  const { areas } = k.labelAreas(masks);
+  const roots = Array.from(areas.subarray(skippedLeadingIds(areas, masks.data.length)), Math.sqrt).sort((a, b) => a - b);
   const m = roots.length;
+  if (m === 0) return 0;
   const median = m % 2 ? roots[(m - 1) / 2] : (roots[m / 2 - 1] + roots[m / 2]) / 2;
   return median / (Math.sqrt(Math.PI) / 2);
 }
@@ -145,7 +146,7 @@ async function estimateDiameter(k: Kernels, x: ChannelImage, net: CellposeNetwor
   if (!(diamStyle > 0)) diamStyle = size.diamMean;
   const rescale = size.diamMean > 0 ? size.diamMean / diamStyle : 1;
   const { masks } = await masksAt(k, x, net, o, { rescale, resample: false, interp: false, flowThreshold: 0.4, cellprobThreshold: 0 });
-  const diam = medianDiameter(masks);
+  const diam = medianDiameter(k, masks);
   return diam > 0 && Number.isFinite(diam) ? diam : size.diamMean;
 }
 
