@@ -13,3 +13,13 @@ export function sharedWorker(setup: WorkerSetup): WorkerPool {
   if (!pool) pools.set(key, (pool = new WorkerPool(1, setup, true)));
   return pool;
 }
+
+/**
+ * Stops the shared workers now (a run abandoned on Ctrl-C: its worker may still be inside a step); resolves once
+ * their threads are gone. A later sharedWorker() starts a fresh one.
+ */
+export async function closeSharedWorkers(reason?: Error): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((pool) => pool.close(reason)));
+}

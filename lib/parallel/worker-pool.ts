@@ -44,6 +44,8 @@ export class WorkerPool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  /** The first close()'s termination: every caller of close() waits until the workers are gone. */
+  private closing: Promise<void> | undefined;
 
   /**
    * `size` workers, each with `setup` (backend, kernel threads). `unrefIdle`: idle workers do not keep the process
@@ -86,14 +88,19 @@ export class WorkerPool {
     });
   }
 
-  /** Stops every worker at once (running tasks are abandoned); queued and running tasks reject with `reason`. */
-  async close(reason: Error = new InternalError('the worker pool was closed')): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops every worker at once (running tasks are abandoned); queued and running tasks reject with `reason`.
+   * Resolves once the worker threads have stopped — also for a later call, so that a caller cleaning up after an
+   * abort knows no worker still writes.
+   */
+  close(reason: Error = new InternalError('the worker pool was closed')): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(reason);
     const slots = this.slots.splice(0);
     for (const s of slots) for (const t of s.tasks.values()) t.reject(reason);
-    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
+    this.closing = Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined))).then(() => undefined);
+    return this.closing;
   }
 
   private dispatch(): void {
