@@ -15,7 +15,7 @@
 //     argsort — libstdc++'s std::sort, reproduced in gnu_introsort.hpp, since equal counts meet in that order.
 //     Each seed grows 5 times by a 3×3 dilation inside its 11×11 window, kept where the histogram is > 2;
 //     seed k (in that order) writes label k + 1 over its cells, so later seeds win overlaps. Every pixel gets
-//     the label of the cell its point ended in. Masks of more than maxSizeFraction × H·W pixels are removed,
+//     the label of the cell its point ended in. Masks of more than maxSizeFraction × H·W (imagePixels) are removed,
 //     then labels are renumbered 1..n in order of first appearance (raster order; fastremap.renumber).
 //  3. remove_bad_flow_masks, when flowThreshold > 0 and a mask is left: masks whose flow error (cellpose_flows.hpp;
 //     the given dP against the flows of the masks themselves) is > flowThreshold are set to 0 — WITHOUT
@@ -64,6 +64,9 @@ struct CellposeMaskOptions {
   double flowThreshold = 0.4;       // >= 0; 0 skips the flow-error step
   int64_t minSize = 15;             // <= 0: holes filled, nothing removed
   double maxSizeFraction = 0.4;     // >= 0
+  // The pixel count maxSizeFraction applies to: 0 = this image's W·H; a window of a larger image passes the whole
+  // image's count, so that a window decides "too big" as the whole-image run does.
+  double imagePixels = 0;           // >= 0, finite
   bool fixLabelGapQuirk = false;
   bool clean = true;                // false: stop after step 3 (no hole filling, no size removal)
   bool interp = true;               // false: steps2D (the flow at the truncated position), as eval(interp=False)
@@ -195,7 +198,7 @@ inline void renumberByAppearance(uint32_t* labels, size_t area) {
 
 // Step 2 on the final positions: labels of the pixels (raster order of cell pixels given by `isCell`).
 inline void getMasks(const float* py, const float* px, size_t n, const uint8_t* isCell, int64_t W, int64_t H,
-                     double maxSizeFraction, uint32_t* labels) {
+                     double maxSizePixels, uint32_t* labels) {
   const int64_t hH = H + 2 * kPad, hW = W + 2 * kPad;
   std::vector<int32_t> hist(size_t(hH) * size_t(hW), 0);
   std::vector<size_t> cellOf(n);
@@ -278,10 +281,10 @@ inline void getMasks(const float* py, const float* px, size_t n, const uint8_t* 
   for (size_t i = 0, j = 0; i < area; ++i)
     if (isCell[i]) labels[i] = uint32_t(hist[cellOf[j++]]);
 
-  // Remove masks larger than maxSizeFraction of the image (counts compared in float64, as numpy does).
+  // Remove masks larger than maxSizePixels (the image's pixels × maxSizeFraction, in float64 as numpy).
   std::vector<size_t> counts(seeds.size() + 1, 0);
   for (size_t i = 0; i < area; ++i) ++counts[labels[i]];
-  const double big = double(area) * maxSizeFraction;
+  const double big = maxSizePixels;
   bool anyBig = false;
   for (size_t v = 1; v < counts.size(); ++v) anyBig |= double(counts[v]) > big;
   if (anyBig)
@@ -401,7 +404,7 @@ inline Status cellposeMasks(const float* dP, const float* cellprob, int64_t widt
   if (uint64_t(area) > limits::kMaxCellposePixels) return Status::BadShape;
   if (opt.niter < 1 || opt.niter > limits::kMaxCellposeIterations || !std::isfinite(opt.cellprobThreshold) ||
       !(opt.flowThreshold >= 0) || !std::isfinite(opt.flowThreshold) || !(opt.maxSizeFraction >= 0) ||
-      !std::isfinite(opt.maxSizeFraction))
+      !std::isfinite(opt.maxSizeFraction) || !(opt.imagePixels >= 0) || !std::isfinite(opt.imagePixels))
     return Status::BadArgument;
   for (size_t i = 0; i < 2 * area; ++i)
     if (!std::isfinite(dP[i])) return Status::BadValue;
@@ -434,7 +437,8 @@ inline Status cellposeMasks(const float* dP, const float* cellprob, int64_t widt
   }
 
   // Step 2.
-  getMasks(py.data(), px.data(), n, isCell.data(), width, height, opt.maxSizeFraction, labels);
+  const double imagePixels = opt.imagePixels > 0 ? opt.imagePixels : double(area);
+  getMasks(py.data(), px.data(), n, isCell.data(), width, height, imagePixels * opt.maxSizeFraction, labels);
   py = {};
   px = {};
   isCell = {};

@@ -144,6 +144,7 @@ export interface KernelBindings {
     flowThreshold: number,
     minSize: number,
     maxSizeFraction: number,
+    imagePixels: number,
     fixLabelGapQuirk: boolean,
     clean: boolean,
     interp: boolean,

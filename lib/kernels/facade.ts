@@ -496,6 +496,7 @@ export class Kernels {
           o.flowThreshold,
           o.minSize,
           o.maxSizeFraction,
+          o.imagePixels,
           o.fixLabelGapQuirk,
           o.clean,
           o.interp,

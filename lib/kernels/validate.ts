@@ -217,6 +217,11 @@ export interface CellposeMaskOptions {
   readonly minSize?: number;
   /** Masks larger than this fraction of the image are removed. Default 0.4. */
   readonly maxSizeFraction?: number;
+  /**
+   * The image's pixel count that maxSizeFraction applies to. Default (0): these flows' width × height; a window of a
+   * larger image passes the whole image's count, so the window removes the same masks.
+   */
+  readonly imagePixels?: number;
   /** false (default): Cellpose's label-gap quirk in the small-mask removal, for parity; true: what it meant. */
   readonly fixLabelGapQuirk?: boolean;
   /**
@@ -271,6 +276,7 @@ export function resolveCellposeMaskOptions(options: CellposeMaskOptions, limits:
     flowThreshold: options.flowThreshold ?? 0.4,
     minSize: options.minSize ?? 15,
     maxSizeFraction: options.maxSizeFraction ?? 0.4,
+    imagePixels: options.imagePixels ?? 0,
     fixLabelGapQuirk: options.fixLabelGapQuirk ?? false,
     clean: options.clean ?? true,
     interp: options.interp ?? true,
@@ -280,6 +286,7 @@ export function resolveCellposeMaskOptions(options: CellposeMaskOptions, limits:
   assertNumberInRange(o.flowThreshold, 0, Number.MAX_VALUE, 'cellposeMasks flowThreshold');
   assertIntegerInRange(o.minSize, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'cellposeMasks minSize');
   assertNumberInRange(o.maxSizeFraction, 0, Number.MAX_VALUE, 'cellposeMasks maxSizeFraction');
+  assertNumberInRange(o.imagePixels, 0, Number.MAX_VALUE, 'cellposeMasks imagePixels');
   if (typeof o.fixLabelGapQuirk !== 'boolean') {
     throw new InputError(`cellposeMasks fixLabelGapQuirk must be a boolean, got ${String(o.fixLabelGapQuirk)}`, 'ERR_SCSEG_ARGUMENT');
   }

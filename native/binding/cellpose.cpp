@@ -6,7 +6,7 @@ namespace scseg::binding {
 namespace {
 
 // cellposeMasks(dP: Float32Array [2, H, W], cellprob: Float32Array, width, height, niter, cellprobThreshold,
-//               flowThreshold, minSize, maxSizeFraction, fixLabelGapQuirk, clean, interp, labels: Uint32Array,
+//               flowThreshold, minSize, maxSizeFraction, imagePixels, fixLabelGapQuirk, clean, interp, labels: Uint32Array,
 //               threads)
 Napi::Value CellposeMasks(const Napi::CallbackInfo& info) {
   return bound(info, "cellposeMasks", [](Args& a) {
@@ -19,6 +19,7 @@ Napi::Value CellposeMasks(const Napi::CallbackInfo& info) {
     o.flowThreshold = a.number("flowThreshold");
     o.minSize = a.integer<int64_t>("minSize");
     o.maxSizeFraction = a.number("maxSizeFraction");
+    o.imagePixels = a.number("imagePixels");
     o.fixLabelGapQuirk = a.flag("fixLabelGapQuirk");
     o.clean = a.flag("clean");
     o.interp = a.flag("interp");

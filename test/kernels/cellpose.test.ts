@@ -298,11 +298,24 @@ describe.each(testBackends)('Cellpose kernels reject bad input with typed errors
   it('the raw bindings check lengths themselves (no out-of-bounds access)', () => {
     const raw = kk.backend.bindings;
     const out = new Uint32Array(12);
-    expect(() => raw.cellposeMasks(new Float32Array(12), cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, false, true, true, out, 1)).toThrow(/dP: length does not equal 2\*width\*height/);
-    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, false, true, true, new Uint32Array(11), 1)).toThrow(/labels: length/);
-    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 0, 0, 0.4, 15, 0.4, false, true, true, out, 1)).toThrow(/invalid argument/);
+    expect(() => raw.cellposeMasks(new Float32Array(12), cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, 0, false, true, true, out, 1)).toThrow(/dP: length does not equal 2\*width\*height/);
+    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, 0, false, true, true, new Uint32Array(11), 1)).toThrow(/labels: length/);
+    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 0, 0, 0.4, 15, 0.4, 0, false, true, true, out, 1)).toThrow(/invalid argument/);
+    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 4, 3, 5, 0, 0.4, 15, 0.4, -1, false, true, true, out, 1)).toThrow(/invalid argument/);
     expect(() => raw.cellposeMasksToFlows(new Uint32Array(12), 4, 3, new Float32Array(12), 1)).toThrow(/flows: length does not equal 2\*width\*height/);
-    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 2 ** 26, 2 ** 26, 5, 0, 0.4, 15, 0.4, false, true, true, out, 1)).toThrow(/length|fit in memory/);
+    expect(() => raw.cellposeMasks(dP.data, cellprob.data, 2 ** 26, 2 ** 26, 5, 0, 0.4, 15, 0.4, 0, false, true, true, out, 1)).toThrow(/length|fit in memory/);
+  });
+
+  it("imagePixels: a window decides 'too big' by the whole image's pixel count (default: its own)", () => {
+    const c = manifest.cases.find((x) => x.source === 'dsb_256')!;
+    const { dP: flows, cellprob: prob } = ours.get('dsb_256')!;
+    const own = kk.cellposeMasks(flows, prob, c.params).data;
+    const area = prob.width * prob.height;
+    expect(firstBitDifference(kk.cellposeMasks(flows, prob, { ...c.params, imagePixels: area }).data, own)).toBe(-1);
+    expect(own.some((v) => v !== 0)).toBe(true);
+    // an image of 1 pixel: every mask is more than 0.4 of it
+    expect(kk.cellposeMasks(flows, prob, { ...c.params, imagePixels: 1 }).data.every((v) => v === 0)).toBe(true);
+    expectInputError(() => kk.cellposeMasks(flows, prob, { ...c.params, imagePixels: -1 }), 'ERR_SCSEG_ARGUMENT', /imagePixels/);
   });
 
   it('still works after errors', () => {
