@@ -14,6 +14,23 @@ export function tempSibling(file: string, tag = 'tmp'): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
+/** The process that made temporary `name` (a tempSibling basename with any tag), or undefined for another name. */
+export function tempOwner(name: string): number | undefined {
+  const m = /^\..+\.[a-z]+-(\d+)-[0-9a-f]{8}$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether process `pid` is running (this one included): a temporary of a process that is gone is garbage. */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function fsyncPath(p: string, directory = false): Promise<void> {
   let fh: fs.promises.FileHandle | undefined;
   try {

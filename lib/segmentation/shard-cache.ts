@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { InputError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { processAlive, tempOwner, writeFileAtomic } from '../io/atomic.js';
 import type { Shard } from './sharding.js';
 
 export const CACHE_FORMAT = 1;
@@ -94,6 +94,7 @@ export class ShardCache {
       fs.mkdirSync(dir, { recursive: true });
       await writeFileAtomic(manifestFile, JSON.stringify({ format: CACHE_FORMAT, key, shards }, null, 1));
     }
+    removeCacheTemporaries(dir);
     const finished = new Set<number>();
     shards.forEach((_, i) => {
       if (fs.existsSync(shardPath(dir, i))) finished.add(i);
@@ -121,6 +122,35 @@ export function saveGlobals(file: string, globals: unknown): Promise<void> {
 
 function shardPath(dir: string, index: number): string {
   return path.join(dir, `shard-${String(index).padStart(6, '0')}.bin`);
+}
+
+/**
+ * Where the cache of a run into results folder `output` lives: `cache` when given; else under the config's
+ * `cache` (a subfolder per results folder) unless that is the working directory (scPortrait's default, and its
+ * example configs' `cache: "."`: caches then land beside the results, not wherever the command was started); else
+ * `<output>/.scseg-cache` — hidden, so never part of the results (results-folder.ts leaves it alone).
+ */
+export function shardCacheDir(output: string, config: { cache: string; cacheGiven: boolean }, cache?: string): string {
+  if (cache) return path.resolve(cache);
+  if (config.cacheGiven && path.resolve(config.cache) !== process.cwd()) return path.join(path.resolve(config.cache), `scseg-${pathTag(output)}`);
+  return path.join(path.resolve(output), '.scseg-cache');
+}
+
+/**
+ * Deletes the writers' temporaries (`.shard-000003.bin.tmp-<pid>-…`) that the processes `pids` left in a cache
+ * (default: any process that is gone) — a worker stopped mid-write leaves one. Synchronous: also runs on exit.
+ */
+export function removeCacheTemporaries(dir: string, pids?: readonly number[]): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = tempOwner(name);
+    if (pid !== undefined && (pids ? pids.includes(pid) : !processAlive(pid))) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
 }
 
 /** A short stable name for a path (a cache under a shared `cache` directory per output directory). */

@@ -24,7 +24,7 @@ import type { Workflow } from '../workflows/types.js';
 import { stackReader } from './channels.js';
 import { cores, positiveOption, resolveRun } from './class-options.js';
 import { prepareOutputDir } from './outputs.js';
-import { describeInputs, pathTag, ShardCache } from './shard-cache.js';
+import { describeInputs, ShardCache, shardCacheDir } from './shard-cache.js';
 import type { GlobalTaskArgs, InputSpec, ShardTaskArgs, ShardTaskValue, StitchTaskArgs, StitchTaskValue } from './shard-tasks.js';
 import { planShards, shardAlign, type Shard } from './sharding.js';
 
@@ -175,14 +175,7 @@ export class ShardedSegmentation {
       );
     }
     const output = path.resolve(run.output);
-    // scPortrait's own default (and its example configs' `cache: "."`) is the working directory: that counts as
-    // not set, so caches land beside the results, not wherever the command happened to be started.
-    const configCache = this.config.cacheGiven && path.resolve(this.config.cache) !== process.cwd() ? path.resolve(this.config.cache) : undefined;
-    const cacheDir = this.options.cache
-      ? path.resolve(this.options.cache)
-      : configCache
-        ? path.join(configCache, `scseg-${pathTag(output)}`)
-        : path.join(output, '.scseg-cache');
+    const cacheDir = shardCacheDir(output, this.config, this.options.cache);
     const key = {
       inputs: describeInputs(input.paths),
       workflow: this.config.workflow,
