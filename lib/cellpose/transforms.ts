@@ -207,6 +207,108 @@ function percentilesOf(values: Float32Array, qs: readonly number[]): number[] {
 /** Pixels above which `normalize99(downsample=True)` takes its percentiles on a strided subsample (224³). */
 const DOWNSAMPLE_ABOVE = 224 ** 3;
 
+/** What `normalize_img`'s defaults take from a whole channel: its 1st and 99th percentiles, unless it is flat. */
+export interface ChannelNormalization {
+  /** All values equal (np.ptp == 0): the channel is left as it is. */
+  readonly flat: boolean;
+  readonly p1: number;
+  readonly p99: number;
+}
+
+/**
+ * Collects what `normalizeCellpose` needs of a whole image from windows of it (a sharded run's global pass streams
+ * bands): per channel the minimum and maximum, and the values its percentiles are taken on — every pixel, or for
+ * images of more than 224³ pixels every (H // 224)-th row and (W // 224)-th column, as Cellpose's
+ * `normalize99(downsample=True)` — counted in whole-image coordinates, so any cut into windows gives the same values.
+ */
+export class NormalizationStats {
+  private readonly lo: number[];
+  private readonly hi: number[];
+  private readonly values: Float32Array[];
+  private readonly filled: number[];
+  private readonly sy: number;
+  private readonly sx: number;
+
+  constructor(readonly width: number, readonly height: number, readonly channels: number) {
+    checkSize(width, height, 'NormalizationStats');
+    const sub = width * height > DOWNSAMPLE_ABOVE;
+    this.sy = sub ? Math.max(1, Math.floor(height / 224)) : 1;
+    this.sx = sub ? Math.max(1, Math.floor(width / 224)) : 1;
+    const m = Math.ceil(height / this.sy) * Math.ceil(width / this.sx);
+    this.lo = Array<number>(channels).fill(Infinity);
+    this.hi = Array<number>(channels).fill(-Infinity);
+    this.values = Array.from({ length: channels }, () => new Float32Array(m));
+    this.filled = Array<number>(channels).fill(0);
+  }
+
+  /** Adds the window `img` whose top-left pixel is (x0, y0) of the image; windows must not overlap. */
+  add(img: ChannelImage, x0: number, y0: number): void {
+    checkImage(img, 'NormalizationStats.add');
+    if (img.channels !== this.channels || x0 < 0 || y0 < 0 || x0 + img.width > this.width || y0 + img.height > this.height) {
+      throw new InputError(
+        `NormalizationStats.add: a ${img.width}×${img.height}×${img.channels} window at ${x0},${y0} is outside the ` +
+          `${this.width}×${this.height}×${this.channels} image`, 'ERR_SCSEG_SHAPE');
+    }
+    checkFinite(img.data, 'normalizeCellpose: the image');
+    const { data, width, height, channels: cn } = img;
+    for (let c = 0; c < cn; c++) {
+      let lo = this.lo[c];
+      let hi = this.hi[c];
+      for (let i = c; i < data.length; i += cn) {
+        const v = data[i];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      this.lo[c] = lo;
+      this.hi[c] = hi;
+      const out = this.values[c];
+      let m = this.filled[c];
+      const firstRow = (this.sy - (y0 % this.sy)) % this.sy;
+      const firstCol = (this.sx - (x0 % this.sx)) % this.sx;
+      for (let y = firstRow; y < height; y += this.sy) {
+        for (let x = firstCol; x < width; x += this.sx) out[m++] = data[(y * width + x) * cn + c];
+      }
+      this.filled[c] = m;
+    }
+  }
+
+  /** Each channel's normalisation, once windows covering the image were added. */
+  result(): ChannelNormalization[] {
+    return this.values.map((values, c) => {
+      if (this.filled[c] !== values.length) {
+        throw new InputError(`NormalizationStats: ${this.filled[c]} of ${values.length} sampled pixels were added`, 'ERR_SCSEG_SHAPE');
+      }
+      if (!(f32(this.hi[c] - this.lo[c]) > 0)) return { flat: true, p1: 0, p99: 0 };
+      const [p1, p99] = percentilesOf(values, [1, 99]);
+      return { flat: false, p1, p99 };
+    });
+  }
+}
+
+/**
+ * `normalize_img`'s transform with a whole image's percentiles: per channel not flat, x → (x − p1) / (p99 − p1)
+ * in float32 (no clipping), or zeros when p99 − p1 ≤ 1e-3. Returns a new image.
+ */
+export function applyNormalization(img: ChannelImage, norms: readonly ChannelNormalization[]): ChannelImage {
+  checkImage(img, 'applyNormalization');
+  if (norms.length !== img.channels) {
+    throw new InputError(`applyNormalization: ${norms.length} channel normalisations for ${img.channels} channels`, 'ERR_SCSEG_SHAPE');
+  }
+  const cn = img.channels;
+  const out = Float32Array.from(img.data);
+  norms.forEach(({ flat, p1, p99 }, c) => {
+    if (flat) return;
+    if (p99 - p1 > 1e-3) {
+      const low = f32(p1);
+      const range = f32(p99 - p1);
+      for (let i = c; i < out.length; i += cn) out[i] = f32(f32(out[i] - low) / range);
+    } else {
+      for (let i = c; i < out.length; i += cn) out[i] = 0;
+    }
+  });
+  return { data: out, width: img.width, height: img.height, channels: cn };
+}
+
 /**
  * Cellpose's `normalize_img` with `CellposeModel.eval`'s defaults: per channel whose values are not all equal,
  * x → (x − p1) / (p99 − p1) with numpy's 1st and 99th percentiles (float32 arithmetic, no clipping) — or all zeros
@@ -216,50 +318,24 @@ const DOWNSAMPLE_ABOVE = 224 ** 3;
  */
 export function normalizeCellpose(img: ChannelImage): ChannelImage {
   checkImage(img, 'normalizeCellpose');
-  checkFinite(img.data, 'normalizeCellpose: the image');
-  const { width, height, channels } = img;
-  const out = Float32Array.from(img.data);
-  const n = width * height;
-  const sub = n > DOWNSAMPLE_ABOVE;
-  const sy = sub ? Math.max(1, Math.floor(height / 224)) : 1;
-  const sx = sub ? Math.max(1, Math.floor(width / 224)) : 1;
-  const values = new Float32Array(Math.ceil(height / sy) * Math.ceil(width / sx));
-  for (let c = 0; c < channels; c++) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = c; i < out.length; i += channels) {
-      const v = out[i];
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    if (!(f32(hi - lo) > 0)) continue; // np.ptp(channel) == 0: left unnormalised
-    let m = 0;
-    for (let y = 0; y < height; y += sy) {
-      for (let x = 0; x < width; x += sx) values[m++] = out[(y * width + x) * channels + c];
-    }
-    const [p1, p99] = percentilesOf(values.subarray(0, m), [1, 99]);
-    if (p99 - p1 > 1e-3) {
-      const low = f32(p1);
-      const range = f32(p99 - p1);
-      for (let i = c; i < out.length; i += channels) out[i] = f32(f32(out[i] - low) / range);
-    } else {
-      for (let i = c; i < out.length; i += channels) out[i] = 0;
-    }
-  }
-  return { data: out, width, height, channels };
+  const stats = new NormalizationStats(img.width, img.height, img.channels);
+  stats.add(img, 0, 0);
+  return applyNormalization(img, stats.result());
 }
 
-/**
- * scPortrait's scaling for `normalize: false` (its Cellpose workflows, before `model.eval`): the whole input — all
- * planes together — to [0, 1] by its global minimum and maximum, `(x − min) / (max − min)`. numpy computes that in
- * float64 for integer images (uint8/uint16 → true division) and in float32 for float32 images; Cellpose then casts
- * to float32: so do we. A constant input (max = min) gives NaN in scPortrait; here it gives zeros (a blank image).
- * Returns new float32 planes.
- */
-export function minMaxScale(planes: readonly Image2D<PixelArray>[]): Image2D<Float32Array>[] {
+/** The range scPortrait's `normalize: false` scaling maps to [0, 1]: all planes' minimum and maximum. */
+export interface MinMaxRange {
+  readonly lo: number;
+  readonly hi: number;
+  /** float32 input (the scaling is computed in float32, else in float64). */
+  readonly float: boolean;
+}
+
+/** The minimum and maximum of `planes` (finite), merged into `into` when given (a window of a larger image). */
+export function minMaxRange(planes: readonly Image2D<PixelArray>[], into?: MinMaxRange): MinMaxRange {
   if (planes.length < 1) throw new InputError('minMaxScale: no planes', 'ERR_SCSEG_SHAPE');
-  let lo = Infinity;
-  let hi = -Infinity;
+  let lo = into?.lo ?? Infinity;
+  let hi = into?.hi ?? -Infinity;
   for (const [k, p] of planes.entries()) {
     checkSize(p.width, p.height, `minMaxScale: plane ${k}`);
     if (p.data.length !== p.width * p.height) {
@@ -272,15 +348,31 @@ export function minMaxScale(planes: readonly Image2D<PixelArray>[]): Image2D<Flo
       if (v > hi) hi = v;
     }
   }
-  const float = planes[0].data instanceof Float32Array;
-  const range = float ? f32(hi - lo) : hi - lo;
+  return { lo, hi, float: planes[0].data instanceof Float32Array };
+}
+
+/** `planes` scaled by a whole image's `range` (see minMaxScale). Returns new float32 planes. */
+export function scaleMinMax(planes: readonly Image2D<PixelArray>[], range: MinMaxRange): Image2D<Float32Array>[] {
+  const { lo, float } = range;
+  const spread = float ? f32(range.hi - lo) : range.hi - lo;
   return planes.map((p) => {
     const out = new Float32Array(p.data.length);
-    if (range > 0) {
-      for (let i = 0; i < out.length; i++) out[i] = float ? f32(f32(p.data[i] - lo) / range) : (p.data[i] - lo) / range;
+    if (spread > 0) {
+      for (let i = 0; i < out.length; i++) out[i] = float ? f32(f32(p.data[i] - lo) / spread) : (p.data[i] - lo) / spread;
     }
     return { data: out, width: p.width, height: p.height };
   });
+}
+
+/**
+ * scPortrait's scaling for `normalize: false` (its Cellpose workflows, before `model.eval`): the whole input — all
+ * planes together — to [0, 1] by its global minimum and maximum, `(x − min) / (max − min)`. numpy computes that in
+ * float64 for integer images (uint8/uint16 → true division) and in float32 for float32 images; Cellpose then casts
+ * to float32: so do we. A constant input (max = min) gives NaN in scPortrait; here it gives zeros (a blank image).
+ * Returns new float32 planes.
+ */
+export function minMaxScale(planes: readonly Image2D<PixelArray>[]): Image2D<Float32Array>[] {
+  return scaleMinMax(planes, minMaxRange(planes));
 }
 
 /** The size `transforms.resize_image(img, rsz=rescale)` resizes an H×W image to: int(H·rescale) × int(W·rescale). */
@@ -320,6 +412,20 @@ function linearTable(srcLen: number, dstLen: number, clamp: boolean): { ofs: Int
   return { ofs, w0, w1 };
 }
 
+/** A rectangle of pixels of a whole image, in that image's coordinates. */
+export interface Region {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A width × height size. */
+export interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
 /**
  * cv2.resize(img, (width, height), interpolation=INTER_LINEAR) on a float32 image of any channel count, as
  * OpenCV 4.x computes it: source coordinate (d + 0.5)·(src/dst) − 0.5 rounded to float, weights 1 − f and f in
@@ -330,60 +436,107 @@ function linearTable(srcLen: number, dstLen: number, clamp: boolean): { ofs: Int
 export function resizeLinear(img: ChannelImage, height: number, width: number): ChannelImage {
   checkImage(img, 'resizeLinear');
   checkSize(width, height, 'resizeLinear: the target size');
-  const { channels: cn, width: sw, height: sh, data: src } = img;
+  return resizeLinearRegion(img, { x: 0, y: 0 }, img, { width, height }, { x: 0, y: 0, width, height });
+}
+
+/**
+ * The pixels `region` of resizeLinear(whole source, dst) computed from `img`, the window of the source whose top-left
+ * pixel is `origin`: the same bits as the whole resize wherever the taps fall inside the window (a tap beyond a cut
+ * side reads the window's edge pixel instead — callers keep such pixels in their margins).
+ */
+export function resizeLinearRegion(img: ChannelImage, origin: { x: number; y: number }, src: Size, dst: Size, region: Region): ChannelImage {
+  checkImage(img, 'resizeLinearRegion');
+  checkSize(src.width, src.height, 'resizeLinearRegion: the source size');
+  checkSize(dst.width, dst.height, 'resizeLinearRegion: the target size');
+  checkSize(region.width, region.height, 'resizeLinearRegion: the region');
+  const { channels: cn, width: lw, height: lh, data } = img;
+  const { width, height } = region;
   const out = new Float32Array(width * height * cn);
-  if (width === sw && height === sh) {
-    out.set(src);
+  const col = (sx: number) => Math.min(Math.max(sx - origin.x, 0), lw - 1);
+  const row = (sy: number) => Math.min(Math.max(sy - origin.y, 0), lh - 1);
+  if (dst.width === src.width && dst.height === src.height) {
+    for (let y = 0; y < height; y++) {
+      const r = row(region.y + y) * lw;
+      for (let x = 0; x < width; x++) {
+        const from = (r + col(region.x + x)) * cn;
+        out.set(data.subarray(from, from + cn), (y * width + x) * cn);
+      }
+    }
     return { data: out, width, height, channels: cn };
   }
-  const scaleX = 1 / (width / sw);
-  const scaleY = 1 / (height / sh);
+  const scaleX = 1 / (dst.width / src.width);
+  const scaleY = 1 / (dst.height / src.height);
   if (scaleX === 2 && scaleY === 2) {
-    const rowLen = sw * cn;
     for (let y = 0; y < height; y++) {
-      const r0 = 2 * y * rowLen;
-      const r1 = r0 + rowLen;
+      const r0 = row(2 * (region.y + y)) * lw;
+      const r1 = row(2 * (region.y + y) + 1) * lw;
       for (let x = 0; x < width; x++) {
+        const c0 = col(2 * (region.x + x));
+        const c1 = col(2 * (region.x + x) + 1);
         for (let c = 0; c < cn; c++) {
-          const i = 2 * x * cn + c;
-          const s = f32(f32(f32(src[r0 + i] + src[r0 + i + cn]) + src[r1 + i]) + src[r1 + i + cn]);
+          const s = f32(f32(f32(data[(r0 + c0) * cn + c] + data[(r0 + c1) * cn + c]) + data[(r1 + c0) * cn + c]) + data[(r1 + c1) * cn + c]);
           out[(y * width + x) * cn + c] = f32(s * 0.25);
         }
       }
     }
     return { data: out, width, height, channels: cn };
   }
-  const tx = linearTable(sw, width, true);
-  const ty = linearTable(sh, height, false);
-  // horizontal pass of every source row a vertical tap needs (computed once per source row)
+  const tx = linearTable(src.width, dst.width, true);
+  const ty = linearTable(src.height, dst.height, false);
+  // the region's columns: window-local taps (the second tap of the last source column is the first, as OpenCV)
+  const c0 = new Int32Array(width);
+  const c1 = new Int32Array(width);
+  for (let x = 0; x < width; x++) {
+    const sx = tx.ofs[region.x + x];
+    c0[x] = col(sx);
+    c1[x] = sx + 1 < src.width ? col(sx + 1) : c0[x];
+  }
+  // horizontal pass of every window row a vertical tap needs (computed once per row)
   const rowLen = width * cn;
   const rows = new Map<number, Float32Array>();
   const hrow = (sy: number): Float32Array => {
-    let r = rows.get(sy);
+    const ly = row(Math.min(Math.max(sy, 0), src.height - 1));
+    let r = rows.get(ly);
     if (r) return r;
     r = new Float32Array(rowLen);
-    const base = sy * sw * cn;
+    const base = ly * lw * cn;
     for (let x = 0; x < width; x++) {
-      const s0 = base + tx.ofs[x] * cn;
-      const s1 = tx.ofs[x] + 1 < sw ? s0 + cn : s0;
-      const a0 = tx.w0[x];
-      const a1 = tx.w1[x];
-      for (let c = 0; c < cn; c++) r[x * cn + c] = f32(f32(src[s0 + c] * a0) + f32(src[s1 + c] * a1));
+      const s0 = base + c0[x] * cn;
+      const s1 = base + c1[x] * cn;
+      const a0 = tx.w0[region.x + x];
+      const a1 = tx.w1[region.x + x];
+      for (let c = 0; c < cn; c++) r[x * cn + c] = f32(f32(data[s0 + c] * a0) + f32(data[s1 + c] * a1));
     }
-    rows.set(sy, r);
+    rows.set(ly, r);
     return r;
   };
   for (let y = 0; y < height; y++) {
-    const sy = ty.ofs[y];
-    const row0 = hrow(Math.min(Math.max(sy, 0), sh - 1));
-    const row1 = hrow(Math.min(Math.max(sy + 1, 0), sh - 1));
-    const b0 = ty.w0[y];
-    const b1 = ty.w1[y];
+    const sy = ty.ofs[region.y + y];
+    const row0 = hrow(sy);
+    const row1 = hrow(sy + 1);
+    const b0 = ty.w0[region.y + y];
+    const b1 = ty.w1[region.y + y];
     const o = y * rowLen;
     for (let i = 0; i < rowLen; i++) out[o + i] = f32(f32(row0[i] * b0) + f32(row1[i] * b1));
-    if (y > 0 && ty.ofs[y - 1] < sy) rows.delete(Math.max(ty.ofs[y - 1], 0));
+    // rows above this one's first tap are not read again (taps only move down)
+    for (const key of rows.keys()) if (key < row(Math.min(Math.max(sy, 0), src.height - 1))) rows.delete(key);
   }
   return { data: out, width, height, channels: cn };
+}
+
+/**
+ * The region of a resize's output (src → dst, whole sizes) that a source window can give: the output pixels whose
+ * source coordinate lies in the window, widened by one pixel (their values near cut sides are approximate).
+ */
+export function resizedRegion(window: Region, src: Size, dst: Size): Region {
+  const axis = (from: number, len: number, s: number, d: number): [number, number] => {
+    const lo = Math.max(0, Math.floor((from * d) / s) - 1);
+    const hi = Math.min(d, Math.ceil(((from + len) * d) / s) + 1);
+    return [lo, hi];
+  };
+  const [x0, x1] = axis(window.x, window.width, src.width, dst.width);
+  const [y0, y1] = axis(window.y, window.height, src.height, dst.height);
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
 /** Padding of `get_pad_yx(Ly, Lx)` (div 16, extra 1): up to a multiple of 16, split low/high, plus 8 each side. */
@@ -684,56 +837,115 @@ export interface RunTiledOptions {
 export async function runTiled(img: ChannelImage, network: TileNetwork, options: RunTiledOptions = {}): Promise<TiledOutputs> {
   checkImage(img, 'runTiled');
   const rescale = options.rescale ?? 1;
-  const nout = options.nout ?? 3;
-  const batchSize = options.batchSize ?? 8;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`runTiled: batchSize must be a positive integer, got ${batchSize}`, 'ERR_SCSEG_ARGUMENT');
   const size = rescale !== 1 ? rescaledSize(img.height, img.width, rescale) : { height: img.height, width: img.width };
   if (size.height < 1 || size.width < 1) {
     throw new InputError(`runTiled: rescale ${rescale} leaves no pixels of the ${img.width}×${img.height} image`, 'ERR_SCSEG_ARGUMENT');
   }
   const resized = rescale !== 1 ? resizeLinear(img, size.height, size.width) : img;
-  const pad = padding(resized.height, resized.width);
-  const padded = padImage(resized, pad);
-  const grid = tileGrid(padded.height, padded.width, options.bsize ?? TILE_SIZE, options.tileOverlap ?? TILE_OVERLAP);
-  const tiles = cutTiles(padded, grid);
-  const ntiles = grid.ysub.length;
+  const outputs = await runTiledRegion(resized, { x: 0, y: 0, width: resized.width, height: resized.height }, resized, network, options);
+  return { ...((options.resample ?? true) && rescale !== 1 ? resizeLinear(outputs, img.height, img.width) : outputs), style: outputs.style };
+}
+
+/**
+ * `run_net`'s outputs over `region` of a whole (already resized) image of size `whole`, from `img`, that region's
+ * pixels: the tiles of the whole image's grid (padding and tile positions depend only on `whole`) that meet the
+ * region are cut — zeros beyond the image, as Cellpose pads, and beyond the region — run in batches in grid order,
+ * and blended in grid order, so a pixel whose tiles all lie within the region (or the padding) gets exactly the
+ * whole-image run's bits. On the whole image this is `run_net`. The style sums the tiles run.
+ */
+export async function runTiledRegion(
+  img: ChannelImage,
+  region: Region,
+  whole: Size,
+  network: TileNetwork,
+  options: Omit<RunTiledOptions, 'rescale' | 'resample'> = {},
+): Promise<TiledOutputs> {
+  checkImage(img, 'runTiledRegion');
+  if (img.width !== region.width || img.height !== region.height || region.x < 0 || region.y < 0 ||
+      region.x + region.width > whole.width || region.y + region.height > whole.height) {
+    throw new InputError(
+      `runTiledRegion: a ${img.width}×${img.height} image for region ${region.x},${region.y} ${region.width}×${region.height} ` +
+        `of a ${whole.width}×${whole.height} image`, 'ERR_SCSEG_SHAPE');
+  }
+  const nout = options.nout ?? 3;
+  const batchSize = options.batchSize ?? 8;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`runTiled: batchSize must be a positive integer, got ${batchSize}`, 'ERR_SCSEG_ARGUMENT');
+  const pad = padding(whole.height, whole.width);
+  const grid = tileGrid(whole.height + pad.top + pad.bottom, whole.width + pad.left + pad.right, options.bsize ?? TILE_SIZE, options.tileOverlap ?? TILE_OVERLAP);
   const { tileHeight: th, tileWidth: tw } = grid;
-  const inPer = img.channels * th * tw;
+  // the region in the padded image's coordinates, and the tiles meeting it (grid order)
+  const ry = region.y + pad.top;
+  const rx = region.x + pad.left;
+  const tiles: number[] = [];
+  for (let k = 0; k < grid.ysub.length; k++) {
+    const [y0, y1] = grid.ysub[k];
+    const [x0, x1] = grid.xsub[k];
+    if (y0 < ry + region.height && y1 > ry && x0 < rx + region.width && x1 > rx) tiles.push(k);
+  }
+  const cn = img.channels;
+  const inPer = cn * th * tw;
   const outPer = nout * th * tw;
-  const y = new Float32Array(ntiles * outPer);
+  const mask = taperMask(th, tw);
+  const { width, height } = region;
+  const sum = new Float32Array(nout * height * width);
+  const navg = new Float64Array(height * width);
   let styles: Float32Array | null = null;
   let styleLength: number | undefined;
-  for (let k = 0; k < ntiles; k += batchSize) {
-    const count = Math.min(batchSize, ntiles - k);
-    const result = await network(tiles.subarray(k * inPer, (k + count) * inPer), count, th, tw);
+  for (let b = 0; b < tiles.length; b += batchSize) {
+    const batch = tiles.slice(b, b + batchSize);
+    const input = new Float32Array(batch.length * inPer);
+    batch.forEach((k, t) => {
+      const ty0 = grid.ysub[k][0] - ry;
+      const tx0 = grid.xsub[k][0] - rx;
+      const xa = Math.max(0, -tx0);
+      const xb = Math.min(tw, width - tx0);
+      for (let c = 0; c < cn; c++) {
+        const plane = (t * cn + c) * th * tw;
+        for (let r = Math.max(0, -ty0); r < Math.min(th, height - ty0); r++) {
+          const src = ((ty0 + r) * width + tx0) * cn + c;
+          for (let x = xa; x < xb; x++) input[plane + r * tw + x] = img.data[src + x * cn];
+        }
+      }
+    });
+    const result = await network(input, batch.length, th, tw);
     const out = result instanceof Float32Array ? result : result.output;
-    if (out.length !== count * outPer) {
-      throw new InputError(`runTiled: the network returned ${out.length} values for ${count} tiles of ${nout}×${th}×${tw}`, 'ERR_SCSEG_SHAPE');
+    if (out.length !== batch.length * outPer) {
+      throw new InputError(`runTiled: the network returned ${out.length} values for ${batch.length} tiles of ${nout}×${th}×${tw}`, 'ERR_SCSEG_SHAPE');
     }
-    y.set(out, k * outPer);
+    // average_tiles: y·mask (float64) added into a float32 sum, the mask into a float64 sum, tile by tile
+    batch.forEach((k, t) => {
+      const ty0 = grid.ysub[k][0] - ry;
+      const tx0 = grid.xsub[k][0] - rx;
+      const xa = Math.max(0, -tx0);
+      const xb = Math.min(tw, width - tx0);
+      const ra = Math.max(0, -ty0);
+      const rb = Math.min(th, height - ty0);
+      for (let c = 0; c < nout; c++) {
+        const tile = (t * nout + c) * th * tw;
+        const o = c * height * width;
+        for (let r = ra; r < rb; r++) {
+          const row = o + (ty0 + r) * width + tx0;
+          for (let x = xa; x < xb; x++) sum[row + x] = sum[row + x] + out[tile + r * tw + x] * mask[r * tw + x];
+        }
+      }
+      for (let r = ra; r < rb; r++) {
+        const row = (ty0 + r) * width + tx0;
+        for (let x = xa; x < xb; x++) navg[row + x] += mask[r * tw + x];
+      }
+    });
     const style = result instanceof Float32Array ? undefined : result.style;
     if (style) {
-      styleLength ??= style.length / count;
-      if (style.length !== count * styleLength || !Number.isInteger(styleLength) || styleLength < 1) {
-        throw new InputError(`runTiled: the network returned ${style.length} style values for ${count} tiles`, 'ERR_SCSEG_SHAPE');
+      styleLength ??= style.length / batch.length;
+      if (style.length !== batch.length * styleLength || !Number.isInteger(styleLength) || styleLength < 1) {
+        throw new InputError(`runTiled: the network returned ${style.length} style values for ${batch.length} tiles`, 'ERR_SCSEG_SHAPE');
       }
-      styles ??= new Float32Array(ntiles * styleLength);
-      styles.set(style, k * styleLength);
+      styles ??= new Float32Array(tiles.length * styleLength);
+      styles.set(style, b * styleLength);
     }
   }
-  const averaged = averageTiles(y, nout, grid);
-  // crop the padding, channels-first → channels-last
-  const h = resized.height;
-  const w = resized.width;
-  const yf = new Float32Array(h * w * nout);
-  for (let c = 0; c < nout; c++) {
-    const plane = c * padded.height * padded.width;
-    for (let r = 0; r < h; r++) {
-      const row = plane + (r + pad.top) * padded.width + pad.left;
-      for (let x = 0; x < w; x++) yf[(r * w + x) * nout + c] = averaged[row + x];
-    }
-  }
-  const outputs: ChannelImage = { data: yf, width: w, height: h, channels: nout };
-  const style = styles ? imageStyle(styles, ntiles) : null;
-  return { ...((options.resample ?? true) && rescale !== 1 ? resizeLinear(outputs, img.height, img.width) : outputs), style };
+  // divided by the summed mask, channels-first → channels-last
+  const hw = height * width;
+  const yf = new Float32Array(hw * nout);
+  for (let c = 0; c < nout; c++) for (let i = 0; i < hw; i++) yf[i * nout + c] = sum[c * hw + i] / navg[i];
+  return { data: yf, width, height, channels: nout, style: styles ? imageStyle(styles, tiles.length) : null };
 }
