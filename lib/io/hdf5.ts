@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
-import { loadH5wasm, type H5Lib } from './h5wasm.js';
+import { hdf5Cause, loadH5wasm, type H5Lib } from './h5wasm.js';
 import { InputError } from '../errors.js';
 import type { DType, PixelArray } from '../image.js';
 import {
-  asInputError, BaseImageSource, IO_CORRUPT, IO_FORMAT, IO_NOT_FOUND, type PixelWindow, statInput,
+  BaseImageSource, IO_CORRUPT, IO_FORMAT, IO_NOT_FOUND, type PixelWindow, statInput,
 } from './source.js';
 
 /** scPortrait's names: input stacks are stored as `channels`, segmentation results as `labels`. */
@@ -120,12 +120,10 @@ export class Hdf5Source extends BaseImageSource {
     try {
       handle = new lib.File(path.resolve(file), 'r');
     } catch (e) {
-      throw asInputError(e, file, 'cannot open HDF5 file');
+      throw new InputError(`${file}: cannot open HDF5 file: ${hdf5Cause(e)}`, IO_CORRUPT, { cause: e });
     }
-    // h5wasm does not throw when H5Fopen fails; it hands back an invalid id.
-    if (handle.file_id < 0n) {
-      throw new InputError(`${file}: cannot open HDF5 file (truncated or corrupt; see the HDF5 diagnostics above)`, IO_CORRUPT);
-    }
+    // Without the throwing error handler (lib/io/h5wasm.ts) a failed H5Fopen gives an invalid id instead.
+    if (handle.file_id < 0n) throw new InputError(`${file}: cannot open HDF5 file (truncated or corrupt)`, IO_CORRUPT);
     const image = options.image;
     const stack = image !== undefined;
     try {
@@ -153,7 +151,15 @@ export class Hdf5Source extends BaseImageSource {
       let entity: unknown;
       try {
         entity = handle.get(name);
-      } catch {
+      } catch (e) {
+        // the name is there but its object header cannot be read: corrupt, not missing
+        let listed = true;
+        try {
+          listed = handle.keys().includes(name.replace(/^\//, ''));
+        } catch { /* the root group itself is unreadable */ }
+        if (listed) {
+          throw new InputError(`${file}: cannot read dataset ${name}: ${hdf5Cause(e)}`, IO_CORRUPT, { cause: e });
+        }
         entity = null;
       }
       if (!(entity instanceof lib.Dataset)) {
@@ -172,7 +178,8 @@ export class Hdf5Source extends BaseImageSource {
       return new Hdf5Source(file, handle, entity, name, shape.length, shape, dtype, image);
     } catch (e) {
       try { handle.close(); } catch { /* already failing */ }
-      throw asInputError(e, file, 'cannot read HDF5 dataset');
+      if (e instanceof InputError) throw e;
+      throw new InputError(`${file}: cannot read HDF5 dataset: ${hdf5Cause(e)}`, IO_CORRUPT, { cause: e });
     }
   }
 
@@ -181,7 +188,12 @@ export class Hdf5Source extends BaseImageSource {
     const ranges: [number, number][] =
       this.rank === 4 ? [[this.image, this.image + 1], [channel, channel + 1], ...yx]
         : this.rank === 3 ? [[channel, channel + 1], ...yx] : yx;
-    const data = this.dataset.slice(ranges);
+    let data: unknown;
+    try {
+      data = this.dataset.slice(ranges);
+    } catch (e) {
+      throw new InputError(`${this.file}: cannot read dataset ${this.datasetPath}: ${hdf5Cause(e)}`, IO_CORRUPT, { cause: e });
+    }
     if (!(data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Float32Array)) {
       throw new InputError(`${this.file}: h5wasm returned ${(data as object)?.constructor?.name} for ${this.dtype}`, IO_CORRUPT);
     }

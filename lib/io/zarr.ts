@@ -51,6 +51,7 @@ export function readJson(file: string): Json | undefined {
   } catch {
     return undefined;
   }
+  if (text.trim() === '') throw new InputError(`${file}: empty file (expected JSON metadata)`, IO_CORRUPT);
   try {
     const v = JSON.parse(text) as unknown;
     return v && typeof v === 'object' ? (v as Json) : {};
@@ -72,7 +73,12 @@ export function zarrNode(dir: string): ZarrNode | undefined {
     return { kind: v3.node_type === 'array' ? 'array' : 'group', attrs };
   }
   const attrs = readJson(path.join(dir, '.zattrs')) ?? {};
-  if (fs.existsSync(path.join(dir, '.zarray'))) return { kind: 'array', attrs };
+  const zarray = path.join(dir, '.zarray');
+  if (fs.existsSync(zarray)) {
+    // read here so that an empty or broken .zarray is named, not reported by zarrita as "not found"
+    if (!readJson(zarray)) throw new InputError(`${zarray}: cannot read the array metadata`, IO_CORRUPT);
+    return { kind: 'array', attrs };
+  }
   if (fs.existsSync(path.join(dir, '.zgroup')) || fs.existsSync(path.join(dir, '.zattrs'))) return { kind: 'group', attrs };
   return undefined;
 }
@@ -155,11 +161,37 @@ function resolveImage(dir: string): ResolvedImage {
 type ZArray = zarr.Array<zarr.DataType, AsyncReadable>;
 
 async function openArray(arrayDir: string): Promise<ZArray> {
+  let array: ZArray;
   try {
-    return await zarr.open(new DirectoryStore(arrayDir), { kind: 'array' });
+    array = await zarr.open(new DirectoryStore(arrayDir), { kind: 'array' });
   } catch (e) {
     throw asInputError(e, arrayDir, 'cannot open Zarr array', IO_CORRUPT);
   }
+  return checkedChunks(arrayDir, array);
+}
+
+/**
+ * zarrita takes a chunk's decoded bytes for the declared chunk shape without checking their length, so a short
+ * (truncated, empty) chunk would read as zeros past its end: every chunk must decode to the whole chunk shape.
+ */
+function checkedChunks(arrayDir: string, array: ZArray): ZArray {
+  const expected = array.chunks.reduce((a, b) => a * b, 1);
+  const getChunk = array.getChunk.bind(array);
+  Object.defineProperty(array, 'getChunk', {
+    value: async (...args: Parameters<ZArray['getChunk']>) => {
+      const chunk = await getChunk(...args);
+      const length = (chunk.data as { length?: number }).length;
+      if (length !== expected) {
+        throw new InputError(
+          `${arrayDir}: chunk ${args[0].join('.')} decodes to ${String(length)} elements, expected ${expected} ` +
+            `(chunk shape ${array.chunks.join('×')}): truncated or corrupt`,
+          IO_CORRUPT,
+        );
+      }
+      return chunk;
+    },
+  });
+  return array;
 }
 
 export interface ZarrOpenOptions {
