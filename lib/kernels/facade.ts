@@ -225,12 +225,14 @@ export class Kernels {
    * the centre of the first bin of [v − 0.5, v + 0.5] (numpy.argmax stops at the first NaN), as the original.
    */
   otsuThreshold(image: Image2D): number {
-    // NaN is excluded by the check, so a value error from the kernel means ±Infinity (found in the same pass).
+    // NaN is excluded by the check, so a value error from the kernel means ±Infinity, or float32 values whose bin
+    // arithmetic overflows (values spanning more than 3.4e38, a constant image beyond ±2^53): numpy raises on both.
     return this.call(
       'otsuThreshold',
       [image],
       (b) => b.otsuThreshold(image.data, image.width, image.height),
-      'image contains ±Infinity, which numpy.histogram cannot bin',
+      'image contains ±Infinity, or float32 values whose range numpy.histogram cannot bin (values spanning more ' +
+        'than 3.4e38, or a constant image beyond ±2^53); rescale the image first',
     );
   }
 
