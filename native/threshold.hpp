@@ -192,9 +192,10 @@ Status otsuThreshold(const T* in, int64_t width, int64_t height, double& thresho
   for (size_t i = 0; i < n; ++i) {
     const C a = static_cast<C>(in[i]);
     const C f = (a - firstC) * normC;
-    // The bin arithmetic overflows when the range is too wide for C (float32 values spanning more than 3.4e38) or too narrow (a constant
-    // image beyond ±2^53: v ± 0.5 rounds to v in float64, norm = 512 / 0): numpy then indexes its edges with a
-    // garbage index and raises IndexError; so does this, as BadValue, instead of casting inf/NaN to an integer.
+    // The bin arithmetic overflows when the range is too wide for C (float32 values spanning more than 3.4e38) or
+    // too narrow (a float32 range below ~1.5e-36: norm = inf; a constant image beyond ±2^53: v ± 0.5 rounds to v in
+    // float64, norm = 512 / 0): numpy then indexes its edges with a garbage index and raises IndexError; so does
+    // this, as BadValue, instead of casting inf/NaN to an integer.
     if (!(f >= C(0) && f < C(kBins + 1))) return Status::BadValue;
     int64_t idx = static_cast<int64_t>(f);
     if (idx == kBins) --idx;

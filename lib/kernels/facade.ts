@@ -226,13 +226,13 @@ export class Kernels {
    */
   otsuThreshold(image: Image2D): number {
     // NaN is excluded by the check, so a value error from the kernel means ±Infinity, or float32 values whose bin
-    // arithmetic overflows (values spanning more than 3.4e38, a constant image beyond ±2^53): numpy raises on both.
+    // arithmetic overflows (a range above 3.4e38 or below ~1.5e-36, a constant image beyond ±2^53): numpy raises.
     return this.call(
       'otsuThreshold',
       [image],
       (b) => b.otsuThreshold(image.data, image.width, image.height),
-      'image contains ±Infinity, or float32 values whose range numpy.histogram cannot bin (values spanning more ' +
-        'than 3.4e38, or a constant image beyond ±2^53); rescale the image first',
+      'image contains ±Infinity, or float32 values whose range numpy.histogram cannot bin (wider than 3.4e38 or ' +
+        'narrower than ~1.5e-36, or a constant image beyond ±2^53); rescale the image first',
     );
   }
 
