@@ -3,9 +3,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
+// native/fuzz holds the libFuzzer harnesses (npm run fuzz): the WASM build never reads them.
+const NOT_BUILT = new Set(['native/fuzz']);
+
 function listSources(root, dir) {
   return fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listSources(root, `${dir}/${e.name}`) : /\.(hpp|cpp|h)$/.test(e.name) ? [`${dir}/${e.name}`] : [],
+    e.isDirectory()
+      ? NOT_BUILT.has(`${dir}/${e.name}`) ? [] : listSources(root, `${dir}/${e.name}`)
+      : /\.(hpp|cpp|h)$/.test(e.name) ? [`${dir}/${e.name}`] : [],
   );
 }
 
