@@ -114,10 +114,10 @@ export class NpySource extends BaseImageSource {
     if (image !== undefined && !(Number.isSafeInteger(image) && image >= 0 && image < header.shape[0])) {
       throw new InputError(`${file}: image ${image} out of range: the file holds ${header.shape[0]} images`, 'ERR_SCSEG_ARGUMENT');
     }
-    const source = new NpySource(file, header, image);
-    const need = header.dataOffset + header.shape.reduce((a, b) => a * b, 1) * bytesPerPixel(header.dtype);
-    if (size < need) throw new InputError(`${file}: truncated .npy: ${size} bytes, header implies ${need}`, IO_CORRUPT);
-    return source;
+    // in 64-bit: a lying header's product may be beyond 2^53
+    const need = BigInt(header.dataOffset) + header.shape.reduce((a, b) => a * BigInt(b), 1n) * BigInt(bytesPerPixel(header.dtype));
+    if (BigInt(size) < need) throw new InputError(`${file}: truncated .npy: ${size} bytes, header implies ${need}`, IO_CORRUPT);
+    return new NpySource(file, header, image);
   }
 
   protected async decodeWindow(channel: number, win: PixelWindow): Promise<PixelArray> {

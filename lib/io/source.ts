@@ -194,6 +194,9 @@ export abstract class BaseImageSource implements ImageSource {
         throw new InputError(`${label}: ${what} must be a positive integer, got ${v}`, 'ERR_SCSEG_SHAPE');
       }
     }
+    if (BigInt(channels) * BigInt(height) * BigInt(width) > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new InputError(`${label}: ${channels}×${height}×${width} pixels: too large to address`, 'ERR_SCSEG_TOO_LARGE');
+    }
     this.channelCount = channels;
     this.height = height;
     this.width = width;

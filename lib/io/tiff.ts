@@ -25,6 +25,12 @@ const COMPRESSION_NAMES: Record<number, string> = {
   50001: 'WebP', 50002: 'JPEG XL',
 };
 const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32773, 32946, 50000]);
+/**
+ * Most bytes one stored byte can decode to, per compression (Deflate ~1032:1; LZW: a 9-bit code yields at most
+ * a 4 KiB string; PackBits 2 → 128; Zstd: an RLE block of 4 bytes → 128 KiB). A header claiming more pixels than
+ * its segments can hold is corrupt — refused at open, before a decoder is asked to fill a huge buffer.
+ */
+const MAX_EXPANSION: Record<number, number> = { 5: 4096, 8: 1100, 32946: 1100, 32773: 64, 50000: 1 << 16 };
 /** More pages than this in one chain is treated as a corrupt (looping or garbage) IFD chain. */
 const MAX_PAGES = 1 << 16;
 
@@ -352,6 +358,14 @@ export class TiffSource extends BaseImageSource {
       const length = compression === 1 ? segmentBytes(i) : counts[i];
       if (length === undefined) {
         throw new InputError(`${file}: corrupt TIFF: page ${index} lacks ${tiled ? 'Tile' : 'Strip'}ByteCounts`, IO_CORRUPT);
+      }
+      if (compression !== 1 && segmentBytes(i) > length * MAX_EXPANSION[compression]) {
+        throw new InputError(
+          `${file}: corrupt TIFF: page ${index} ${tiled ? 'tile' : 'strip'} ${i} holds ${length} bytes of ` +
+            `${COMPRESSION_NAMES[compression]}, which cannot decode to the ${segmentBytes(i)} bytes its ` +
+            `${width}×${height} header implies`,
+          IO_CORRUPT,
+        );
       }
       if (!(offsets[i] >= 0) || offsets[i] + length > size) {
         throw new InputError(

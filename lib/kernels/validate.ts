@@ -143,8 +143,25 @@ export function assertCapacity(kernel: KernelName, shape: Shape, limits: KernelL
     throw new InputError(
       `${kernel}: ${shape.width}×${shape.height} exceeds what the ${backend === 'wasm' ? 'WASM' : backend} backend can hold ` +
         `(${max} pixels${backend === 'wasm' ? ' in its 4 GiB memory' : ''}); ` +
-        'use the native backend, or process the image in windows (the workflows\' window pass; sharded segmentation ' +
-        'is not available yet)',
+        `${backend === 'wasm' ? 'use the native backend, or ' : ''}segment it sharded (--shard-size, ShardedSegmentation), ` +
+        'which works on windows of it',
+      'ERR_SCSEG_TOO_LARGE',
+    );
+  }
+}
+
+/**
+ * An image of width × height (sizes as read from a file header: anything up to 2^64) can be held whole by the
+ * backend's kernels — checked in 64-bit before any of it is read or allocated.
+ */
+export function assertImageFits(what: string, width: number, height: number, limits: KernelLimits, backend: BackendName): void {
+  const pixels = BigInt(width) * BigInt(height);
+  if (pixels > BigInt(limits.maxPixels)) {
+    throw new InputError(
+      `${what}: ${width}×${height} (${pixels} pixels) is more than the ${backend === 'wasm' ? 'WASM' : backend} backend ` +
+        `can hold in memory (${limits.maxPixels} pixels${backend === 'wasm' ? ' in its 4 GiB' : ''}); ` +
+        `${backend === 'wasm' ? 'use the native backend, or ' : ''}segment it sharded (--shard-size, ShardedSegmentation), ` +
+        'which reads it window by window',
       'ERR_SCSEG_TOO_LARGE',
     );
   }

@@ -7,6 +7,8 @@
 import type { MaskChannels, MaskName, SegmentationConfig } from '../config/types.js';
 import { InputError } from '../errors.js';
 import { allocLike, cropImage, dtypeOf, type DType, type Image2D, type PixelArray, type PixelWindow } from '../image.js';
+import type { BackendName, KernelLimits } from '../kernels/backend.js';
+import { assertImageFits } from '../kernels/validate.js';
 import type { MaskStacks, StackReader } from '../workflows/types.js';
 
 /** What channel selection needs from an input: its shape and per-channel decoding, whole or windowed. */
@@ -17,6 +19,70 @@ export interface ChannelReader {
   readonly dtype: DType;
   readChannel(channel: number): Promise<Image2D>;
   readWindow?(channel: number, window: PixelWindow): Promise<Image2D>;
+  /** The file(s) read (an ImageSource's paths; one per channel for a list of files): messages name them. */
+  readonly paths?: readonly string[];
+}
+
+/** The input as messages name it. */
+function inputName(source: ChannelReader): string {
+  const p = source.paths ?? [];
+  if (p.length === 0) return 'the input planes';
+  return p.length === 1 ? p[0] : `${p[0]} (+${p.length - 1} more)`;
+}
+
+/** The file that holds `channel` (a list of files: that channel's file). */
+function channelName(source: ChannelReader, channel: number): string {
+  const p = source.paths ?? [];
+  if (p.length > 1 && p.length === source.channelCount) return p[channel];
+  return p.length === 0 ? `input plane ${channel}` : `${inputName(source)}, channel ${channel}`;
+}
+
+/** Bytes per pixel an in-memory run holds at least (input as float32, normalised copy, two label images). */
+const IN_MEMORY_BYTES_PER_PIXEL = 16;
+
+/**
+ * The whole image can be segmented in memory: the backend's kernels can hold it (WASM: 4 GiB) and, when
+ * `memoryBytes` is given (the machine's memory), a lower bound of what the run needs is below it. Sizes are
+ * computed in 64-bit from the header, before any pixel is read: a 65535² header on a tiny file costs nothing.
+ */
+export function assertFitsInMemory(
+  source: ChannelReader,
+  kernels: { readonly backendName: BackendName; readonly backend: { readonly limits: KernelLimits } },
+  memoryBytes?: number,
+): void {
+  const { width, height } = source;
+  assertImageFits(inputName(source), width, height, kernels.backend.limits, kernels.backendName);
+  const need = BigInt(width) * BigInt(height) * BigInt(IN_MEMORY_BYTES_PER_PIXEL);
+  if (memoryBytes !== undefined && need > BigInt(Math.floor(memoryBytes))) {
+    const gib = (b: bigint | number) => `${(Number(b) / 2 ** 30).toFixed(1)} GiB`;
+    throw new InputError(
+      `${inputName(source)}: ${width}×${height} needs at least ${gib(need)} to segment in memory, more than this ` +
+        `machine's ${gib(memoryBytes)}; segment it sharded (--shard-size, ShardedSegmentation), which reads it window by window`,
+      'ERR_SCSEG_TOO_LARGE',
+    );
+  }
+}
+
+/**
+ * Float pixels must be finite: NaN has no order (quantiles, Otsu, the watershed's priority queue) and ±Inf turns
+ * the normalisation into NaN. The first bad pixel is named by file, channel and (x, y) in the whole image.
+ */
+function assertFinitePixels(source: ChannelReader, channel: number, plane: Image2D, x0: number, y0: number): Image2D {
+  const d = plane.data;
+  if (!(d instanceof Float32Array)) return plane;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v - v !== 0) {
+      const x = x0 + (i % plane.width);
+      const y = y0 + Math.floor(i / plane.width);
+      throw new InputError(
+        `${channelName(source, channel)}: pixel (x ${x}, y ${y}) is ${String(v)}; segmentation needs finite values — ` +
+          'replace or mask them first (e.g. numpy.nan_to_num)',
+        'ERR_SCSEG_VALUE',
+      );
+    }
+  }
+  return plane;
 }
 
 function maskChannels(config: SegmentationConfig, mask: MaskName): MaskChannels {
@@ -25,13 +91,14 @@ function maskChannels(config: SegmentationConfig, mask: MaskName): MaskChannels 
   return sel;
 }
 
-function checkIndices(sel: MaskChannels, mask: MaskName, channelCount: number): void {
+function checkIndices(source: ChannelReader, sel: MaskChannels, mask: MaskName): void {
+  const channelCount = source.channelCount;
   for (const c of sel.channels) {
     if (!Number.isInteger(c) || c < 0 || c >= channelCount) {
       const key = sel.source === 'default' ? `the default ${mask} channel` : sel.source;
       throw new InputError(
-        `channel ${c} (${key}) is out of range: the input has ${channelCount} channel${channelCount === 1 ? '' : 's'} ` +
-          `(valid indices 0–${channelCount - 1})`,
+        `${source.paths?.length ? `${inputName(source)}: ` : ''}channel ${c} (${key}) is out of range: the input has ${channelCount} ` +
+          `channel${channelCount === 1 ? '' : 's'} (valid indices 0–${channelCount - 1})`,
         'ERR_SCSEG_CHANNELS',
       );
     }
@@ -51,7 +118,7 @@ function selections(source: ChannelReader, config: SegmentationConfig, masks: re
   return new Map(
     masks.map((m) => {
       const sel = maskChannels(config, m);
-      checkIndices(sel, m, source.channelCount);
+      checkIndices(source, sel, m);
       return [m, sel];
     }),
   );
@@ -78,7 +145,7 @@ export async function selectChannels(
   config: SegmentationConfig,
   masks: readonly MaskName[],
 ): Promise<MaskStacks> {
-  return assemble(selections(source, config, masks), (c) => source.readChannel(c));
+  return assemble(selections(source, config, masks), async (c) => assertFinitePixels(source, c, await source.readChannel(c), 0, 0));
 }
 
 /** A StackReader over `source`: the same selection for any window (decoding only what the window touches). */
@@ -89,9 +156,10 @@ export function stackReader(source: ChannelReader, config: SegmentationConfig, m
     height: source.height,
     dtype: source.dtype,
     read: (window) =>
-      assemble(chosen, (c) =>
-        source.readWindow ? source.readWindow(c, window) : source.readChannel(c).then((p) => cropImage(p, window)),
-      ),
+      assemble(chosen, async (c) => {
+        const plane = source.readWindow ? await source.readWindow(c, window) : cropImage(await source.readChannel(c), window);
+        return assertFinitePixels(source, c, plane, window.x, window.y);
+      }),
   };
 }
 

@@ -186,3 +186,142 @@ export const CASES: BadInputCase[] = [
     message: (_d, r) => [r.input[0], /chunk/],
   },
 ];
+
+// ---- a 65535² header on a tiny file: refused before anything that size is allocated ------------------------------
+const HUGE = 65535;
+CASES.push(
+  {
+    name: '65535² TIFF header over one tiny uncompressed strip', format: 'tiff', code: 'ERR_SCSEG_IO_CORRUPT',
+    setup: (d) => ({ input: [writeTiff(file(d, 'huge.tif'), [plane()], HUGE, HUGE)] }),
+    message: (_d, r) => [r.input[0], /truncated TIFF: page 0 strip 0 ends at byte \d+, file has \d+/],
+  },
+  {
+    name: '65535² TIFF header over one tiny Deflate strip', format: 'tiff', code: 'ERR_SCSEG_IO_CORRUPT',
+    setup: (d) => ({ input: [writeTiff(file(d, 'huge-deflate.tif'), [plane()], HUGE, HUGE, 8)] }),
+    message: (_d, r) => [r.input[0], /strip 0 holds \d+ bytes of Deflate, which cannot decode to the 8589672450 bytes its 65535×65535 header implies/],
+  },
+  {
+    name: '65535² .npy header on a tiny file', format: 'npy', code: 'ERR_SCSEG_IO_CORRUPT',
+    setup: (d) => ({ input: [writeNpy(file(d, 'huge.npy'), plane(), [1, HUGE, HUGE])] }),
+    message: (_d, r) => [r.input[0], /truncated .npy: \d+ bytes, header implies 8589672578/],
+  },
+  {
+    // valid HDF5 (chunks never written read as the fill value), just too large to segment in memory
+    name: '65535² chunked .h5 dataset with no chunks written', format: 'h5', code: 'ERR_SCSEG_TOO_LARGE',
+    setup: async (d) => {
+      const p = await writeH5(file(d, 'huge.h5'), plane(), [1, H, W], { chunks: [1, 8, 8], earliest: true });
+      if (patchH5Dims(p, [1, H, W], [1, HUGE, HUGE]) === 0) throw new Error('dataspace not found');
+      return { input: [p] };
+    },
+    message: (_d, r) => [r.input[0], /65535×65535/, /segment it sharded \(--shard-size/],
+  },
+  {
+    name: '65535² OME-Zarr with no chunks written', format: 'zarr', code: 'ERR_SCSEG_TOO_LARGE',
+    setup: (d) => ({ input: [writeZarr(file(d, 'huge.ome.zarr'), Uint16Array, [1, HUGE, HUGE], [1, 256, 256], {})] }),
+    message: (_d, r) => [r.input[0], /65535×65535/, /segment it sharded \(--shard-size/],
+  },
+);
+
+// ---- NaN / Inf pixels: named by file and (x, y) ---------------------------------------------------------------
+function withValue(value: number, x: number, y: number): Float32Array {
+  const out = Float32Array.from(plane(), (v) => v / 4096);
+  out[y * W + x] = value;
+  return out;
+}
+CASES.push(
+  {
+    name: 'NaN pixel in a float32 TIFF', format: 'tiff', code: 'ERR_SCSEG_VALUE',
+    setup: (d) => ({ input: [writeTiff(file(d, 'nan.tif'), [withValue(Number.NaN, 7, 3)], W, H)] }),
+    message: (_d, r) => [r.input[0], 'pixel (x 7, y 3) is NaN'],
+  },
+  {
+    name: 'Inf pixel in a float32 .npy', format: 'npy', code: 'ERR_SCSEG_VALUE',
+    setup: (d) => ({ input: [writeNpy(file(d, 'inf.npy'), withValue(Infinity, 2, 10), [1, H, W])] }),
+    message: (_d, r) => [r.input[0], 'pixel (x 2, y 10) is Infinity'],
+  },
+  {
+    name: '-Inf pixel in a float32 .h5', format: 'h5', code: 'ERR_SCSEG_VALUE',
+    setup: async (d) => ({ input: [await writeH5(file(d, 'ninf.h5'), withValue(-Infinity, W - 1, H - 1), [1, H, W])] }),
+    message: (_d, r) => [r.input[0], `pixel (x ${W - 1}, y ${H - 1}) is -Infinity`],
+  },
+  {
+    name: 'NaN pixel in a float32 OME-Zarr', format: 'zarr', code: 'ERR_SCSEG_VALUE',
+    setup: (d) => ({ input: [writeZarr(file(d, 'nan.ome.zarr'), Float32Array, [1, H, W], [1, H, W], { '0/0/0': bytesOf(withValue(Number.NaN, 0, 0)) })] }),
+    message: (_d, r) => [r.input[0], 'pixel (x 0, y 0) is NaN'],
+  },
+  {
+    name: 'NaN pixel in the second of two channel TIFFs (WGA)', format: 'tiff', code: 'ERR_SCSEG_VALUE',
+    setup: (d) => ({
+      input: [writeTiff(file(d, 'c0.tif'), [withValue(1, 0, 0)], W, H), writeTiff(file(d, 'c1.tif'), [withValue(Number.NaN, 5, 6)], W, H)],
+      workflow: 'WGASegmentation',
+    }),
+    message: (_d, r) => [r.input[1], 'pixel (x 5, y 6) is NaN'],
+  },
+);
+
+// ---- unsupported dtypes ----------------------------------------------------------------------------------------
+CASES.push(
+  {
+    name: 'int16 TIFF', format: 'tiff', code: 'ERR_SCSEG_DTYPE',
+    setup: (d) => ({ input: [writeTiff(file(d, 'i16.tif'), [new Int16Array(W * H)], W, H)] }),
+    message: (_d, r) => [r.input[0], 'unsupported pixel type int16', 'supported: uint8, uint16, float32'],
+  },
+  {
+    name: 'float64 TIFF', format: 'tiff', code: 'ERR_SCSEG_DTYPE',
+    setup: (d) => ({ input: [writeTiff(file(d, 'f64.tif'), [new Float64Array(W * H)], W, H)] }),
+    message: (_d, r) => [r.input[0], 'unsupported pixel type float64'],
+  },
+  {
+    name: 'int16 .npy', format: 'npy', code: 'ERR_SCSEG_DTYPE',
+    setup: (d) => ({ input: [writeNpy(file(d, 'i16.npy'), new Int16Array(W * H), [1, H, W])] }),
+    message: (_d, r) => [r.input[0], "unsupported .npy dtype '<i2'"],
+  },
+  {
+    name: 'big-endian uint16 .npy', format: 'npy', code: 'ERR_SCSEG_DTYPE',
+    setup: (d) => ({ input: [writeNpy(file(d, 'be.npy'), plane(), [1, H, W], '>u2')] }),
+    message: (_d, r) => [r.input[0], "unsupported .npy dtype '>u2' (big-endian"],
+  },
+  {
+    name: 'float64 .h5', format: 'h5', code: 'ERR_SCSEG_DTYPE',
+    setup: async (d) => ({ input: [await writeH5(file(d, 'f64.h5'), new Float64Array(W * H), [1, H, W])] }),
+    message: (_d, r) => [r.input[0], 'dataset channels has unsupported dtype float64'],
+  },
+  {
+    name: 'int16 OME-Zarr', format: 'zarr', code: 'ERR_SCSEG_DTYPE',
+    setup: (d) => ({ input: [writeZarr(file(d, 'i16.ome.zarr'), Int16Array, [1, H, W], [1, H, W], { '0/0/0': new Uint8Array(W * H * 2) })] }),
+    message: (_d, r) => [r.input[0], 'unsupported dtype int16'],
+  },
+);
+
+// ---- channel index out of range --------------------------------------------------------------------------------
+CASES.push(
+  {
+    name: 'WGA on a one-channel TIFF (default cytosol channel 1)', format: 'tiff', code: 'ERR_SCSEG_CHANNELS',
+    setup: (d) => ({ input: [writeTiff(file(d, 'one.tif'), [plane()], W, H)], workflow: 'WGASegmentation' }),
+    message: (_d, r) => [r.input[0], 'channel 1 (the default cytosol channel) is out of range: the input has 1 channel'],
+  },
+  {
+    name: 'segmentation_channel_nuclei 5 on a two-channel .npy', format: 'npy', code: 'ERR_SCSEG_CHANNELS',
+    setup: (d) => ({
+      input: [writeNpy(file(d, 'two.npy'), noise16(2 * W * H), [2, H, W])],
+      config: dapiConfig(d, 'config.yml', dapiWith('segmentation_channel_nuclei', '5')),
+    }),
+    message: (_d, r) => [r.input[0], 'channel 5 (segmentation_channel_nuclei) is out of range: the input has 2 channels (valid indices 0–1)'],
+  },
+  {
+    name: 'combine_nucleus_channels [0, 3] on a two-channel .h5', format: 'h5', code: 'ERR_SCSEG_CHANNELS',
+    setup: async (d) => ({
+      input: [await writeH5(file(d, 'two.h5'), noise16(2 * W * H), [2, H, W])],
+      config: dapiConfig(d, 'config.yml', dapiWith('combine_nucleus_channels', '[0, 3]')),
+    }),
+    message: (_d, r) => [r.input[0], 'channel 3 (combine_nucleus_channels) is out of range'],
+  },
+  {
+    name: 'WGA on a one-channel OME-Zarr', format: 'zarr', code: 'ERR_SCSEG_CHANNELS',
+    setup: (d) => ({
+      input: [writeZarr(file(d, 'one.ome.zarr'), Uint16Array, [1, H, W], [1, H, W], { '0/0/0': bytesOf(plane()) })],
+      workflow: 'WGASegmentation',
+    }),
+    message: (_d, r) => [r.input[0], 'channel 1 (the default cytosol channel) is out of range'],
+  },
+);
