@@ -2,13 +2,14 @@
  * One in-memory run, wherever it executes (a pool worker by default, or the calling thread): read the channels
  * the workflow needs, run it, write the results directory.
  */
+import os from 'node:os';
 import '../cellpose/node-models.js'; // registers the file-based Cellpose model loader in this realm
 import type { SegmentationConfig } from '../config/types.js';
 import type { Image2D } from '../image.js';
 import { openImage, type ImageSource } from '../io/index.js';
 import type { Kernels } from '../kernels/index.js';
 import { nextTurn, type SegmentationResult, type Workflow } from '../workflows/types.js';
-import { planesReader, selectChannels, type ChannelReader } from './channels.js';
+import { assertFitsInMemory, planesReader, selectChannels, type ChannelReader } from './channels.js';
 import { prepareOutputDir, writeOutputs, type OutputOptions, type WrittenFiles } from './outputs.js';
 
 export interface InMemoryRun extends OutputOptions {
@@ -50,6 +51,7 @@ export async function runInMemory(run: InMemoryRun): Promise<SegmentationResult 
           `numpy.moveaxis(a, -1, 0)) or save one file per channel`,
       );
     }
+    assertFitsInMemory(source, run.kernels, os.totalmem());
     stacks = await selectChannels(source, config, masks);
     signal?.throwIfAborted();
   } finally {
