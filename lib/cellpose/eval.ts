@@ -17,7 +17,22 @@ import type { Image2D, PixelArray } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
 import { skippedLeadingIds } from '../workflows/size-filter.js';
 import type { CellposeNetwork, SizeModelParams } from './model.js';
-import { cellposeInput, normalizeCellpose, runTiled, type CellposeChannels, type ChannelImage } from './transforms.js';
+import type { WindowPlacement } from '../workflows/types.js';
+import {
+  applyNormalization,
+  cellposeInput,
+  NormalizationStats,
+  rescaledSize,
+  resizedRegion,
+  resizeLinearRegion,
+  runTiled,
+  runTiledRegion,
+  type CellposeChannels,
+  type ChannelImage,
+  type ChannelNormalization,
+  type Region,
+  type Size,
+} from './transforms.js';
 
 export interface CellposeEvalOptions {
   /** Cellpose's `channels` (scPortrait: nucleus model [1, 0], cytosol model [2, 1]). */
@@ -62,14 +77,32 @@ function planeInto(img: ChannelImage, c: number, out: Float32Array, offset = 0):
 
 /** cv2.resize(…, INTER_NEAREST) of a label image: source index floor(x · (1 / (dst / src))), clamped. */
 export function resizeLabelsNearest(labels: Image2D<Uint32Array>, height: number, width: number): Image2D<Uint32Array> {
-  const { width: sw, height: sh } = labels;
-  const ifx = 1 / (width / sw);
-  const ify = 1 / (height / sh);
+  const whole = { x: 0, y: 0, width: labels.width, height: labels.height };
+  return resizeLabelsNearestRegion(labels, whole, labels, { width, height }, { x: 0, y: 0, width, height });
+}
+
+/**
+ * `region` of resizeLabelsNearest(whole labels of size `src`, dst) from `labels`, the labels of `srcRegion` (a
+ * source index beyond the window reads its edge).
+ */
+export function resizeLabelsNearestRegion(
+  labels: Image2D<Uint32Array>,
+  srcRegion: Region,
+  src: Size,
+  dst: Size,
+  region: Region,
+): Image2D<Uint32Array> {
+  const ifx = 1 / (dst.width / src.width);
+  const ify = 1 / (dst.height / src.height);
+  const local = (s: number, from: number, len: number) => Math.min(Math.max(s - from, 0), len - 1);
+  const { width, height } = region;
   const xs = new Int32Array(width);
-  for (let x = 0; x < width; x++) xs[x] = Math.min(Math.floor(x * ifx), sw - 1);
+  for (let x = 0; x < width; x++) {
+    xs[x] = local(Math.min(Math.floor((region.x + x) * ifx), src.width - 1), srcRegion.x, labels.width);
+  }
   const out = new Uint32Array(width * height);
   for (let y = 0; y < height; y++) {
-    const row = Math.min(Math.floor(y * ify), sh - 1) * sw;
+    const row = local(Math.min(Math.floor((region.y + y) * ify), src.height - 1), srcRegion.y, labels.height) * labels.width;
     for (let x = 0; x < width; x++) out[y * width + x] = labels.data[row + xs[x]];
   }
   return { data: out, width, height };
@@ -83,10 +116,43 @@ interface MaskRun {
   cellprobThreshold: number;
 }
 
-/** `_run_net` + `_compute_masks` at one scale. */
-async function masksAt(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: CellposeEvalOptions, r: MaskRun) {
+/** Where the input of `masksAt` lies: the whole image, or a window of a larger one (a sharded run). */
+function wholePlacement(x: ChannelImage): WindowPlacement {
+  return { window: { x: 0, y: 0, width: x.width, height: x.height }, imageWidth: x.width, imageHeight: x.height };
+}
+
+function sameRegion(a: Region, b: Region): boolean {
+  return a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;
+}
+
+/**
+ * `_run_net` + `_compute_masks` at one scale, on the window `at` of the image (`x` holds that window's normalised
+ * input): the whole image's resize, tile grid, Euler steps and size limit, so a cell well inside the window gets the
+ * labels of the whole-image run (a window's masks near its cut sides are approximate).
+ */
+async function masksAt(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: CellposeEvalOptions, r: MaskRun, at: WindowPlacement = wholePlacement(x)) {
   await o.step?.('network');
-  const y = await runTiled(x, net.run, { rescale: r.rescale, resample: r.resample, nout: 3, batchSize: o.batchSize ?? 8 });
+  const whole: Size = { width: at.imageWidth, height: at.imageHeight };
+  const win = at.window;
+  let scaled: Size = whole;
+  let region: Region = win;
+  let input = x;
+  if (r.rescale !== 1) {
+    scaled = rescaledSize(whole.height, whole.width, r.rescale);
+    if (scaled.height < 1 || scaled.width < 1) {
+      throw new InputError(`rescale ${r.rescale} leaves no pixels of the ${whole.width}×${whole.height} image`, 'ERR_SCSEG_ARGUMENT');
+    }
+    region = resizedRegion(win, whole, scaled);
+    input = resizeLinearRegion(x, win, whole, scaled, region);
+  }
+  const batchSize = o.batchSize ?? 8;
+  let y: ChannelImage & { style: Float32Array | null } = await runTiledRegion(input, region, scaled, net.run, { nout: 3, batchSize });
+  let flowsWhole = scaled;
+  if (r.resample && r.rescale !== 1) {
+    y = { ...resizeLinearRegion(y, region, scaled, whole, win), style: y.style };
+    region = win;
+    flowsWhole = whole;
+  }
   await o.step?.('dynamics');
   const niter = Math.trunc(r.resample ? (1 / r.rescale) * 200 : 200);
   const area = y.width * y.height;
@@ -99,15 +165,16 @@ async function masksAt(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: Cel
     flowThreshold: r.flowThreshold,
     minSize: o.minSize ?? 15,
     maxSizeFraction: o.maxSizeFraction ?? 0.4,
+    imagePixels: flowsWhole.width * flowsWhole.height,
     fixLabelGapQuirk: o.fixLabelGapQuirk ?? false,
     interp: r.interp,
   };
   let masks: Image2D<Uint32Array>;
-  if (y.width === x.width && y.height === x.height) {
+  if (sameRegion(region, win) && flowsWhole.width === whole.width && flowsWhole.height === whole.height) {
     masks = k.cellposeMasks(field, cellprob, common);
   } else {
     const raw = k.cellposeMasks(field, cellprob, { ...common, clean: false });
-    masks = k.cellposeCleanMasks(resizeLabelsNearest(raw, x.height, x.width), common);
+    masks = k.cellposeCleanMasks(resizeLabelsNearestRegion(raw, region, flowsWhole, whole, win), common);
   }
   return { masks, style: y.style, outputs: y, niter: common.niter };
 }
@@ -150,6 +217,27 @@ async function estimateDiameter(k: Kernels, x: ChannelImage, net: CellposeNetwor
   return diam > 0 && Number.isFinite(diam) ? diam : size.diamMean;
 }
 
+function checkScaleOptions(o: CellposeEvalOptions): void {
+  if (o.diameter !== null && !(o.diameter >= 0)) {
+    throw new InputError(`diameter must be a number ≥ 0 (0 or unset: estimated or the model's default), got ${o.diameter}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  if (o.rescale !== null && !(o.rescale > 0 && Number.isFinite(o.rescale))) {
+    throw new InputError(`rescale must be a positive number, got ${o.rescale}`, 'ERR_SCSEG_ARGUMENT');
+  }
+}
+
+/** The scale eval runs at, when it does not depend on the image (null: the size model estimates it). */
+export function fixedScale(info: CellposeNetwork['info'], o: Pick<CellposeEvalOptions, 'diameter' | 'rescale'>): { rescale: number; diameter: number } | null {
+  const given = o.diameter !== null && o.diameter > 0 ? o.diameter : null;
+  if (info.builtin !== null) {
+    if (given === null && info.sizeModel) return null;
+    const diameter = given ?? (info.builtin.includes('nuclei') ? 17 : 30);
+    return { rescale: info.diamMean / diameter, diameter };
+  }
+  const rescale = given !== null ? info.diamMean / given : (o.rescale ?? info.diamMean / info.diamLabels);
+  return { rescale, diameter: given ?? info.diamMean / rescale };
+}
+
 /** Cellpose's `eval` (see the module comment) of `planes` with `network`. */
 export async function cellposeEval(
   k: Kernels,
@@ -157,24 +245,13 @@ export async function cellposeEval(
   network: CellposeNetwork,
   o: CellposeEvalOptions,
 ): Promise<CellposeEvalResult> {
-  if (o.diameter !== null && !(o.diameter >= 0)) {
-    throw new InputError(`diameter must be a number ≥ 0 (0 or unset: estimated or the model's default), got ${o.diameter}`, 'ERR_SCSEG_ARGUMENT');
-  }
-  if (o.rescale !== null && !(o.rescale > 0 && Number.isFinite(o.rescale))) {
-    throw new InputError(`rescale must be a positive number, got ${o.rescale}`, 'ERR_SCSEG_ARGUMENT');
-  }
+  checkScaleOptions(o);
   await o.step?.('normalize');
   const input = cellposeInput(planes, o.channels);
-  const x = o.normalize ? normalizeCellpose(input) : input;
-  const info = network.info;
-  let diameter = o.diameter !== null && o.diameter > 0 ? o.diameter : null;
-  let rescale: number;
-  if (info.builtin !== null) {
-    if (diameter === null) diameter = info.sizeModel ? await estimateDiameter(k, x, network, o) : info.builtin.includes('nuclei') ? 17 : 30;
-    rescale = info.diamMean / diameter;
-  } else {
-    rescale = diameter !== null ? info.diamMean / diameter : (o.rescale ?? info.diamMean / info.diamLabels);
-  }
+  const x = o.normalize ? applyNormalization(input, cellposeNormalization([input])) : input;
+  const scale = fixedScale(network.info, o);
+  const diameter = scale?.diameter ?? (await estimateDiameter(k, x, network, o));
+  const rescale = scale?.rescale ?? network.info.diamMean / diameter;
   const run = await masksAt(k, x, network, o, {
     rescale,
     resample: o.resample,
@@ -182,5 +259,54 @@ export async function cellposeEval(
     flowThreshold: o.flowThreshold,
     cellprobThreshold: o.cellprobThreshold,
   });
-  return { masks: run.masks, diameter: diameter ?? info.diamMean / rescale, rescale, niter: run.niter, style: run.style, outputs: run.outputs };
+  return { masks: run.masks, diameter, rescale, niter: run.niter, style: run.style, outputs: run.outputs };
+}
+
+/**
+ * normalize_img's per-channel percentiles of a whole image from its network inputs (`cellposeInput`), given as
+ * windows that tile it: the whole image, or (a sharded run's global pass) bands with their top-left corners.
+ */
+export function cellposeNormalization(
+  windows: readonly ChannelImage[],
+  at: readonly { x: number; y: number }[] = [{ x: 0, y: 0 }],
+  whole: Size = windows[0],
+): ChannelNormalization[] {
+  const stats = new NormalizationStats(whole.width, whole.height, windows[0].channels);
+  windows.forEach((w, i) => stats.add(w, at[i].x, at[i].y));
+  return stats.result();
+}
+
+/**
+ * The labels of Cellpose's `eval` on the whole image inside a window of it (a sharded run's shard), from the window's
+ * planes and the whole image's normalisation (`cellposeNormalization`; null with `normalize: false`). Cells whose
+ * flows, tiles and growth lie within the window get exactly the whole-image run's pixels (not its ids: those are
+ * the window's). The scale must not depend on the image: a built-in model with a size model needs a `diameter`.
+ */
+export async function cellposeEvalWindow(
+  k: Kernels,
+  planes: readonly Image2D<PixelArray>[],
+  network: CellposeNetwork,
+  o: CellposeEvalOptions,
+  normalization: readonly ChannelNormalization[] | null,
+  at: WindowPlacement,
+): Promise<Image2D<Uint32Array>> {
+  checkScaleOptions(o);
+  const scale = fixedScale(network.info, o);
+  if (!scale) {
+    throw new InputError(
+      `the ${network.info.builtin} model estimates the diameter from the whole image (its size model): a sharded run needs ` +
+        '`diameter` set in the config', 'ERR_SCSEG_UNAVAILABLE');
+  }
+  await o.step?.('normalize');
+  const input = cellposeInput(planes, o.channels);
+  if (o.normalize && !normalization) throw new InputError('cellposeEvalWindow: normalize is on but no normalisation was given', 'ERR_SCSEG_ARGUMENT');
+  const x = o.normalize ? applyNormalization(input, normalization!) : input;
+  const run = await masksAt(k, x, network, o, {
+    rescale: scale.rescale,
+    resample: o.resample,
+    interp: true,
+    flowThreshold: o.flowThreshold,
+    cellprobThreshold: o.cellprobThreshold,
+  }, at);
+  return run.masks;
 }

@@ -3,6 +3,7 @@
  * cache), and the stitching of the cached shards into the final label files, band by band (never a whole mask in
  * memory). Arguments are structured-cloneable; inputs are re-opened by path in each worker.
  */
+import '../cellpose/node-models.js'; // registers the file-based Cellpose model loader in this worker's realm
 import type { SegmentationConfig } from '../config/types.js';
 import { InputError } from '../errors.js';
 import type { PixelWindow } from '../image.js';

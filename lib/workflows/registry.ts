@@ -18,6 +18,8 @@ export interface WorkflowDescriptor {
   defaultChannels: Partial<Record<MaskName, readonly number[]>>;
   /** Implemented in this version; asking for a workflow that is not is an error that says so. */
   available: boolean;
+  /** Has a sharded form (a global pass and a window pass): ShardedSegmentation can drive it. */
+  sharded: boolean;
 }
 
 export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
@@ -28,6 +30,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     masks: ['nucleus', 'cytosol'],
     defaultChannels: { nucleus: [0], cytosol: [1] },
     available: true,
+    sharded: true,
   },
   DAPISegmentation: {
     name: 'DAPISegmentation',
@@ -36,6 +39,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     masks: ['nucleus'],
     defaultChannels: { nucleus: [0] },
     available: true,
+    sharded: true,
   },
   CytosolSegmentationCellpose: {
     name: 'CytosolSegmentationCellpose',
@@ -44,6 +48,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     masks: ['nucleus', 'cytosol'],
     defaultChannels: { nucleus: [0], cytosol: [1] },
     available: true,
+    sharded: true,
   },
   DAPISegmentationCellpose: {
     name: 'DAPISegmentationCellpose',
@@ -52,6 +57,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     masks: ['nucleus'],
     defaultChannels: { nucleus: [0] },
     available: true,
+    sharded: true,
   },
   CytosolOnlySegmentationCellpose: {
     name: 'CytosolOnlySegmentationCellpose',
@@ -60,6 +66,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     masks: ['cytosol'],
     defaultChannels: { cytosol: [0, 1] },
     available: true,
+    sharded: true,
   },
   NuclearExpansionSegmentationCellpose: {
     name: 'NuclearExpansionSegmentationCellpose',
@@ -69,6 +76,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     masks: ['nucleus'],
     defaultChannels: { nucleus: [0] },
     available: true,
+    sharded: false,
   },
   CytosolSegmentationDownsamplingCellpose: {
     name: 'CytosolSegmentationDownsamplingCellpose',
@@ -77,6 +85,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     masks: ['nucleus', 'cytosol'],
     defaultChannels: { nucleus: [0], cytosol: [1] },
     available: true,
+    sharded: false,
   },
   CytosolOnlySegmentationDownsamplingCellpose: {
     name: 'CytosolOnlySegmentationDownsamplingCellpose',
@@ -85,6 +94,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     masks: ['cytosol'],
     defaultChannels: { cytosol: [0, 1] },
     available: true,
+    sharded: false,
   },
 };
 
@@ -137,10 +147,10 @@ export function unavailableReason(resolved: ResolvedWorkflow): string | null {
   if (!resolved.spec.available) {
     return `${resolved.spec.name} is not available yet in this version (available: ${availableWorkflows().join(', ')})`;
   }
-  if (resolved.spec.family === 'cellpose' && cls.prefix === 'Sharded') {
+  if (!resolved.spec.sharded && cls.prefix === 'Sharded') {
     return (
-      `${resolved.alias}: the Cellpose workflows have no sharded form yet (their normalisation and tiling depend on the ` +
-      `whole image); use ${resolved.spec.name} (in-memory) or Multithreaded${resolved.spec.name} (one image per worker)`
+      `${resolved.alias}: ${resolved.spec.name} has no sharded form yet; use ${resolved.spec.name} (in-memory) or ` +
+      `Multithreaded${resolved.spec.name} (one image per worker)`
     );
   }
   if (!cls.available) {

@@ -58,7 +58,7 @@ describe('Segmentation', () => {
 
   it('rejects unavailable workflows and unwritable outputs with InputError', async () => {
     await expect(
-      Segmentation.create({ config: { object: { DAPISegmentationCellpose: { nucleus_segmentation: { model: 'nuclei' } } } }, workflow: 'ShardedDAPISegmentationCellpose' }),
+      Segmentation.create({ config: { object: { NuclearExpansionSegmentationCellpose: { nucleus_segmentation: { model: 'nuclei' } } } }, workflow: 'ShardedNuclearExpansionSegmentationCellpose' }),
     ).rejects.toThrow(/no sharded form yet/);
     await expect(
       Segmentation.create({ config: { object: { DAPISegmentationCellpose: { nucleus_segmentation: { model_path: path.join(tmp, 'absent.onnx') } } } }, workflow: 'DAPISegmentationCellpose' }),
