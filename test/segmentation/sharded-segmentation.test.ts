@@ -10,9 +10,10 @@ import type { WorkflowAlias } from '../../lib/config/types.js';
 import { readClassesCsv, readOmeZarrLabels } from '../../lib/io/index.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { planesReader, selectChannels } from '../../lib/segmentation/channels.js';
+import { Segmentation } from '../../lib/segmentation/segmentation.js';
 import { ShardedSegmentation } from '../../lib/segmentation/sharded-segmentation.js';
 import { workflowFor } from '../../lib/workflows/index.js';
-import { exampleData, imagesDir, readPlanes } from '../helpers/fixtures.js';
+import { exampleData, fixturesDir, imagesDir, readPlanes } from '../helpers/fixtures.js';
 import { readLabelsH5, samePartition } from '../helpers/labels.js';
 import { expectResponsive } from '../helpers/responsive.js';
 import { writeNpy } from '../helpers/batch.js';
@@ -63,6 +64,30 @@ describe.each(cases)(`ShardedSegmentation == Segmentation: %s [${backend}]`, (_n
     }
     // The cache is gone after success.
     expect(fs.existsSync(path.join(out, '.scseg-cache'))).toBe(false);
+  });
+});
+
+describe(`ShardedSegmentation with a Cellpose workflow (stand-in ONNX model) [${backend}]`, () => {
+  it('DAPISegmentationCellpose over 2 workers: the partition of the in-memory run (fix_label_gap_quirk as sharded runs do)', async () => {
+    const standIn = path.join(fixturesDir, 'cellpose-onnx', 'stand_in.onnx');
+    const section = { nucleus_segmentation: { model_path: standIn, diameter: 10, fix_label_gap_quirk: true } };
+    const config = { object: { DAPISegmentationCellpose: section } };
+    const whole = await (await Segmentation.create({ config, workflow: 'DAPISegmentationCellpose', backend })).run({ input: dapiFiles });
+    const out = tempDir();
+    const shardedSection = { ...section, shard_size: 260 * 260, overlap_px: 170, threads: 2 };
+    const sharded = await ShardedSegmentation.create({
+      config: { object: { ShardedDAPISegmentationCellpose: shardedSection } }, workflow: 'ShardedDAPISegmentationCellpose', backend,
+    });
+    const result = await sharded.run({ input: dapiFiles, output: out });
+    expect(result.shards).toBe(6);
+    expect(result.conflicts).toBe(0);
+    expect(whole.classes.length).toBeGreaterThan(50);
+    expect(result.cells).toBe(whole.classes.length);
+    const { masks } = await readLabelsH5(result.files.segmentation);
+    const r = samePartition(whole.nucleus.data, masks[0]);
+    expect(r.mismatches).toBe(0);
+    expect(r.cells).toBe(whole.classes.length);
+    fs.rmSync(out, { recursive: true, force: true });
   });
 });
 
