@@ -11,6 +11,7 @@ export interface DemoOptions {
   output: string;
   backend?: BackendName | 'auto';
   threads?: number;
+  overwrite?: boolean;
   quiet: boolean;
 }
 
@@ -32,7 +33,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     format: 'h5',
     qc: true,
     quiet: opts.quiet,
-  });
+    overwrite: opts.overwrite,
+  }, { command: 'demo', replaceable: (earlier) => earlier?.scseg?.command === 'demo' });
   const rel = (f: string) => path.relative(process.cwd(), path.join(output, f)) || f;
   console.log(
     [
@@ -41,6 +43,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       `  ${rel('segmentation.h5')}   dataset "labels", uint64 (2, 400, 400): nucleus mask, then cytosol mask`,
       `  ${rel('classes.csv')}       the kept cell ids (one per line; the same id marks a cell in both masks)`,
       `  ${rel('qc_overlay.png')}    mask outlines over the membrane channel: open it in any image viewer`,
+      `  ${rel('run.json')}          the record of this run: version, config, inputs and files with checksums, cell count`,
       '',
       'Look inside the masks:',
       `  python3 -c "import h5py; m = h5py.File('${rel('segmentation.h5')}')['labels']; print(m.shape, m[0].max())"`,

@@ -1,18 +1,21 @@
 #!/usr/bin/env node
-/** `scseg` command line. Exit codes: 0 ok, 2 bad input or configuration, 1 internal error, 130 interrupted. */
+/**
+ * `scseg` command line. Exit codes: 0 ok, 2 bad input or configuration (an output directory holding results
+ * without --overwrite included), 1 internal error, 130 / 143 stopped by SIGINT / SIGTERM.
+ */
 import fs from 'node:fs';
-import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { validateConfig, workflowSections } from '../config/index.js';
 import { ConfigError, InputError, ScsegError } from '../errors.js';
 import { activeBackend } from '../kernels/index.js';
-import { packageRoot } from '../paths.js';
+import { packageVersion } from '../segmentation/run-manifest.js';
 import { WORKFLOW_NAMES, WORKFLOWS } from '../workflows/registry.js';
 import { BatchFailedError } from './batch.js';
 import { runDemo } from './demo.js';
-import { InterruptedError, segment, workflowName } from './segment.js';
+import { segment, workflowName, type SegmentFlags } from './segment.js';
+import { InterruptedError } from './signals.js';
 
-const version = (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+const version = packageVersion();
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -51,12 +54,12 @@ export function buildProgram(): Command {
     .option('--shard-size <pixels>', "shard the image into shards of at most this many pixels (overrides the config's shard_size)", positiveInt)
     .option('--overlap <pixels>', "pixels read around each shard (overrides the config's overlap_px; default 100)", nonNegativeInt)
     .option('--cache <dir>', 'sharded runs: where finished shards are kept for a resume (default: the config\'s cache, else <output>/.scseg-cache)')
-    .option('--overwrite', 'sharded runs: discard a cache left by a run with other arguments', false)
+    .option('--overwrite', 'replace the results already in --output (as a whole: no file of the earlier run stays); sharded runs: also discard a cache left by a run with other arguments', false)
     .option('--keep-cache', 'sharded runs: keep the cache after success', false)
     .addOption(new Option('-f, --format <format>', 'extra label output: zarr adds OME-Zarr labels').choices(['h5', 'zarr']).default('h5'))
     .option('--no-qc', 'do not write the QC overlay PNG')
     .option('-q, --quiet', 'no progress output', false)
-    .action(segment);
+    .action((flags: SegmentFlags) => segment(flags));
 
   program
     .command('demo')
@@ -64,6 +67,7 @@ export function buildProgram(): Command {
     .option('-o, --output <dir>', 'results directory', 'scseg-demo')
     .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(['native', 'wasm', 'auto']))
     .option('-t, --threads <n>', 'kernel threads', positiveInt)
+    .option('--overwrite', "replace results in --output that another command wrote (an earlier demo's are replaced anyway)", false)
     .option('-q, --quiet', 'no progress output', false)
     .action(runDemo);
 
@@ -104,7 +108,7 @@ export function buildProgram(): Command {
 }
 
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof InterruptedError) return 130;
+  if (err instanceof InterruptedError) return err.exitCode;
   if (err instanceof BatchFailedError) return err.exitCode;
   return err instanceof InputError || err instanceof ConfigError ? 2 : 1;
 }

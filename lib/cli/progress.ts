@@ -13,6 +13,9 @@ export interface Progress {
   close(): void;
 }
 
+/** DECTCEM show cursor, DECAWM line wrapping on: what the bar's stop() writes. */
+export const SHOW_CURSOR_AND_WRAP = '\x1b[?25h\x1b[?7h';
+
 export function createProgress(opts: { quiet: boolean; stages: number; stream?: NodeJS.WriteStream }): Progress {
   const stream = opts.stream ?? process.stderr;
   if (opts.quiet) return { stage: () => {}, info: () => {}, warn: () => {}, steps: () => {}, done: () => {}, close: () => {} };
@@ -38,9 +41,14 @@ export function createProgress(opts: { quiet: boolean; stages: number; stream?: 
   let value = 0;
   let counted: number | undefined;
   let stopped = false;
+  // The bar hides the cursor and turns line wrapping off; a process that exits without stop() (a second Ctrl-C,
+  // a crash) must still give the terminal back.
+  const restoreTerminal = () => stream.write(SHOW_CURSOR_AND_WRAP);
+  process.on('exit', restoreTerminal);
   const stop = () => {
     if (stopped) return; // a second MultiBar.stop would draw the bar again
     stopped = true;
+    process.off('exit', restoreTerminal);
     bars.stop();
   };
   const line = (m: string) => {

@@ -1,15 +1,32 @@
-/** `scseg segment`: one run from flags to a results directory, with progress and Ctrl-C handling. */
+/**
+ * `scseg segment`: one run from flags to a results folder, with progress and Ctrl-C handling.
+ *
+ * The results folder is one transaction (lib/segmentation/results-folder.ts): the run writes into a staging folder
+ * inside it, then run.json (lib/segmentation/run-manifest.ts), then the staged results replace the earlier ones as
+ * a whole. A folder that already holds results needs --overwrite. Interrupted or failed, the run leaves the folder
+ * as it was (a sharded run's shard cache, hidden in it, is kept for the next identical command).
+ */
+import path from 'node:path';
 import { loadConfig } from '../config/index.js';
 import type { SegmentationConfig, WorkflowAlias } from '../config/types.js';
-import { InputError, ScsegError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { openImage } from '../io/index.js';
-import type { BackendName } from '../kernels/index.js';
+import { kernels, type BackendName } from '../kernels/index.js';
+import { closeSharedWorkers } from '../parallel/shared-pool.js';
+import { ResultsFolder } from '../segmentation/results-folder.js';
+import { digestEntries } from '../segmentation/run-manifest.js';
+import { removeCacheTemporaries, shardCacheDir } from '../segmentation/shard-cache.js';
 import { Segmentation } from '../segmentation/segmentation.js';
-import { ShardedSegmentation } from '../segmentation/sharded-segmentation.js';
+import { DEFAULT_OVERLAP_PX, ShardedSegmentation } from '../segmentation/sharded-segmentation.js';
 import { workflowFor } from '../workflows/index.js';
 import { resolveWorkflow, WORKFLOW_NAMES } from '../workflows/registry.js';
-import { segmentBatch } from './batch.js';
+import { batchInput, segmentBatch } from './batch.js';
+import { commitRun, describeInputs, manifestBase, type Invocation, type RunContext } from './run-context.js';
 import { createProgress, type Progress } from './progress.js';
+import { InterruptedError, interruptible } from './signals.js';
+
+export { InterruptedError } from './signals.js';
+export type { Invocation } from './run-context.js';
 
 export function workflowName(value: string): WorkflowAlias {
   if (!resolveWorkflow(value)) {
@@ -40,6 +57,7 @@ export interface SegmentFlags {
   shardSize?: number;
   overlap?: number;
   cache?: string;
+  /** Replace the results already in --output; sharded runs: also discard a cache of a run with other arguments. */
   overwrite?: boolean;
   keepCache?: boolean;
 }
@@ -57,90 +75,117 @@ async function shardedRun(config: SegmentationConfig, flags: SegmentFlags): Prom
   return shardSize < source.width * source.height;
 }
 
-/** Ctrl-C aborts the run between steps; nothing is left half-written (outputs are renamed into place). */
-function interruptible(progress: Progress): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop at once
-    progress.warn(`${name}: stopping after the current step (press Ctrl-C again to stop now)`);
-    controller.abort(new InterruptedError());
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
+/** Progress whose warnings are also kept for run.json. */
+function recording(progress: Progress, warnings: string[]): Progress {
+  return { ...progress, warn: (m) => (warnings.push(m), progress.warn(m)) };
+}
+
+/** A log callback of the segmentation classes: warnings, lines that stay, stages; staging paths shown as the target. */
+function logTo(progress: Progress, folder: ResultsFolder, stay: (m: string) => boolean = () => true): (m: string) => void {
+  return (raw) => {
+    const m = raw.split(folder.staging).join(folder.target);
+    if (m.startsWith('warning: ')) progress.warn(m.slice(9));
+    else if (stay(m)) progress.info(m);
+    else progress.stage(m);
   };
 }
 
-export class InterruptedError extends ScsegError {
-  constructor() {
-    super('ERR_SCSEG_INTERRUPTED', 'interrupted; no result was written (files already in the output directory are unchanged)');
-  }
-}
-
-export async function segment(flags: SegmentFlags): Promise<void> {
-  const progress = createProgress({ quiet: flags.quiet, stages: 4 });
-  const { signal, dispose } = interruptible(progress);
-  const started = performance.now();
+export async function segment(flags: SegmentFlags, invocation: Invocation = { command: 'segment' }): Promise<void> {
+  const warnings: string[] = [];
+  const progress = recording(createProgress({ quiet: flags.quiet, stages: 4 }), warnings);
+  const interruption = interruptible(
+    (name) => progress.warn(`${name}: stopping; ${flags.output} stays as it was (${name === 'SIGINT' ? 'press Ctrl-C' : 'send it'} again to stop at once)`),
+    (name) => progress.warn(`${name} again: stopping now`),
+  );
+  const { signal } = interruption;
+  let folder: ResultsFolder | undefined;
   try {
+    const started = { clock: performance.now(), date: new Date() };
     progress.stage('loading config');
     if (flags.models !== undefined) process.env.SCSEG_MODELS = flags.models;
     const alias = workflowName(flags.workflow);
     workflowFor(alias); // an unavailable workflow fails before the config is read
-    const { config, warnings } = loadConfig({ path: flags.config }, alias);
-    for (const w of warnings) progress.warn(w);
-    if (await segmentBatch(config, flags, progress, signal, started)) return;
-    if (await shardedRun(config, flags)) {
-      await segmentSharded(config, flags, progress, signal, started);
-      return;
+    const { config, warnings: configWarnings } = loadConfig({ path: flags.config }, alias);
+    for (const w of configWarnings) progress.warn(w);
+    const batch = await batchInput(config, flags);
+    const sharded = batch === undefined && (await shardedRun(config, flags));
+    // Everything checked that can be before a file is touched; from here the run writes into its staging folder.
+    folder = ResultsFolder.open(flags.output, { overwrite: flags.overwrite, replaceable: invocation.replaceable });
+    const run: RunContext = { config, configFile: flags.config, flags, invocation, progress, signal, folder, started, warnings };
+    if (batch !== undefined) await segmentBatch(run, batch);
+    else if (sharded) await segmentSharded(run);
+    else await segmentInMemory(run);
+  } catch (err) {
+    if (signal.aborted && !folder?.committed) {
+      // A run abandoned on a signal may still have its worker inside a step: stop it before removing its files.
+      await closeSharedWorkers(signal.reason as Error);
+      folder?.discard();
+      const { signalName } = signal.reason as InterruptedError;
+      throw new InterruptedError(signalName, `interrupted (${signalName}); ${flags.output} is as it was`);
     }
-    const segmentation = await Segmentation.create({
-      config,
-      workflow: config.workflow,
-      backend: flags.backend,
-      threads: flags.threads,
-      log: (m) => (m.startsWith('warning: ') ? progress.warn(m.slice(9)) : m.startsWith('segmenting with') ? progress.info(m) : progress.stage(m)),
-    });
-    const result = await segmentation.run({
-      input: flags.input,
-      output: flags.output,
-      zarr: flags.format === 'zarr',
-      qc: flags.qc,
-      dataset: flags.dataset,
-      signal,
-    });
-    const seconds = (performance.now() - started) / 1000;
-    if (result.classes.length === 0) progress.warn(noCellsWarning(config));
-    progress.done(`${result.classes.length} cells, ${result.masks.length} mask(s) → ${flags.output} (${seconds.toFixed(2)} s)`);
+    folder?.discard();
+    throw err;
   } finally {
     progress.close();
-    dispose();
+    interruption.dispose();
   }
 }
 
-
-async function segmentSharded(
-  config: SegmentationConfig,
-  flags: SegmentFlags,
-  progress: Progress,
-  signal: AbortSignal,
-  started: number,
-): Promise<void> {
-  const sharded = await ShardedSegmentation.create({
+async function segmentInMemory(run: RunContext): Promise<void> {
+  const { config, flags, progress, folder } = run;
+  const inputs = describeInputs(flags.input);
+  const segmentation = await Segmentation.create({
     config,
     workflow: config.workflow,
     backend: flags.backend,
     threads: flags.threads,
+    log: logTo(progress, folder, (m) => m.startsWith('segmenting with')),
+  });
+  const result = await segmentation.run({
+    input: flags.input,
+    output: folder.staging,
+    zarr: flags.format === 'zarr',
+    qc: flags.qc,
+    dataset: flags.dataset,
+    signal: run.signal,
+  });
+  if (result.classes.length === 0) progress.warn(noCellsWarning(config));
+  const k = segmentation.kernels;
+  const seconds = (performance.now() - run.started.clock) / 1000;
+  await commitRun(run, {
+    ...(await manifestBase(run)),
+    segmentation: 'Segmentation',
+    backend: k.backendName,
+    threads: { workers: 1, kernelThreads: k.backendName === 'wasm' ? 1 : k.threads },
+    inputs: await inputs,
+    ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+    options: { format: flags.format, qc: flags.qc },
+    seconds: { total: seconds },
+    cells: result.classes.length,
+    masks: [...result.maskNames],
+    files: await digestEntries(folder.staging),
+  });
+  progress.done(`${result.classes.length} cells, ${result.masks.length} mask(s) → ${flags.output} (${seconds.toFixed(2)} s)`);
+}
+
+async function segmentSharded(run: RunContext): Promise<void> {
+  const { config, flags, progress, folder } = run;
+  const inputs = describeInputs(flags.input);
+  // The cache belongs to the results folder the user named, not to this run's staging folder: an identical
+  // command finds it again. It is hidden, so the commit leaves it alone.
+  const cache = shardCacheDir(folder.target, config, flags.cache);
+  const backend = kernels(flags.backend).backendName;
+  const sharded = await ShardedSegmentation.create({
+    config,
+    workflow: config.workflow,
+    backend,
+    threads: flags.threads,
     shardSize: flags.shardSize,
     overlap: flags.overlap,
-    cache: flags.cache,
+    cache,
     overwrite: flags.overwrite,
     keepCache: flags.keepCache,
-    log: (m) => (m.startsWith('warning: ') ? progress.warn(m.slice(9)) : progress.info(m)),
+    log: logTo(progress, folder),
     progress: (e) => {
       if (e.stage === 'shards') progress.steps(e.done, e.total, `shards ${e.done}/${e.total}`);
       // The global pass's sweeps, not each kernel step inside them.
@@ -148,10 +193,43 @@ async function segmentSharded(
     },
   });
   if (flags.qc) progress.info('sharded runs write no QC overlay (the image may be larger than memory)');
-  const result = await sharded.run({ input: flags.input, output: flags.output, zarr: flags.format === 'zarr', dataset: flags.dataset, signal });
-  const seconds = (performance.now() - started) / 1000;
-  const reused = result.reusedShards > 0 ? `, ${result.reusedShards} reused from the cache` : '';
+  // A worker stopped mid-write leaves a temporary in the cache; the finished shards stay.
+  const sweep = () => removeCacheTemporaries(cache, [process.pid]);
+  process.on('exit', sweep);
+  let result;
+  try {
+    result = await sharded.run({ input: flags.input, output: folder.staging, zarr: flags.format === 'zarr', dataset: flags.dataset, signal: run.signal });
+  } catch (err) {
+    sweep();
+    throw err;
+  } finally {
+    process.off('exit', sweep);
+  }
   if (result.cells === 0) progress.warn(noCellsWarning(config));
+  const seconds = (performance.now() - run.started.clock) / 1000;
+  await commitRun(run, {
+    ...(await manifestBase(run)),
+    segmentation: 'ShardedSegmentation',
+    backend,
+    threads: { workers: result.workers, kernelThreads: result.kernelThreads },
+    inputs: await inputs,
+    ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+    options: {
+      format: flags.format,
+      shardSize: flags.shardSize ?? config.sharding.shardSize,
+      overlap: flags.overlap ?? config.sharding.overlapPx ?? DEFAULT_OVERLAP_PX,
+      shards: result.shards,
+      reusedShards: result.reusedShards,
+      conflicts: result.conflicts,
+      cache: path.relative(folder.target, cache).startsWith('..') ? cache : path.relative(folder.target, cache),
+      keepCache: flags.keepCache ?? false,
+    },
+    seconds: { ...result.timings, total: seconds },
+    cells: result.cells,
+    masks: [...sharded.workflow.descriptor.masks],
+    files: await digestEntries(folder.staging),
+  });
+  const reused = result.reusedShards > 0 ? `, ${result.reusedShards} reused from the cache` : '';
   progress.done(`${result.cells} cells, ${result.shards} shards${reused} → ${flags.output} (${seconds.toFixed(2)} s)`);
 }
 

@@ -76,6 +76,8 @@ export interface BatchImageResult {
   error?: Error;
   /** Plate lists: the image's results directory (ok images). */
   output?: string;
+  /** Where the image was read from: its file(s), or its index in the stack. */
+  input: BatchImageInput;
 }
 
 export interface BatchProgress {
@@ -239,11 +241,14 @@ export class MultithreadedSegmentation {
             throw e;
           }
         }
-        result = { index: i, name: image.name, status: 'ok', cells: value.cells, seconds: (performance.now() - t0) / 1000, ...(args.output ? { output: args.output } : {}) };
+        result = {
+          index: i, name: image.name, status: 'ok', cells: value.cells, seconds: (performance.now() - t0) / 1000,
+          ...(args.output ? { output: args.output } : {}), input: image.input,
+        };
       } catch (e) {
         if (fatal) return;
         const error = e instanceof Error ? e : new Error(String(e));
-        result = { index: i, name: image.name, status: 'failed', seconds: (performance.now() - t0) / 1000, error };
+        result = { index: i, name: image.name, status: 'failed', seconds: (performance.now() - t0) / 1000, error, input: image.input };
       }
       results[i] = result;
       this.options.progress?.({ done: ++done, total, image: result });

@@ -1,7 +1,9 @@
 /**
  * Results directory in scPortrait's layout: `segmentation.h5` (dataset `labels`, (n_masks, H, W)),
  * `classes.csv` (kept cell ids), optionally OME-Zarr labels and a QC overlay PNG. Every file is written to a
- * temporary name and renamed, so an interrupted run never leaves a half-written result under a final name.
+ * temporary name and renamed, so an interrupted run never leaves a half-written result under a final name. The
+ * CLI goes further (results-folder.ts): it writes here into a staging folder and swaps the whole set in, with
+ * run.json, so a folder never mixes the files of two runs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,9 +28,8 @@ export interface WrittenFiles {
   qc?: string;
 }
 
-/** Creates the directory if needed and proves it writable before any work is spent on it. */
-export function prepareOutputDir(dir: string): void {
-  // a file (or a file on the way) where the directory should be: say so rather than EEXIST / ENOTDIR
+/** A file (or a file on the way) where the output directory should be: said so, rather than EEXIST / ENOTDIR. */
+export function checkOutputPath(dir: string): void {
   for (let p = path.resolve(dir); ; p = path.dirname(p)) {
     let stat: fs.Stats | undefined;
     try {
@@ -46,6 +47,11 @@ export function prepareOutputDir(dir: string): void {
     }
     if (stat || path.dirname(p) === p) break;
   }
+}
+
+/** Creates the directory if needed and proves it writable before any work is spent on it. */
+export function prepareOutputDir(dir: string): void {
+  checkOutputPath(dir);
   try {
     fs.mkdirSync(dir, { recursive: true });
     const probe = path.join(dir, `.scseg-write-test-${process.pid}`);

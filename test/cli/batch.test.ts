@@ -48,9 +48,9 @@ describe(`scseg segment --batch [${backend}]`, () => {
     expect(rows.map((l) => l.split(',').slice(0, 2).join(','))).toEqual([
       'name,status', 'bbbc,ok', 'missing,failed', 'corrupt,failed', 'dsb,ok',
     ]);
-    expect(fs.readdirSync(out).sort()).toEqual(['batch.csv', 'bbbc', 'dsb']);
+    expect(fs.readdirSync(out).sort()).toEqual(['batch.csv', 'bbbc', 'dsb', 'run.json']);
     for (const name of ['bbbc', 'dsb']) {
-      expect(fs.readdirSync(path.join(out, name)).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'segmentation.h5']);
+      expect(fs.readdirSync(path.join(out, name)).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'run.json', 'segmentation.h5']);
     }
     // The same image segmented alone: the same labels and classes.
     const single = path.join(tmp, 'single-bbbc');
@@ -78,7 +78,7 @@ describe(`scseg segment --batch [${backend}]`, () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/batch: 2 images; 2 workers/);
     expect(r.stderr).toMatch(/2 of 2 images ok, 0 failed/);
-    expect(fs.readdirSync(path.join(out, 'a')).sort()).toEqual(['classes.csv', 'segmentation.h5']);
+    expect(fs.readdirSync(path.join(out, 'a')).sort()).toEqual(['classes.csv', 'run.json', 'segmentation.h5']);
   });
 
   it.each([
@@ -112,7 +112,7 @@ describe(`scseg segment -i <4-D .npy> [${backend}]`, () => {
     const r = scseg(['segment', '-i', npy, '-o', out, '-c', config, '-w', 'DAPISegmentation', '-b', backend]);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/batch: 3 images of a 3×1×200×200 uint16 stack/);
-    expect(fs.readdirSync(out).sort()).toEqual(['batch.csv', 'segmentation.h5']);
+    expect(fs.readdirSync(out).sort()).toEqual(['batch.csv', 'run.json', 'segmentation.h5']);
     const labels = await readStackLabelsH5(path.join(out, 'segmentation.h5'));
     expect(labels.shape).toEqual([3, 1, 200, 200]);
     expect(labels.dtype).toBe('<Q');

@@ -31,7 +31,7 @@ async function labelsOf(dir: string): Promise<Uint8Array> {
 }
 
 describe('scseg segment with a Cellpose workflow', () => {
-  it('runs with --models, twice into the same folder: the same masks, classes.csv and QC overlay', async () => {
+  it('runs with --models, twice into the same folder (the second with --overwrite): the same masks, classes.csv and QC overlay', async () => {
     const out = path.join(tmp, 'dapi');
     const args = ['segment', '-c', config, '-w', 'DAPISegmentationCellpose', '-i', images[0], '-o', out, '--models', models];
     const first = scseg(args, { SCSEG_MODELS: '' });
@@ -40,8 +40,9 @@ describe('scseg segment with a Cellpose workflow', () => {
     const cells = Number(/(\d+) cells, 1 mask\(s\)/.exec(first.stderr)?.[1]);
     expect(cells).toBeGreaterThan(40);
     const labels = await labelsOf(out);
-    expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'segmentation.h5']);
-    const second = scseg(args, { SCSEG_MODELS: '' });
+    expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'run.json', 'segmentation.h5']);
+    expect(scseg(args, { SCSEG_MODELS: '' }).status).toBe(2); // the folder holds results: --overwrite replaces them
+    const second = scseg([...args, '--overwrite'], { SCSEG_MODELS: '' });
     expect(second.status).toBe(0);
     expect(Buffer.compare(await labelsOf(out), labels)).toBe(0);
     expect(fs.readFileSync(path.join(out, 'classes.csv'), 'utf8').trim().split('\n')).toHaveLength(cells);

@@ -151,7 +151,7 @@ describe('scseg segment on scPortrait example 3 (as a new user would)', () => {
   function checkResults(out: string, r: { status: number | null; stderr: string }): void {
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.status).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'segmentation.h5']);
+    expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'run.json', 'segmentation.h5']);
     const ids = fs.readFileSync(path.join(out, 'classes.csv'), 'utf8').split('\n').map(Number);
     expect(ids.length).toBeGreaterThan(20);
     expect(ids.every((v) => Number.isInteger(v) && v > 0)).toBe(true);
@@ -252,8 +252,8 @@ describe('scseg segment: settings and capabilities as a user asks for them', () 
 
   it.each([
     ['CytosolSegmentationCellpose', /nucleus_segmentation: model "nuclei": no models directory — set SCSEG_MODELS .*export-cellpose-onnx\.py/],
-    ['ShardedCytosolSegmentationCellpose', /the Cellpose workflows have no sharded form yet/],
-  ])('%s without its model / sharded exits 2 saying why, and writes nothing', (workflow, message) => {
+    ['ShardedCytosolSegmentationCellpose', /nucleus_segmentation: model "nuclei": no models directory — set SCSEG_MODELS .*export-cellpose-onnx\.py/],
+  ])('%s without its model exits 2 saying why, and writes nothing', (workflow, message) => {
     const out = path.join(tmp, `unavailable-${workflow}`);
     const r = scseg(['segment', '-q', '-c', config3, '-w', workflow, '-i', ...inputs, '-o', out], { SCSEG_MODELS: '' });
     expect(r.status).toBe(2);
@@ -273,14 +273,26 @@ describe('scseg segment: settings and capabilities as a user asks for them', () 
 });
 
 describe('scseg demo', () => {
-  it('segments the shipped example 3 into the folder, twice in a row, and says where each file went', () => {
+  it('segments the shipped example 3 into the folder, twice in a row (a demo replaces an earlier demo), and says where each file went', () => {
     const out = path.join(tmp, 'demo');
     for (let i = 0; i < 2; i++) {
       const r = scseg(['demo', '-q', '-o', out]);
       expect(r.status).toBe(0);
-      expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'segmentation.h5']);
-      for (const f of ['segmentation.h5', 'classes.csv', 'qc_overlay.png']) expect(r.stdout).toContain(f);
+      expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'run.json', 'segmentation.h5']);
+      for (const f of ['segmentation.h5', 'classes.csv', 'qc_overlay.png', 'run.json']) expect(r.stdout).toContain(f);
     }
     expect(fs.readFileSync(path.join(out, 'classes.csv'), 'utf8').trim().split('\n').length).toBeGreaterThan(20);
+  });
+
+  it('does not replace results another command wrote, unless --overwrite', () => {
+    const out = path.join(tmp, 'demo-over-results');
+    const inputs = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(example3, f));
+    expect(scseg(['segment', '-q', '-c', config3, '-w', 'WGASegmentation', '-i', ...inputs, '-o', out, '--no-qc']).status).toBe(0);
+    const r = scseg(['demo', '-q', '-o', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/already holds the results of a WGASegmentation run .*pass --overwrite/);
+    expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'run.json', 'segmentation.h5']);
+    expect(scseg(['demo', '-q', '-o', out, '--overwrite']).status).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'run.json', 'segmentation.h5']);
   });
 });

@@ -1,15 +1,15 @@
 /**
- * `scseg segment` sharded, as a user runs it: chosen by --shard-size, stopped with SIGINT and killed with SIGKILL mid-run and started again
- * (finished shards reused, not redone; the result identical to an uninterrupted run), and a cache of other
- * arguments refused unless --overwrite.
+ * `scseg segment` sharded, as a user runs it: chosen by --shard-size, stopped with SIGINT and killed with SIGKILL
+ * mid-run and started again (finished shards reused, not redone; the result identical to an uninterrupted run; the
+ * earlier results in the folder untouched until then), and a cache of other arguments refused unless --overwrite.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SHARD_FAULT_EXIT_ENV } from '../../lib/segmentation/shard-tasks.js';
-import { cliCommand, scseg } from '../helpers/cli.js';
-import { exampleData, readPlanes, repoRoot } from '../helpers/fixtures.js';
+import { cliCommand, scseg, snapshot, tiledExample } from '../helpers/cli.js';
+import { exampleData, repoRoot } from '../helpers/fixtures.js';
 import { readLabelsH5, samePartition } from '../helpers/labels.js';
 
 const config = path.join(exampleData, 'config_example3.yml');
@@ -21,25 +21,6 @@ const base = ['segment', '-c', config, '-w', 'WGASegmentation', '-i', ...inputs,
 const sharding = ['--shard-size', '14400', '--overlap', '100'];
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-/** The example's two channels tiled n×n into one (2, 400n, 400n) uint16 .npy. */
-async function tiledNpy(file: string, n: number): Promise<string> {
-  const planes = await readPlanes(inputs);
-  const w = 400 * n;
-  const data = new Uint16Array(2 * w * w);
-  planes.forEach((p, c) => {
-    for (let y = 0; y < w; y++) {
-      for (let x = 0; x < w; x++) data[c * w * w + y * w + x] = p.data[(y % 400) * 400 + (x % 400)];
-    }
-  });
-  let header = `{'descr': '<u2', 'fortran_order': False, 'shape': (2, ${w}, ${w}), }`;
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-  const prefix = Buffer.from('\x93NUMPY\x01\x00', 'latin1');
-  const len = Buffer.alloc(2);
-  len.writeUInt16LE(header.length);
-  fs.writeFileSync(file, Buffer.concat([prefix, len, Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]));
-  return file;
-}
 
 function shardFiles(cache: string): string[] {
   return fs.existsSync(cache) ? fs.readdirSync(cache).filter((f) => /^shard-\d+\.bin$/.test(f)).sort() : [];
@@ -61,14 +42,18 @@ describe(`scseg segment, sharded [${backend}]`, () => {
 
   it('stops on SIGINT (exit 130) and after SIGKILL; the same command resumes: finished shards reused, not redone, result identical', async () => {
     // Example 3 tiled 3×3 (1200², one .npy): shards slow enough to be stopped among.
-    const big = await tiledNpy(path.join(tmp, 'tiled.npy'), 3);
+    const big = await tiledExample(path.join(tmp, 'tiled.npy'), 3);
     const args = ['segment', '-c', config, '-w', 'WGASegmentation', '-i', big, '-b', backend,
-      '--shard-size', String(300 * 300), '--overlap', '100', '--threads', '1', '--keep-cache'];
+      '--shard-size', String(300 * 300), '--overlap', '100', '--threads', '1', '--keep-cache', '--overwrite'];
     const reference = path.join(tmp, 'tiled-reference');
     expect(scseg([...args, '-q', '-o', reference]).status).toBe(0);
     const expected = (await readLabelsH5(path.join(reference, 'segmentation.h5'))).masks;
+    // The folder holds an earlier run's results (with --overwrite they are replaced, but only at the very end).
     const out = path.join(tmp, 'killed');
+    expect(scseg([...base, '-q', '--format', 'zarr', '-o', out]).status).toBe(0);
+    const earlier = snapshot(out);
     const cache = path.join(out, '.scseg-cache');
+    const results = () => Object.fromEntries(Object.entries(snapshot(out)).filter(([f]) => !f.startsWith('.scseg-')));
     args.push('-o', out);
 
     /** Starts the CLI, waits until `shards` shard files exist, sends `signal`; resolves with exit code and stderr. */
@@ -91,14 +76,16 @@ describe(`scseg segment, sharded [${backend}]`, () => {
     expect(interrupted.stderr).toMatch(/shards are finished and kept in .*the same command continues from there/);
     const afterInterrupt = shardFiles(cache).length;
     expect(afterInterrupt).toBeGreaterThanOrEqual(2);
+    // The earlier results as they were; beside them only the cache (no staging folder, lock or temporary).
+    expect(results()).toEqual(earlier);
+    expect(fs.readdirSync(out).filter((f) => f.startsWith('.'))).toEqual(['.scseg-cache']);
 
     const killed = await stopAt(afterInterrupt + 2, 'SIGKILL');
     expect(killed.stderr).toContain(`resuming from ${cache}: ${afterInterrupt} of 16 shards already done`);
     const before = shardFiles(cache);
     expect(before.length).toBeGreaterThanOrEqual(afterInterrupt + 2);
     expect(before.length).toBeLessThan(16);
-    expect(fs.readdirSync(cache).filter((f) => f.startsWith('.'))).toEqual([]); // no half-written shard under a final name either
-    expect(fs.existsSync(path.join(out, 'segmentation.h5'))).toBe(false);
+    expect(results()).toEqual(earlier); // SIGKILL too: the swap had not begun
     const stamps = new Map(before.map((f) => [f, fs.statSync(path.join(cache, f)).mtimeMs]));
 
     const r = scseg(args);
@@ -106,9 +93,17 @@ describe(`scseg segment, sharded [${backend}]`, () => {
     expect(r.stderr).toContain(`${before.length} of 16 shards already done`);
     for (const [f, t] of stamps) expect(fs.statSync(path.join(cache, f)).mtimeMs).toBe(t);
     expect(shardFiles(cache)).toHaveLength(16);
+    // The earlier run's OME-Zarr labels and QC overlay are gone; the killed run's staging folder too.
+    expect(fs.readdirSync(out).sort()).toEqual(['.scseg-cache', 'classes.csv', 'run.json', 'segmentation.h5']);
+    expect(fs.readdirSync(cache).filter((f) => f.startsWith('.'))).toEqual([]); // no half-written shard either
     const { masks } = await readLabelsH5(path.join(out, 'segmentation.h5'));
     // Ids are numbered by shard, so an identical run gives identical masks, ids included.
     masks.forEach((m, i) => expect(Buffer.compare(Buffer.from(m.buffer), Buffer.from(expected[i].buffer))).toBe(0));
+    const run = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
+    expect(run).toMatchObject({ segmentation: 'ShardedSegmentation', backend, threads: { workers: 1 } });
+    expect(run.options).toMatchObject({ shardSize: 90000, overlap: 100, shards: 16, reusedShards: before.length, cache: '.scseg-cache', keepCache: true });
+    expect(run.cells).toBe(fs.readFileSync(path.join(out, 'classes.csv'), 'utf8').split('\n').filter(Boolean).length);
+    expect(run.cells).toBe(new Set(masks[0]).size - 1);
   }, 300_000);
 
   it('a worker that dies fails its shard only, named, with the others kept; the same command then completes', () => {
@@ -125,13 +120,15 @@ describe(`scseg segment, sharded [${backend}]`, () => {
   });
 
   it('refuses a cache of a run with other arguments, and --overwrite discards it', () => {
-    const out = path.join(tmp, 'other');
-    expect(scseg([...base, ...sharding, '-q', '--keep-cache', '-o', out]).status).toBe(0);
-    const r = scseg([...base, '--shard-size', '14400', '--overlap', '104', '-q', '-o', out]);
+    const cache = path.join(tmp, 'shared-cache');
+    expect(scseg([...base, ...sharding, '-q', '--keep-cache', '--cache', cache, '-o', path.join(tmp, 'other-1')]).status).toBe(0);
+    const out = path.join(tmp, 'other-2');
+    const r = scseg([...base, '--shard-size', '14400', '--overlap', '104', '-q', '--cache', cache, '-o', out]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/differs in: overlap.*--overwrite/);
-    const again = scseg([...base, '--shard-size', '14400', '--overlap', '104', '-q', '--overwrite', '-o', out]);
+    expect(fs.existsSync(out)).toBe(false); // the folder this run created is gone again
+    const again = scseg([...base, '--shard-size', '14400', '--overlap', '104', '-q', '--overwrite', '--cache', cache, '-o', out]);
     expect(again.status).toBe(0);
-    expect(fs.existsSync(path.join(out, '.scseg-cache'))).toBe(false);
+    expect(fs.existsSync(cache)).toBe(false);
   });
 });
