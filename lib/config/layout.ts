@@ -20,7 +20,8 @@ export interface SelectedSection {
 export function selectSection(root: unknown, wf: ResolvedWorkflow, diag: Diagnostics): SelectedSection | null {
   if (!isMapping(root)) {
     const got = root === undefined || root === null ? 'an empty document' : diag.describe(root, '');
-    diag.problem('', `a config must be a mapping of keys, got ${got}`);
+    const file = diag.source.file === undefined ? '' : `${diag.source.file}: `;
+    diag.problem('', `${file}a config must be a mapping of keys, got ${got}`);
     return null;
   }
   const candidates = sectionCandidates(wf);

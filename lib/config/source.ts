@@ -38,6 +38,8 @@ export interface ParsedSource {
   duplicates: { path: string; lines: [number, number] }[];
   problems: ConfigProblem[];
   warnings: string[];
+  /** The config file, for messages about the whole document (undefined for text and object sources). */
+  file?: string;
 }
 
 /**
@@ -63,7 +65,7 @@ export function readSource(source: ConfigSource): ParsedSource {
       } catch (err) {
         return failed(`cannot read config file "${source.path}": ${(err as Error).message}`);
       }
-      return fromYaml(text, source.path);
+      return { ...fromYaml(text, source.path), file: source.path };
     }
   }
   return failed('config source must be { path: string }, { text: string } or { object: unknown }');

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import { beginAtomicFile, type PendingOutput } from './atomic.js';
 import { H5_LABELS_DATASET } from './hdf5.js';
-import { loadH5wasm, type H5Lib, type H5Module } from './h5wasm.js';
-import { errorMessage, IO_WRITE } from './source.js';
+import { hdf5Cause, loadH5wasm, type H5Lib, type H5Module } from './h5wasm.js';
+import { IO_WRITE } from './source.js';
 
 type H5File = InstanceType<H5Lib['File']>;
 
@@ -39,7 +39,7 @@ export class H5LabelsDataset {
       return await H5LabelsDataset.createIn(pending, shape, chunks, compression, bufferElements);
     } catch (e) {
       await pending.discard();
-      throw new InputError(`${file}: cannot write HDF5: ${errorMessage(e)}`, IO_WRITE, { cause: e });
+      throw new InputError(`${file}: cannot write HDF5: ${hdf5Cause(e)}`, IO_WRITE, { cause: e });
     }
   }
 
@@ -86,16 +86,27 @@ export class H5LabelsDataset {
       words[2 * k] = src[s];
       words[2 * k + 1] = 0;
     }
-    const status = this.module.set_dataset_data(
-      this.out!.file_id, `/${H5_LABELS_DATASET}`,
-      extent.map(BigInt), offset.map(BigInt), extent.map(() => 1n), BigInt(this.ptr),
-    );
+    let status: number;
+    try {
+      status = this.module.set_dataset_data(
+        this.out!.file_id, `/${H5_LABELS_DATASET}`,
+        extent.map(BigInt), offset.map(BigInt), extent.map(() => 1n), BigInt(this.ptr),
+      );
+    } catch (e) {
+      throw new Error(hdf5Cause(e), { cause: e });
+    }
     if (status < 0) throw new Error(`H5Dwrite failed at (${offset.join(', ')}), extent (${extent.join(', ')})`);
   }
 
   /** Closes the file and renames it into place. */
   async commit(): Promise<void> {
-    if (this.close() < 0) throw new Error('H5Fclose failed');
+    let status: number;
+    try {
+      status = this.close();
+    } catch (e) {
+      throw new Error(hdf5Cause(e), { cause: e });
+    }
+    if (status < 0) throw new Error('H5Fclose failed');
     await this.pending.commit();
   }
 

@@ -24,12 +24,15 @@ export function loadH5wasm(): Promise<{ lib: H5Lib; module: H5Module }> {
 }
 
 /**
- * The innermost cause of an HDF5 error stack ("truncated file: eof = 1792, … stored_eof = 3584"), or the error's
- * message when it is not one.
+ * The innermost cause of an HDF5 error stack ("truncated file: eof = 1792, … stored_eof = 3584"; for a failed
+ * system call the OS's message), or the error's message when it is not one.
  */
 export function hdf5Cause(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   if (!message.includes('HDF5-DIAG')) return message;
+  // a failed system call: the OS's own words (e.g. 'No space left on device')
+  const system = [...message.matchAll(/error message = '([^']*)'/g)].map((m) => m[1]);
+  if (system.length > 0) return system[system.length - 1];
   const causes = [...message.matchAll(/ in [\w.]+\(\): (.+)$/gm)].map((m) => m[1].trim());
   return causes.length > 0 ? causes[causes.length - 1] : message.split('\n')[0];
 }

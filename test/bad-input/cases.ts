@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import YAML from 'yaml';
 import { exampleData } from '../helpers/fixtures.js';
+import { escapeRegExp, OUTPUT_FILE } from './expect.js';
 import {
   bytesOf, noise16, patchH5Dims, tiffBytes, writeH5, writeNpy, writeTiff, writeZarr,
 } from './files.js';
@@ -33,6 +35,11 @@ export interface BadInputCase {
   code: string;
   /** Fragments the message must contain (the case's directory and run, to name files). */
   message(dir: string, run: CaseRun): (string | RegExp)[];
+  /**
+   * A config key given a wrong value: the CLI checks all edits of one group in one run (the config then holds all
+   * of them, and the message lists each key), to keep the spawns few; the API checks each alone.
+   */
+  configEdit?: { group: string; workflow: string; key: string; value: unknown };
   /** Lines the CLI prints to stderr (default 1: one message). */
   lines?: number;
   /** The output directory existed before the run, with these files, which must stay byte for byte. */
@@ -323,5 +330,131 @@ CASES.push(
       workflow: 'WGASegmentation',
     }),
     message: (_d, r) => [r.input[0], 'channel 1 (the default cytosol channel) is out of range'],
+  },
+);
+
+// ---- configs: every key with a wrong type, YAML that is not a mapping, unknown workflow ----------------------------
+const CLASSICAL_NUCLEUS = {
+  lower_quantile_normalization: 0.01, upper_quantile_normalization: 0.99, median_block: 41, median_step: 4, threshold: 0.2,
+  speckle_kernel: 9, peak_footprint: 7, min_distance: 8, dilation: 0, min_size: 200, max_size: 5000, contact_filter: 0.5,
+  confidence_interval: 0.9,
+};
+const BASE_CONFIGS: Record<string, Record<string, unknown>> = {
+  WGASegmentation: {
+    input_channels: 2, output_masks: 2, output_channels: 2, chunk_size: 50, cache: '.', filter_status: true, shard_size: 1e9,
+    overlap_px: 100, threads: 1, nGPUs: 0, filter_masks_size: true, match_masks: true, filtering_threshold_mask_matching: 0.95,
+    segmentation_channel_nuclei: 0, segmentation_channel_cytosol: 1, lower_quantile_normalization: 0.001,
+    upper_quantile_normalization: 0.999, median_filter_size: 4, nucleus_segmentation: CLASSICAL_NUCLEUS,
+    cytosol_segmentation: {
+      threshold: 0.15, lower_quantile_normalization: 0.01, upper_quantile_normalization: 0.99, erosion: 2, dilation: 7,
+      min_clip: 0, max_clip: 0.2, min_size: 200, max_size: 30000, contact_filter: 0.5, confidence_interval: 0.9,
+    },
+  },
+  DAPISegmentationCellpose: {
+    nucleus_segmentation: {
+      model: 'nuclei', normalize: true, diameter: 10, resample: true, rescale: 1, flow_threshold: 0.4, cellprob_threshold: 0,
+      models_dir: '.', fix_label_gap_quirk: false,
+    },
+  },
+  NuclearExpansionSegmentationCellpose: { kernel_size: 20, nucleus_segmentation: { model: 'nuclei' } },
+  CytosolSegmentationDownsamplingCellpose: {
+    downsampling_factor: 2, smoothing_kernel_size: 2, nucleus_segmentation: { model: 'nuclei' }, cytosol_segmentation: { model: 'cyto2' },
+  },
+};
+
+/** Every key the workflows read, with a value of the wrong type for it. */
+const WRONG_TYPES: [workflow: string, key: string, value: unknown][] = [
+  ...['input_channels', 'output_masks', 'output_channels', 'chunk_size', 'shard_size', 'overlap_px', 'threads', 'nGPUs',
+    'median_filter_size'].map((k) => ['WGASegmentation', k, 'many'] as [string, string, unknown]),
+  ['WGASegmentation', 'cache', ['a', 'b']],
+  ...['filter_status', 'filter_masks_size', 'match_masks'].map((k) => ['WGASegmentation', k, 'sometimes'] as [string, string, unknown]),
+  ...['filtering_threshold_mask_matching', 'lower_quantile_normalization', 'upper_quantile_normalization']
+    .map((k) => ['WGASegmentation', k, 'high'] as [string, string, unknown]),
+  ['WGASegmentation', 'segmentation_channel_nuclei', 'dapi'],
+  ['WGASegmentation', 'segmentation_channel_cytosol', { c: 1 }],
+  ['WGASegmentation', 'combine_nucleus_channels', '0, 1'],
+  ['WGASegmentation', 'combine_cytosol_channels', 1],
+  ['WGASegmentation', 'nucleus_segmentation', 5],
+  ['WGASegmentation', 'cytosol_segmentation', 'defaults'],
+  ...Object.keys(CLASSICAL_NUCLEUS).map((k) => ['WGASegmentation', `nucleus_segmentation.${k}`, 'x'] as [string, string, unknown]),
+  ...['lower_quantile_normalization', 'upper_quantile_normalization'].map((k) => ['WGASegmentation', `cytosol_segmentation.${k}`, 'x'] as [string, string, unknown]),
+  ...['threshold', 'erosion', 'dilation', 'min_clip', 'max_clip',
+    'min_size', 'max_size', 'contact_filter', 'confidence_interval'].map((k) => ['WGASegmentation', `cytosol_segmentation.${k}`, [1]] as [string, string, unknown]),
+  ...['normalize', 'resample', 'fix_label_gap_quirk'].map((k) => ['DAPISegmentationCellpose', `nucleus_segmentation.${k}`, 'yes please'] as [string, string, unknown]),
+  ...['diameter', 'rescale', 'flow_threshold', 'cellprob_threshold'].map((k) => ['DAPISegmentationCellpose', `nucleus_segmentation.${k}`, 'big'] as [string, string, unknown]),
+  ...['model', 'models_dir'].map((k) => ['DAPISegmentationCellpose', `nucleus_segmentation.${k}`, 7] as [string, string, unknown]),
+  ['NuclearExpansionSegmentationCellpose', 'kernel_size', 'wide'],
+  ['CytosolSegmentationDownsamplingCellpose', 'downsampling_factor', 'half'],
+  ['CytosolSegmentationDownsamplingCellpose', 'smoothing_kernel_size', 2.5],
+];
+
+function setKey(config: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
+  const copy = structuredClone(config);
+  const parts = key.split('.');
+  let at = copy;
+  for (const p of parts.slice(0, -1)) at = at[p] as Record<string, unknown>;
+  at[parts[parts.length - 1]] = value;
+  return copy;
+}
+
+/** Edits that hide each other go to separate CLI runs: a whole section replaced, combine_* (superseding selection). */
+function editGroup(workflow: string, key: string): string {
+  if (key === 'nucleus_segmentation' || key === 'cytosol_segmentation') return `${workflow}/sections`;
+  return key.startsWith('combine_') ? `${workflow}/combine` : `${workflow}/keys`;
+}
+
+/** The config of `workflow` with every edit applied, as a file in `dir`. */
+export function editedConfig(dir: string, workflow: string, edits: readonly { key: string; value: unknown }[]): string {
+  let config = BASE_CONFIGS[workflow];
+  for (const { key, value } of edits) config = setKey(config, key, value);
+  return dapiConfig(dir, 'config.yml', YAML.stringify({ [workflow]: config }));
+}
+
+/** Any run's input for a config case: two channels, so that every workflow could read it. */
+export function configCaseInput(dir: string): string {
+  return writeTiff(file(dir, 'two.tif'), [plane(1), plane(2)], W, H);
+}
+
+CASES.push(...WRONG_TYPES.map(([workflow, key, value]): BadInputCase => ({
+  name: `config ${workflow}.${key}: ${JSON.stringify(value)}`, code: 'ERR_SCSEG_CONFIG',
+  configEdit: { group: editGroup(workflow, key), workflow, key, value },
+  setup: (d) => ({ input: [configCaseInput(d)], config: editedConfig(d, workflow, [{ key, value }]), workflow }),
+  message: () => [new RegExp(`^(scseg: )?${escapeRegExp(`${workflow}.${key}`)}: must be .*, got .*\\(line \\d+\\)`, 'm')],
+})));
+
+CASES.push(
+  ...([['a list', '- a\n- b\n', /a list/], ['a string', 'just some text\n', /"just some text"/], ['empty', '', /an empty document/]] as const)
+    .map(([what, text, got]): BadInputCase => ({
+      name: `config YAML that is ${what}, not a mapping`, code: 'ERR_SCSEG_CONFIG',
+      setup: (d) => ({ input: [writeTiff(file(d, 'one.tif'), [plane()], W, H)], config: dapiConfig(d, 'config.yml', text) }),
+      message: (d) => [path.join(d, 'config.yml'), /must be a mapping of keys/, got],
+    })),
+  {
+    name: 'config YAML with a syntax error', code: 'ERR_SCSEG_CONFIG',
+    setup: (d) => ({ input: [writeTiff(file(d, 'one.tif'), [plane()], W, H)], config: dapiConfig(d, 'config.yml', 'DAPISegmentation: [\n') }),
+    message: (d) => [path.join(d, 'config.yml'), /YAML syntax error at line \d+/],
+  },
+  {
+    name: 'unknown workflow', code: 'ERR_SCSEG_WORKFLOW',
+    setup: (d) => ({ input: [writeTiff(file(d, 'one.tif'), [plane()], W, H)], workflow: 'WGASegmentaton' }),
+    message: () => [/unknown workflow "WGASegmentaton"/],
+  },
+);
+
+// ---- the output path ----------------------------------------------------------------------------------------------
+CASES.push(
+  {
+    name: 'output path that is a file', code: 'ERR_SCSEG_IO_WRITE',
+    setup: (d) => ({ input: [writeTiff(file(d, 'one.tif'), [plane()], W, H)], output: file(d, 'results') }),
+    previous: { [OUTPUT_FILE]: 'a file, not a folder\n' },
+    message: (d) => [`output directory ${file(d, 'results')} is a file`],
+  },
+  {
+    name: 'output path through a file', code: 'ERR_SCSEG_IO_WRITE',
+    setup: (d) => {
+      fs.writeFileSync(file(d, 'blocker'), 'x');
+      return { input: [writeTiff(file(d, 'one.tif'), [plane()], W, H)], output: path.join(file(d, 'blocker'), 'results') };
+    },
+    message: (d) => [`${file(d, 'blocker')} is a file, not a directory`],
   },
 );

@@ -2,9 +2,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** The key of `previous` / `outputState` for a file standing where the output directory should be. */
+export const OUTPUT_FILE = '<the output path itself>';
+
 /** Writes the previous run's files (name → content) into `output` before a case runs. */
 export function seedPrevious(output: string, previous: Record<string, string> | undefined): void {
   if (!previous) return;
+  if (OUTPUT_FILE in previous) {
+    fs.writeFileSync(output, previous[OUTPUT_FILE]);
+    return;
+  }
   fs.mkdirSync(output, { recursive: true });
   for (const [name, text] of Object.entries(previous)) fs.writeFileSync(path.join(output, name), text);
 }
@@ -15,7 +22,7 @@ export function seedPrevious(output: string, previous: Record<string, string> | 
  */
 export function outputState(output: string): Record<string, string> {
   if (!fs.existsSync(output)) return {};
-  if (!fs.statSync(output).isDirectory()) return { '<the output path itself>': fs.readFileSync(output, 'utf8') };
+  if (!fs.statSync(output).isDirectory()) return { [OUTPUT_FILE]: fs.readFileSync(output, 'latin1') };
   const out: Record<string, string> = {};
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -1,0 +1,70 @@
+/**
+ * A disk that fills up while the results are written (simulated: enospc.mjs makes writes under the output folder
+ * fail with ENOSPC after a byte budget). The run must fail with one clear message naming the file, leave no
+ * temporary behind, and leave the files of an earlier run as they were.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { InputError } from '../../lib/errors.js';
+import { Segmentation } from '../../lib/segmentation/segmentation.js';
+import { exampleData } from '../helpers/fixtures.js';
+import { CONFIG3 } from './cases.js';
+import { scsegAsync } from './spawn.js';
+// @ts-expect-error: a plain .mjs module (it is loaded with node --import too)
+import { installEnospc } from './enospc.mjs';
+import { outputState, seedPrevious } from './expect.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-enospc-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const hook = path.join(path.dirname(new URL(import.meta.url).pathname), 'enospc.mjs');
+const input = path.join(exampleData, 'Ch1.tif');
+const PREVIOUS = { 'segmentation.h5': 'an earlier run\'s labels\n', 'classes.csv': '1\n2\n' };
+
+function cli(output: string, after: number) {
+  return scsegAsync(['segment', '-q', '-c', CONFIG3, '-w', 'DAPISegmentation', '-i', input, '-o', output, '--overwrite'], {
+    NODE_OPTIONS: `--import ${hook}`, SCSEG_TEST_ENOSPC_DIR: output, SCSEG_TEST_ENOSPC_AFTER: String(after),
+  });
+}
+
+describe('disk full while writing the results', () => {
+  it('API: the first write fails → InputError naming the file and the cause, nothing left behind', async () => {
+    const output = path.join(tmp, 'api');
+    const seg = await Segmentation.create({ config: { path: CONFIG3 }, workflow: 'DAPISegmentation', offThread: false });
+    fs.mkdirSync(output);
+    const uninstall = installEnospc(output, 0);
+    let error: unknown;
+    try {
+      await seg.run({ input, output });
+    } catch (e) {
+      error = e;
+    } finally {
+      uninstall();
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).code).toBe('ERR_SCSEG_IO_WRITE');
+    expect((error as Error).message).toMatch(/segmentation\.h5: cannot write HDF5: No space left on device/);
+    expect(outputState(output)).toEqual({});
+  });
+
+  it('CLI: the first write fails → exit 2, one line, previous results intact, no temporaries', async () => {
+    const output = path.join(tmp, 'cli-first');
+    seedPrevious(output, PREVIOUS);
+    const r = await cli(output, 0);
+    expect(r.stderr.trim()).toBe(`scseg: ${path.join(output, 'segmentation.h5')}: cannot write HDF5: No space left on device`);
+    expect(r.status).toBe(2);
+    expect(outputState(output)).toEqual(PREVIOUS);
+  });
+
+  // Known gap: the results are renamed into place file by file (lib/segmentation/outputs.ts), so a disk that
+  // fills up after segmentation.h5 is in place leaves the new h5 beside the old classes.csv. The transactional
+  // results folder being written for issue 13 fixes it; this then passes and must become a plain `it`.
+  it.failing('CLI: a later write fails (the QC overlay) → previous results intact', async () => {
+    const output = path.join(tmp, 'cli-late');
+    seedPrevious(output, PREVIOUS);
+    const r = await cli(output, 1_300_000); // segmentation.h5 of example 3's DAPI run fits, the overlay does not
+    expect(r.stderr).toMatch(/qc_overlay\.png: cannot write: ENOSPC/);
+    expect(r.status).toBe(2);
+    expect(outputState(output)).toEqual(PREVIOUS);
+  });
+});
