@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -214,6 +215,69 @@ inline std::vector<uint32_t> consumeLabels(FuzzedDataProvider& in, size_t n) {
     }
   }
   return l;
+}
+
+}  // namespace scseg::fuzz
+
+namespace scseg::fuzz {
+
+// Speeds for fast marching: any doubles (the kernel must refuse NaN, ±Inf, <= 0 with BadValue), or those made
+// valid (> 0, finite; tiny ones kept, they mask their pixel).
+inline std::vector<double> consumeSpeed(FuzzedDataProvider& in, size_t n) {
+  std::vector<double> v = consumeFloatPixels<double>(in, n);
+  if (in.ConsumeIntegral<uint8_t>() < 224)
+    for (double& x : v) x = std::isfinite(x) && x > 0 ? x : std::fabs(std::isfinite(x) ? x : 1.0) + 0.5;
+  return v;
+}
+
+// A marker pop order for the watersheds (MarkerRanks): none, a valid one (distinct ranks >= 0, one per non-zero
+// marker, shuffled by the input), or an invalid one (duplicate, negative, one too few or too many).
+struct RanksInput {
+  std::vector<int32_t> ranks;
+  bool given = false, valid = true;
+  MarkerRanks order() const { return given ? MarkerRanks{ranks.data(), ranks.size()} : MarkerRanks{}; }
+};
+
+inline RanksInput consumeRanks(FuzzedDataProvider& in, const std::vector<uint32_t>& markers, size_t area) {
+  RanksInput r;
+  const uint8_t mode = in.ConsumeIntegral<uint8_t>();
+  if (mode < 96 || area == 0) return r;
+  r.given = true;
+  size_t k = 0;
+  for (size_t i = 0; i < area; ++i) k += markers[i] != 0;
+  const int32_t spread = in.ConsumeIntegralInRange<int32_t>(1, 3);
+  r.ranks.resize(k);
+  for (size_t j = 0; j < k; ++j) r.ranks[j] = int32_t(j) * spread;
+  for (size_t j = k; j > 1; --j) std::swap(r.ranks[j - 1], r.ranks[in.ConsumeIntegralInRange<size_t>(0, j - 1)]);
+  if (mode >= 232) {
+    r.valid = false;
+    switch (mode & 3) {
+      case 0: r.ranks.push_back(int32_t(k) * spread + 1); break;
+      case 1:
+        if (k == 0) r.ranks.push_back(0);
+        else r.ranks.pop_back();
+        break;
+      case 2:
+        if (k == 0) r.ranks.push_back(-1);
+        else r.ranks[0] = -1 - int32_t(in.ConsumeIntegralInRange<int32_t>(0, 5));
+        break;
+      default:
+        if (k < 2) r.ranks.push_back(0);
+        else r.ranks[1] = r.ranks[0];
+        break;
+    }
+  }
+  return r;
+}
+
+// Markers for the watersheds: sparse seeds with few ids (ties between markers) or labels of any kind.
+inline std::vector<uint32_t> consumeMarkers(FuzzedDataProvider& in, size_t n) {
+  std::vector<uint32_t> m = consumeLabels(in, n);
+  const uint8_t sparsity = in.ConsumeIntegral<uint8_t>() & 7;
+  if (sparsity)
+    for (size_t i = 0; i < n; ++i)
+      if ((m[i] * 2654435761u >> 29) >= 8 - sparsity / 2 || (i * 2654435761u >> 28) % (sparsity + 1)) m[i] = 0;
+  return m;
 }
 
 }  // namespace scseg::fuzz
