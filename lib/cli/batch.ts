@@ -76,7 +76,11 @@ export async function segmentBatch(run: RunContext, input: BatchInput): Promise<
     workflow: config.workflow,
     backend,
     threads: flags.threads,
-    log: (m) => (m.startsWith('warning: ') ? progress.warn(m.slice(9)) : progress.info(m)),
+    log: (raw) => {
+      const m = folder.shown(raw);
+      if (m.startsWith('warning: ')) progress.warn(m.slice(9));
+      else progress.info(m);
+    },
     progress: ({ done, total, image }) => {
       const counter = `[${done}/${total}]`;
       if (image.status === 'ok') {
@@ -84,7 +88,7 @@ export async function segmentBatch(run: RunContext, input: BatchInput): Promise<
         progress.steps(done, total, line);
         if (tty) progress.info(line); // the bar's label is overwritten by the next image; keep the line
       } else {
-        progress.warn(`${counter} ${image.name} failed: ${image.error?.message.replace(/\s*\n\s*/g, '; ')}`);
+        progress.warn(`${counter} ${image.name} failed: ${folder.shown(image.error?.message ?? '').replace(/\s*\n\s*/g, '; ')}`);
         if (tty) progress.steps(done, total, `images ${done}/${total}`);
       }
     },
@@ -125,7 +129,7 @@ export async function segmentBatch(run: RunContext, input: BatchInput): Promise<
       status: r.status,
       ...(r.cells !== undefined ? { cells: r.cells } : {}),
       seconds: r.seconds,
-      ...(r.error ? { error: r.error.message } : {}),
+      ...(r.error ? { error: folder.shown(r.error.message) } : {}),
       inputs: imageFiles(r),
       ...(r.input.kind === 'stack' ? { index: r.input.index } : {}),
     })),

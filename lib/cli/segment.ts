@@ -83,7 +83,7 @@ function recording(progress: Progress, warnings: string[]): Progress {
 /** A log callback of the segmentation classes: warnings, lines that stay, stages; staging paths shown as the target. */
 function logTo(progress: Progress, folder: ResultsFolder, stay: (m: string) => boolean = () => true): (m: string) => void {
   return (raw) => {
-    const m = raw.split(folder.staging).join(folder.target);
+    const m = folder.shown(raw);
     if (m.startsWith('warning: ')) progress.warn(m.slice(9));
     else if (stay(m)) progress.info(m);
     else progress.stage(m);
@@ -116,6 +116,7 @@ export async function segment(flags: SegmentFlags, invocation: Invocation = { co
     else if (sharded) await segmentSharded(run);
     else await segmentInMemory(run);
   } catch (err) {
+    if (folder && err instanceof Error) err.message = folder.shown(err.message);
     if (signal.aborted && !folder?.committed) {
       // A run abandoned on a signal may still have its worker inside a step: stop it before removing its files.
       await closeSharedWorkers(signal.reason as Error);

@@ -10,7 +10,7 @@
  * - results: its visible entries — segmentation.h5, classes.csv, qc_overlay.png, labels.zarr, batch.csv, a
  *   batch's per-image folders, and run.json (the record of the run that wrote them, written last);
  * - scseg's hidden entries, never results and never replaced: `.scseg-cache` (a sharded run's shard cache, kept
- *   for a resume), `.scseg-lock` (the run writing here), `.scseg-staging-*` and `.scseg-old-*` (a run in progress;
+ *   for a resume), `.scseg-lock` (the run writing here: a symlink to its pid), `.scseg-staging-*` and `.scseg-old-*` (a run in progress;
  *   removed by the next run once their process is gone).
  *
  * Writing into a folder that holds results needs `overwrite`; even then a folder holding anything scseg does not
@@ -70,6 +70,11 @@ export interface OpenResultsOptions {
 export class ResultsFolder {
   private state: 'open' | 'committed' | 'discarded' = 'open';
   private readonly onExit = () => this.discard();
+
+  /** `text` with the staging folder's path shown as the target's (the user named the target; staging is ours). */
+  shown(text: string): string {
+    return text.split(this.staging).join(this.target);
+  }
 
   /** The staged results are in place (discard() is then a no-op). */
   get committed(): boolean {
@@ -207,17 +212,25 @@ function notWritable(target: string, err: unknown): InputError {
   );
 }
 
-/** One run writes into a folder at a time (two would swap their results over each other). */
+/**
+ * One run writes into a folder at a time (two would swap their results over each other). The lock is a symlink whose
+ * target is the holder's pid: created atomically, and without a data block, so it works on a full disk too.
+ */
 function lock(dir: string, target: string): void {
   const file = path.join(dir, LOCK);
   for (let attempt = 0; ; attempt++) {
     try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      fs.symlinkSync(String(process.pid), file);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw notWritable(target, err);
     }
-    const holder = Number(fs.readFileSync(file, 'utf8').trim());
+    let holder = NaN;
+    try {
+      holder = Number(fs.readlinkSync(file));
+    } catch {
+      // not a symlink: not ours to keep
+    }
     if (Number.isSafeInteger(holder) && holder > 0 && alive(holder)) {
       throw new InputError(
         `output directory ${target} is being written by another scseg run (process ${holder}); wait for it to finish or give another output directory`,

@@ -152,11 +152,21 @@ describe(`scseg segment: the results folder [${backend}]`, () => {
     expect(hidden(out)).toEqual([]);
   });
 
+  it('a folder another run is writing into is refused (exit 2), and left alone', () => {
+    fs.symlinkSync(String(process.pid), path.join(out, '.scseg-lock')); // this (live) process holds it
+    const before = snapshot(out);
+    const r = scseg(wga(out, '--overwrite'));
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`scseg: output directory ${out} is being written by another scseg run (process ${process.pid}); wait for it to finish or give another output directory`);
+    expect(snapshot(out)).toEqual(before);
+    fs.rmSync(path.join(out, '.scseg-lock'));
+  });
+
   it('what a killed run left (staging folder, lock, a writer\'s temporary) is removed by the next run', () => {
     const gone = spawnSync('true').pid!; // a process that has exited
     fs.mkdirSync(path.join(out, `.scseg-staging-${gone}-0badc0de`));
     fs.writeFileSync(path.join(out, `.scseg-staging-${gone}-0badc0de`, 'segmentation.h5'), 'partial');
-    fs.writeFileSync(path.join(out, '.scseg-lock'), String(gone));
+    fs.symlinkSync(String(gone), path.join(out, '.scseg-lock'));
     fs.writeFileSync(path.join(out, `.classes.csv.tmp-${gone}-12345678`), '1\n');
     const r = scseg(wga(out, '--overwrite'));
     expect(r.status).toBe(0);
