@@ -56,10 +56,9 @@ describe('disk full while writing the results', () => {
     expect(outputState(output)).toEqual(PREVIOUS);
   });
 
-  // Known gap: the results are renamed into place file by file (lib/segmentation/outputs.ts), so a disk that
-  // fills up after segmentation.h5 is in place leaves the new h5 beside the old classes.csv. The transactional
-  // results folder being written for issue 13 fixes it; this then passes and must become a plain `it`.
-  it.failing('CLI: a later write fails (the QC overlay) → previous results intact', async () => {
+  // The CLI stages the whole results folder and swaps it in only once every file is written
+  // (lib/segmentation/results-folder.ts), so a write that fails after segmentation.h5 leaves the earlier files.
+  it('CLI: a later write fails (the QC overlay) → previous results intact', async () => {
     const output = path.join(tmp, 'cli-late');
     seedPrevious(output, PREVIOUS);
     const r = await cli(output, 1_300_000); // segmentation.h5 of example 3's DAPI run fits, the overlay does not
