@@ -25,13 +25,14 @@ import {
   rescaledSize,
   resizedRegion,
   resizeLinearRegion,
-  runTiled,
+  resizePlanesRegion,
   runTiledRegion,
   type CellposeChannels,
   type ChannelImage,
   type ChannelNormalization,
   type Region,
   type Size,
+  type TiledPlanes,
 } from './transforms.js';
 
 export interface CellposeEvalOptions {
@@ -64,15 +65,8 @@ export interface CellposeEvalResult {
   niter: number;
   /** The image's style (L2-normalised; zeros when the network's styles summed to zero). */
   style: Float32Array | null;
-  /** The network's outputs at the scale the dynamics ran (channels-last dY, dX, cell probability). */
-  outputs: ChannelImage;
-}
-
-/** Channel `c` of a channels-last image, written as a plane into `out` at `offset`. */
-function planeInto(img: ChannelImage, c: number, out: Float32Array, offset = 0): Float32Array {
-  const n = img.width * img.height;
-  for (let i = 0; i < n; i++) out[offset + i] = img.data[i * img.channels + c];
-  return out;
+  /** The network's outputs at the scale the dynamics ran (planes dY, dX, cell probability). */
+  outputs: TiledPlanes;
 }
 
 /** cv2.resize(…, INTER_NEAREST) of a label image: source index floor(x · (1 / (dst / src))), clamped. */
@@ -146,19 +140,19 @@ async function masksAt(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: Cel
     input = resizeLinearRegion(x, win, whole, scaled, region);
   }
   const batchSize = o.batchSize ?? 8;
-  let y: ChannelImage & { style: Float32Array | null } = await runTiledRegion(input, region, scaled, net.run, { nout: 3, batchSize });
+  let y = await runTiledRegion(input, region, scaled, net.run, { nout: 3, batchSize });
   let flowsWhole = scaled;
   if (r.resample && r.rescale !== 1) {
-    y = { ...resizeLinearRegion(y, region, scaled, whole, win), style: y.style };
+    y = resizePlanesRegion(y, region, scaled, whole, win);
     region = win;
     flowsWhole = whole;
   }
   await o.step?.('dynamics');
   const niter = Math.trunc(r.resample ? (1 / r.rescale) * 200 : 200);
   const area = y.width * y.height;
-  const dP = planeInto(y, 1, planeInto(y, 0, new Float32Array(2 * area)), area);
-  const field = { data: dP, width: y.width, height: y.height };
-  const cellprob = { data: planeInto(y, 2, new Float32Array(area)), width: y.width, height: y.height };
+  // the planes are the kernel's layout: dY, dX (the flow field), then the cell probability
+  const field = { data: y.planes.subarray(0, 2 * area), width: y.width, height: y.height };
+  const cellprob = { data: y.planes.subarray(2 * area, 3 * area), width: y.width, height: y.height };
   const common = {
     niter: Math.max(1, niter),
     cellprobThreshold: r.cellprobThreshold,
@@ -206,7 +200,11 @@ function styleDiameter(style: Float32Array, p: SizeModelParams): number {
 async function estimateDiameter(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: CellposeEvalOptions): Promise<number> {
   const size = net.info.sizeModel!;
   await o.step?.('network');
-  const styled = await runTiled(x, net.run, { rescale: net.info.diamMean / net.info.diamLabels, resample: false, batchSize: o.batchSize ?? 8 });
+  // the style of the image at the network's own scale (run_net's outputs are not used)
+  const styleScale = net.info.diamMean / net.info.diamLabels;
+  const scaled = styleScale !== 1 ? rescaledSize(x.height, x.width, styleScale) : { width: x.width, height: x.height };
+  const resized = styleScale !== 1 ? resizeLinearRegion(x, { x: 0, y: 0 }, x, scaled, { x: 0, y: 0, ...scaled }) : x;
+  const styled = await runTiledRegion(resized, { x: 0, y: 0, width: resized.width, height: resized.height }, resized, net.run, { batchSize: o.batchSize ?? 8 });
   // an all-zero style is NaN in Cellpose, whose estimate then falls back to diam_mean
   const style = styled.style;
   let diamStyle = style && style.some((v) => v !== 0) ? styleDiameter(style, size) : NaN;

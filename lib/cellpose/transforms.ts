@@ -842,12 +842,46 @@ export async function runTiled(img: ChannelImage, network: TileNetwork, options:
     throw new InputError(`runTiled: rescale ${rescale} leaves no pixels of the ${img.width}×${img.height} image`, 'ERR_SCSEG_ARGUMENT');
   }
   const resized = rescale !== 1 ? resizeLinear(img, size.height, size.width) : img;
-  const outputs = await runTiledRegion(resized, { x: 0, y: 0, width: resized.width, height: resized.height }, resized, network, options);
-  return { ...((options.resample ?? true) && rescale !== 1 ? resizeLinear(outputs, img.height, img.width) : outputs), style: outputs.style };
+  const y = await runTiledRegion(resized, { x: 0, y: 0, width: resized.width, height: resized.height }, resized, network, options);
+  const outputs = interleave(y);
+  return { ...((options.resample ?? true) && rescale !== 1 ? resizeLinear(outputs, img.height, img.width) : outputs), style: y.style };
+}
+
+/** Channels-first planes [C, H, W] → a channels-last image. */
+function interleave({ planes, width, height, channels }: TiledPlanes): ChannelImage {
+  const hw = width * height;
+  const data = new Float32Array(hw * channels);
+  for (let c = 0; c < channels; c++) for (let i = 0; i < hw; i++) data[i * channels + c] = planes[c * hw + i];
+  return { data, width, height, channels };
+}
+
+/** The network's outputs over a region, channels-first (the dynamics' layout: dY plane, dX plane, cellprob plane). */
+export interface TiledPlanes {
+  /** [channels, height, width], row-major. */
+  readonly planes: Float32Array;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  /** `run_net`'s style of the tiles run (see imageStyle); null when the network gave none. */
+  readonly style: Float32Array | null;
 }
 
 /**
- * `run_net`'s outputs over `region` of a whole (already resized) image of size `whole`, from `img`, that region's
+ * Each plane of `planes` ([C, H, W] over `srcRegion` of a `src`-sized image) resized as resizeLinearRegion does
+ * (OpenCV treats channels independently): the planes of `region` of the `dst`-sized resize.
+ */
+export function resizePlanesRegion(planes: TiledPlanes, srcRegion: Region, src: Size, dst: Size, region: Region): TiledPlanes {
+  const hw = planes.width * planes.height;
+  const out = new Float32Array(planes.channels * region.width * region.height);
+  for (let c = 0; c < planes.channels; c++) {
+    const plane = { data: planes.planes.subarray(c * hw, (c + 1) * hw), width: planes.width, height: planes.height, channels: 1 };
+    out.set(resizeLinearRegion(plane, srcRegion, src, dst, region).data, c * region.width * region.height);
+  }
+  return { planes: out, width: region.width, height: region.height, channels: planes.channels, style: planes.style };
+}
+
+/**
+ * `run_net`'s outputs (channels-first) over `region` of a whole (already resized) image of size `whole`, from `img`, that region's
  * pixels: the tiles of the whole image's grid (padding and tile positions depend only on `whole`) that meet the
  * region are cut — zeros beyond the image, as Cellpose pads, and beyond the region — run in batches in grid order,
  * and blended in grid order, so a pixel whose tiles all lie within the region (or the padding) gets exactly the
@@ -859,7 +893,7 @@ export async function runTiledRegion(
   whole: Size,
   network: TileNetwork,
   options: Omit<RunTiledOptions, 'rescale' | 'resample'> = {},
-): Promise<TiledOutputs> {
+): Promise<TiledPlanes> {
   checkImage(img, 'runTiledRegion');
   if (img.width !== region.width || img.height !== region.height || region.x < 0 || region.y < 0 ||
       region.x + region.width > whole.width || region.y + region.height > whole.height) {
@@ -943,9 +977,11 @@ export async function runTiledRegion(
       styles.set(style, b * styleLength);
     }
   }
-  // divided by the summed mask, channels-first → channels-last
+  // divided by the summed mask, in place
   const hw = height * width;
-  const yf = new Float32Array(hw * nout);
-  for (let c = 0; c < nout; c++) for (let i = 0; i < hw; i++) yf[i * nout + c] = sum[c * hw + i] / navg[i];
-  return { data: yf, width, height, channels: nout, style: styles ? imageStyle(styles, tiles.length) : null };
+  for (let c = 0; c < nout; c++) {
+    const o = c * hw;
+    for (let i = 0; i < hw; i++) sum[o + i] = sum[o + i] / navg[i];
+  }
+  return { planes: sum, width, height, channels: nout, style: styles ? imageStyle(styles, tiles.length) : null };
 }

@@ -157,7 +157,7 @@ describe(`the Cellpose eval with a stand-in model vs Cellpose 3.1.1.3's eval (${
     for (let ch = 0; ch < 3; ch++) {
       for (let y = 0; y < fh; y++) {
         for (let x = 0; x < fw; x++) {
-          const ours = out.data[((y * 4) * out.width + x * 4) * 3 + ch];
+          const ours = out.planes[(ch * out.height + y * 4) * out.width + x * 4];
           maxDiff[ch] = Math.max(maxDiff[ch], Math.abs(ours - flows[(ch * fh + y) * fw + x]));
         }
       }
