@@ -6,6 +6,7 @@
  * a whole. A folder that already holds results needs --overwrite. Interrupted or failed, the run leaves the folder
  * as it was (a sharded run's shard cache, hidden in it, is kept for the next identical command).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/index.js';
 import type { SegmentationConfig, WorkflowAlias } from '../config/types.js';
@@ -185,7 +186,8 @@ async function segmentSharded(run: RunContext): Promise<void> {
     overlap: flags.overlap,
     cache,
     overwrite: flags.overwrite,
-    keepCache: flags.keepCache,
+    // Removed here once the results are committed: a stop before the swap must still find every shard.
+    keepCache: true,
     log: logTo(progress, folder),
     progress: (e) => {
       if (e.stage === 'shards') progress.steps(e.done, e.total, `shards ${e.done}/${e.total}`);
@@ -230,6 +232,7 @@ async function segmentSharded(run: RunContext): Promise<void> {
     masks: [...sharded.workflow.descriptor.masks],
     files: await digestEntries(folder.staging),
   });
+  if (!flags.keepCache) fs.rmSync(cache, { recursive: true, force: true });
   const reused = result.reusedShards > 0 ? `, ${result.reusedShards} reused from the cache` : '';
   progress.done(`${result.cells} cells, ${result.shards} shards${reused} → ${flags.output} (${seconds.toFixed(2)} s)`);
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { HOLD_BEFORE_COMMIT_ENV } from '../../lib/cli/run-context.js';
 import { SHARD_FAULT_EXIT_ENV } from '../../lib/segmentation/shard-tasks.js';
 import { cliCommand, scseg, snapshot, tiledExample } from '../helpers/cli.js';
 import { exampleData, repoRoot } from '../helpers/fixtures.js';
@@ -105,6 +106,25 @@ describe(`scseg segment, sharded [${backend}]`, () => {
     expect(run.cells).toBe(fs.readFileSync(path.join(out, 'classes.csv'), 'utf8').split('\n').filter(Boolean).length);
     expect(run.cells).toBe(new Set(masks[0]).size - 1);
   }, 300_000);
+
+  it('stopped after stitching, before the swap: every shard is still cached and the same command only stitches', async () => {
+    const out = path.join(tmp, 'stitched-then-stopped');
+    const args = [...base, ...sharding, '--threads', '2', '-o', out];
+    const child = spawn(process.execPath, cliCommand(args), {
+      cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '', [HOLD_BEFORE_COMMIT_ENV]: '1' }, stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const staged = () => fs.existsSync(out) && fs.readdirSync(out).some((f) => f.startsWith('.scseg-staging-') && fs.existsSync(path.join(out, f, 'run.json')));
+    for (const deadline = Date.now() + 120_000; !staged() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    expect(await exit).toBe(130);
+    expect(fs.readdirSync(out)).toEqual(['.scseg-cache']);
+    expect(shardFiles(path.join(out, '.scseg-cache'))).toHaveLength(16);
+    const r = scseg(args);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('16 of 16 shards already done');
+    expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'run.json', 'segmentation.h5']); // cache removed after the swap
+  });
 
   it('a worker that dies fails its shard only, named, with the others kept; the same command then completes', () => {
     const out = path.join(tmp, 'crashed');
