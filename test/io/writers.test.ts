@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 import { InputError } from '../../lib/errors.js';
 import type { Image2D } from '../../lib/image.js';
 import {
-  listOmeZarrLabels, openImage, readClassesCsv, readOmeZarrLabels, renderQcOverlay, writeAtomic, writeClassesCsv,
+  encodeRgbPng, listOmeZarrLabels, openImage, readClassesCsv, readOmeZarrLabels, renderQcOverlay, writeAtomic, writeClassesCsv,
   writeFileAtomic, writeOmeZarrLabels, writeQcOverlay, writeSegmentationH5,
 } from '../../lib/io/index.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
@@ -307,6 +307,19 @@ describe('QC overlay PNG', () => {
     const small = renderQcOverlay(bg, [mask], { maxSize: 100 });
     expect(small.factor).toBe(26);
     expect([small.width, small.height]).toEqual([100, 4]);
+  });
+
+  it('encodeRgbPng: any RGB content round-trips through an independent decoder (pngjs), alpha dropped', () => {
+    const r = rng(11);
+    for (const [w, h] of [[1, 1], [37, 23], [300, 2]]) {
+      const rgba = Uint8Array.from({ length: w * h * 4 }, () => Math.floor(r() * 256));
+      const png = PNG.sync.read(encodeRgbPng(rgba, w, h));
+      expect([png.width, png.height]).toEqual([w, h]);
+      for (let i = 0; i < w * h; i++) {
+        expect(Array.from(png.data.subarray(4 * i, 4 * i + 3))).toEqual(Array.from(rgba.subarray(4 * i, 4 * i + 3)));
+        expect(png.data[4 * i + 3]).toBe(255);
+      }
+    }
   });
 
   it('rejects mismatched masks and bad options', async () => {
