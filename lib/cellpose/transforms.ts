@@ -855,6 +855,56 @@ function interleave({ planes, width, height, channels }: TiledPlanes): ChannelIm
   return { data, width, height, channels };
 }
 
+/**
+ * One tile of a region's image, channels-first into `out` at `from` (zeros where the tile, its top-left corner at
+ * (tx0, ty0) of the region, lies outside it).
+ */
+function cutTile(img: ChannelImage, out: Float32Array, from: number, th: number, tw: number, ty0: number, tx0: number): void {
+  const { data, width, height, channels: cn } = img;
+  const xa = Math.max(0, -tx0);
+  const xb = Math.min(tw, width - tx0);
+  const ra = Math.max(0, -ty0);
+  const rb = Math.min(th, height - ty0);
+  for (let c = 0; c < cn; c++) {
+    const plane = from + c * th * tw;
+    for (let r = ra; r < rb; r++) {
+      const src = ((ty0 + r) * width + tx0) * cn + c;
+      const dst = plane + r * tw;
+      for (let x = xa; x < xb; x++) out[dst + x] = data[src + x * cn];
+    }
+  }
+}
+
+/**
+ * One tile's share of `average_tiles` over a region: its outputs (channels-first, at `from` in `y`) times the taper
+ * mask added into the float32 `sum` ([nout, height, width]) and the mask into the float64 `navg`, for the tile's
+ * pixels inside the region (the tile's top-left corner at (tx0, ty0) of the region, possibly outside it).
+ */
+function addTile(
+  sum: Float32Array, navg: Float64Array, y: Float32Array, from: number, mask: Float64Array,
+  nout: number, th: number, tw: number, width: number, height: number, ty0: number, tx0: number,
+): void {
+  const xa = Math.max(0, -tx0);
+  const xb = Math.min(tw, width - tx0);
+  const ra = Math.max(0, -ty0);
+  const rb = Math.min(th, height - ty0);
+  const plane = height * width;
+  for (let c = 0; c < nout; c++) {
+    const tile = from + c * th * tw;
+    for (let r = ra; r < rb; r++) {
+      const row = c * plane + (ty0 + r) * width + tx0;
+      const src = tile + r * tw;
+      const m = r * tw;
+      for (let x = xa; x < xb; x++) sum[row + x] += y[src + x] * mask[m + x];
+    }
+  }
+  for (let r = ra; r < rb; r++) {
+    const row = (ty0 + r) * width + tx0;
+    const m = r * tw;
+    for (let x = xa; x < xb; x++) navg[row + x] += mask[m + x];
+  }
+}
+
 /** The network's outputs over a region, channels-first (the dynamics' layout: dY plane, dX plane, cellprob plane). */
 export interface TiledPlanes {
   /** [channels, height, width], row-major. */
@@ -928,45 +978,20 @@ export async function runTiledRegion(
   for (let b = 0; b < tiles.length; b += batchSize) {
     const batch = tiles.slice(b, b + batchSize);
     const input = new Float32Array(batch.length * inPer);
-    batch.forEach((k, t) => {
-      const ty0 = grid.ysub[k][0] - ry;
-      const tx0 = grid.xsub[k][0] - rx;
-      const xa = Math.max(0, -tx0);
-      const xb = Math.min(tw, width - tx0);
-      for (let c = 0; c < cn; c++) {
-        const plane = (t * cn + c) * th * tw;
-        for (let r = Math.max(0, -ty0); r < Math.min(th, height - ty0); r++) {
-          const src = ((ty0 + r) * width + tx0) * cn + c;
-          for (let x = xa; x < xb; x++) input[plane + r * tw + x] = img.data[src + x * cn];
-        }
-      }
-    });
+    for (let t = 0; t < batch.length; t++) {
+      const k = batch[t];
+      cutTile(img, input, t * inPer, th, tw, grid.ysub[k][0] - ry, grid.xsub[k][0] - rx);
+    }
     const result = await network(input, batch.length, th, tw);
     const out = result instanceof Float32Array ? result : result.output;
     if (out.length !== batch.length * outPer) {
       throw new InputError(`runTiled: the network returned ${out.length} values for ${batch.length} tiles of ${nout}×${th}×${tw}`, 'ERR_SCSEG_SHAPE');
     }
     // average_tiles: y·mask (float64) added into a float32 sum, the mask into a float64 sum, tile by tile
-    batch.forEach((k, t) => {
-      const ty0 = grid.ysub[k][0] - ry;
-      const tx0 = grid.xsub[k][0] - rx;
-      const xa = Math.max(0, -tx0);
-      const xb = Math.min(tw, width - tx0);
-      const ra = Math.max(0, -ty0);
-      const rb = Math.min(th, height - ty0);
-      for (let c = 0; c < nout; c++) {
-        const tile = (t * nout + c) * th * tw;
-        const o = c * height * width;
-        for (let r = ra; r < rb; r++) {
-          const row = o + (ty0 + r) * width + tx0;
-          for (let x = xa; x < xb; x++) sum[row + x] = sum[row + x] + out[tile + r * tw + x] * mask[r * tw + x];
-        }
-      }
-      for (let r = ra; r < rb; r++) {
-        const row = (ty0 + r) * width + tx0;
-        for (let x = xa; x < xb; x++) navg[row + x] += mask[r * tw + x];
-      }
-    });
+    for (let t = 0; t < batch.length; t++) {
+      const k = batch[t];
+      addTile(sum, navg, out, t * outPer, mask, nout, th, tw, width, height, grid.ysub[k][0] - ry, grid.xsub[k][0] - rx);
+    }
     const style = result instanceof Float32Array ? undefined : result.style;
     if (style) {
       styleLength ??= style.length / batch.length;
