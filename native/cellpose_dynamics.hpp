@@ -182,10 +182,30 @@ inline void followFlows(const float* field, int64_t W, int64_t H, int64_t niter,
   });
 }
 
-// fastremap.renumber(labels, in_place=True): labels 1..n in order of first appearance, 0 kept.
-inline void renumberByAppearance(uint32_t* labels, size_t area) {
+// Labels rewritten to their rank among the non-zero values present (1..n, order kept, 0 kept); returns the values
+// present, ascending. For label images whose ids exceed their pixel count (any uint32 from a caller), so that the
+// per-id tables below stay O(pixels).
+inline std::vector<uint32_t> compactLabels(uint32_t* labels, size_t area) {
+  std::vector<uint32_t> ids(labels, labels + area);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (!ids.empty() && ids.front() == 0) ids.erase(ids.begin());
+  for (size_t i = 0; i < area; ++i)
+    if (labels[i] != 0) labels[i] = uint32_t(std::lower_bound(ids.begin(), ids.end(), labels[i]) - ids.begin()) + 1;
+  return ids;
+}
+
+// The largest id, after compacting the labels when it exceeds the pixel count (see compactLabels).
+inline uint32_t boundedMaxId(uint32_t* labels, size_t area) {
   uint32_t maxId = 0;
   for (size_t i = 0; i < area; ++i) maxId = std::max(maxId, labels[i]);
+  if (uint64_t(maxId) <= uint64_t(area)) return maxId;
+  return uint32_t(compactLabels(labels, area).size());
+}
+
+// fastremap.renumber(labels, in_place=True): labels 1..n in order of first appearance, 0 kept.
+inline void renumberByAppearance(uint32_t* labels, size_t area) {
+  const uint32_t maxId = boundedMaxId(labels, area);
   std::vector<uint32_t> to(size_t(maxId) + 1, 0);
   uint32_t next = 0;
   for (size_t i = 0; i < area; ++i) {
@@ -298,6 +318,18 @@ inline void getMasks(const float* py, const float* px, size_t n, const uint8_t* 
 inline void removeSmallMasks(uint32_t* labels, size_t area, int64_t minSize, bool fixQuirk) {
   uint32_t maxId = 0;
   for (size_t i = 0; i < area; ++i) maxId = std::max(maxId, labels[i]);
+  // ids beyond the pixel count (a caller's labels): compacted, keeping the values, which the quirk reads
+  std::vector<uint32_t> values;
+  if (uint64_t(maxId) > uint64_t(area)) {
+    values = compactLabels(labels, area);
+    maxId = uint32_t(values.size());
+  }
+  // the (compact) label whose original value is v, or 0 when no label has it
+  auto labelOf = [&](size_t v) -> size_t {
+    if (values.empty()) return v <= maxId ? v : 0;
+    const auto it = std::lower_bound(values.begin(), values.end(), uint32_t(std::min<size_t>(v, UINT32_MAX)));
+    return it != values.end() && *it == v ? size_t(it - values.begin()) + 1 : 0;
+  };
   std::vector<size_t> counts(size_t(maxId) + 1, 0);
   for (size_t i = 0; i < area; ++i) ++counts[labels[i]];
   std::vector<uint8_t> remove(size_t(maxId) + 1, 0);
@@ -307,9 +339,10 @@ inline void removeSmallMasks(uint32_t* labels, size_t area, int64_t minSize, boo
     size_t rank = 0;  // position among the values present, 0 = the smallest
     for (size_t v = 0; v <= maxId; ++v) {
       if (counts[v] == 0) continue;
-      if (rank > 0 && int64_t(counts[v]) < minSize && rank <= maxId) remove[rank] = 1;
+      if (rank > 0 && int64_t(counts[v]) < minSize) remove[labelOf(rank)] = 1;
       ++rank;
     }
+    remove[0] = 0;
   }
   for (size_t i = 0; i < area; ++i)
     if (remove[labels[i]]) labels[i] = 0;
@@ -320,8 +353,7 @@ inline void removeSmallMasks(uint32_t* labels, size_t area, int64_t minSize, boo
 // the holes of its current pixels within its box become part of it, relabelled to its rank.
 inline void fillHoles(uint32_t* labels, int64_t W, int64_t H) {
   const size_t area = size_t(W) * size_t(H);
-  uint32_t maxId = 0;
-  for (size_t i = 0; i < area; ++i) maxId = std::max(maxId, labels[i]);
+  const uint32_t maxId = boundedMaxId(labels, area);  // holes relabel to ranks: compacting first changes nothing
   struct Box {
     int64_t y0 = INT64_MAX, y1 = -1, x0 = INT64_MAX, x1 = -1;
   };

@@ -178,6 +178,27 @@ describe(`cellposeMasks reproduces Cellpose's compute_masks [${k.backendName}]`,
     expectInputError(() => k.cellposeCleanMasks(raw, { minSize: 2.5 }), 'ERR_SCSEG_ARGUMENT', /minSize/);
   });
 
+  it('cellposeCleanMasks takes any uint32 ids (up to 2^32 − 1) without tables sized by the largest id', () => {
+    // fuzzing found a 128 GiB allocation for an id near 2^32; ids above the pixel count are compacted first, keeping
+    // the values the label-gap quirk reads (it removes the label whose value equals a rank)
+    const { dP, cellprob } = ours.get('bbbc039_F03_s5')!;
+    const raw = k.cellposeMasks(dP, cellprob, { niter: 200, clean: false });
+    const top = maxOf(raw.data);
+    const remap = (f: (v: number) => number) => ({ ...raw, data: raw.data.map((v) => (v === 0 ? 0 : f(v))) });
+    const huge = (v: number) => 2 ** 32 - 1 - (top - v) * 3; // order kept, far beyond the pixel count
+    const far = (v: number) => 100000 + v; // order kept, below the pixel count (the dense path)
+    for (const fixLabelGapQuirk of [false, true]) {
+      const o = { minSize: 15, fixLabelGapQuirk };
+      const viaHuge = k.cellposeCleanMasks(remap(huge), o).data;
+      expect(firstBitDifference(viaHuge, k.cellposeCleanMasks(remap(far), o).data)).toBe(-1);
+      // ids 1–10 kept (the quirk can hit them), the others far or huge: the same masks either way
+      const mixed = (g: (v: number) => number) => (v: number) => (v <= 10 ? v : g(v));
+      expect(firstBitDifference(k.cellposeCleanMasks(remap(mixed(huge)), o).data, k.cellposeCleanMasks(remap(mixed(far)), o).data)).toBe(-1);
+      if (fixLabelGapQuirk) expect(firstBitDifference(viaHuge, k.cellposeCleanMasks(raw, o).data)).toBe(-1); // order is all it reads
+    }
+    expect(maxOf(k.cellposeCleanMasks(remap(huge), { minSize: 0 }).data)).toBeGreaterThan(10);
+  });
+
   it('an all-zero cellprob gives an empty mask (nothing is above the threshold 0)', () => {
     const { dP } = ours.get('dsb_256')!;
     const zero = { data: new Float32Array(dP.width * dP.height), width: dP.width, height: dP.height };
