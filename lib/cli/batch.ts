@@ -18,11 +18,9 @@ import { commitRun, manifestBase, type RunContext } from './run-context.js';
 import type { SegmentFlags } from './segment.js';
 
 /** Some images of a batch failed (the others' results are written); `exitCode` 2 if any on bad input, else 1. */
-export class BatchFailedError extends ScsegError {
-  constructor(message: string, readonly exitCode: 1 | 2) {
-    super('ERR_SCSEG_BATCH', message);
-  }
-}
+import { BatchFailedError } from './exit-errors.js';
+
+export { BatchFailedError };
 
 /** The batch input of these flags, or undefined when they ask for a single image (checked to have an input). */
 export async function batchInput(config: SegmentationConfig, flags: SegmentFlags): Promise<BatchInput | undefined> {

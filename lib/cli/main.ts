@@ -5,15 +5,15 @@
  */
 import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { validateConfig, workflowSections } from '../config/index.js';
 import { ConfigError, InputError, ScsegError } from '../errors.js';
-import { activeBackend } from '../kernels/index.js';
 import { packageVersion } from '../segmentation/run-manifest.js';
 import { WORKFLOW_NAMES, WORKFLOWS } from '../workflows/registry.js';
-import { BatchFailedError } from './batch.js';
-import { runDemo } from './demo.js';
-import { segment, workflowName, type SegmentFlags } from './segment.js';
+import { BatchFailedError } from './exit-errors.js';
+import type { SegmentFlags } from './segment.js';
 import { InterruptedError } from './signals.js';
+
+// The commands' modules (config, kernels, readers, writers, ONNX Runtime) load when a command runs, not for
+// `--version` or `--help`: Node's module loading is most of what a short command waits for.
 
 const version = packageVersion();
 
@@ -59,7 +59,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-f, --format <format>', 'extra label output: zarr adds OME-Zarr labels').choices(['h5', 'zarr']).default('h5'))
     .option('--no-qc', 'do not write the QC overlay PNG')
     .option('-q, --quiet', 'no progress output', false)
-    .action((flags: SegmentFlags) => segment(flags));
+    .action(async (flags: SegmentFlags) => (await import('./segment.js')).segment(flags));
 
   program
     .command('demo')
@@ -69,7 +69,7 @@ export function buildProgram(): Command {
     .option('-t, --threads <n>', 'kernel threads', positiveInt)
     .option('--overwrite', "replace results in --output that another command wrote (an earlier demo's are replaced anyway)", false)
     .option('-q, --quiet', 'no progress output', false)
-    .action(runDemo);
+    .action(async (opts) => (await import('./demo.js')).runDemo(opts));
 
   program
     .command('workflows')
@@ -86,7 +86,9 @@ export function buildProgram(): Command {
     .description('check a config file for every workflow section it holds (or --workflow) and list all problems')
     .argument('<file>', 'scPortrait YAML config')
     .option('-w, --workflow <name>', 'validate only this workflow')
-    .action((file: string, opts: { workflow?: string }) => {
+    .action(async (file: string, opts: { workflow?: string }) => {
+      const { validateConfig, workflowSections } = await import('../config/index.js');
+      const { workflowName } = await import('./segment.js');
       if (!fs.existsSync(file)) throw new InputError(`${file}: no such file`, 'ERR_SCSEG_IO_NOT_FOUND');
       const names = opts.workflow ? [workflowName(opts.workflow)] : workflowSections({ path: file });
       if (names.length === 0) throw new InputError(`${file}: holds no workflow section; pass --workflow`, 'ERR_SCSEG_CONFIG');
@@ -103,7 +105,7 @@ export function buildProgram(): Command {
   program
     .command('backend')
     .description('print the kernel backend this process uses (native, or wasm as fallback; SCSEG_BACKEND forces one)')
-    .action(() => console.log(activeBackend()));
+    .action(async () => console.log((await import('../kernels/index.js')).activeBackend()));
   return program;
 }
 
