@@ -138,46 +138,44 @@ function orderKey(bits: number): number {
 }
 
 /**
- * Puts the k-th smallest key of a[lo, hi) at a[k], smaller-or-equal keys before it and greater-or-equal after
- * (quickselect, three-way partitions around pseudo-random pivots: linear on average, duplicates in one pass).
+ * The keys at the given ranks (ascending order, 0 = the smallest) of `keys`, by two counting passes instead of a
+ * sort or a selection: the high 16 bits of the order-preserving unsigned key, then the low 16 bits among the keys
+ * in each chosen bucket. Linear, two sequential scans per distinct bucket, `keys` untouched.
  */
-function selectKey(a: Int32Array, lo: number, hi: number, k: number): void {
-  if (k === lo) {
-    // the smallest (the rank after one just selected): one scan
-    let m = lo;
-    for (let i = lo + 1; i < hi; i++) if (a[i] < a[m]) m = i;
-    const v = a[m];
-    a[m] = a[lo];
-    a[lo] = v;
-    return;
+function keysAtRanks(keys: Int32Array, ranks: readonly number[]): Map<number, number> {
+  const high = new Float64Array(65536);
+  for (let i = 0; i < keys.length; i++) high[(keys[i] ^ 0x80000000) >>> 16]++;
+  // each rank's bucket and its rank within the bucket
+  const wanted = new Map<number, { rank: number; within: number }[]>();
+  for (const rank of ranks) {
+    let below = 0;
+    let bucket = 0;
+    while (below + high[bucket] <= rank) below += high[bucket++];
+    const list = wanted.get(bucket) ?? [];
+    list.push({ rank, within: rank - below });
+    wanted.set(bucket, list);
   }
-  let seed = 0x9e3779b9;
-  while (hi - lo > 1) {
-    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
-    const pivot = a[lo + ((seed >>> 0) % (hi - lo))];
-    let lt = lo;
-    let i = lo;
-    let gt = hi;
-    while (i < gt) {
-      const v = a[i];
-      if (v < pivot) {
-        a[i++] = a[lt];
-        a[lt++] = v;
-      } else if (v > pivot) {
-        a[i] = a[--gt];
-        a[gt] = v;
-      } else i++;
+  const at = new Map<number, number>();
+  const low = new Float64Array(65536);
+  for (const [bucket, list] of wanted) {
+    low.fill(0);
+    for (let i = 0; i < keys.length; i++) {
+      const u = (keys[i] ^ 0x80000000) >>> 0;
+      if (u >>> 16 === bucket) low[u & 0xffff]++;
     }
-    // [lo, lt) < pivot, [lt, gt) = pivot, [gt, hi) > pivot
-    if (k < lt) hi = lt;
-    else if (k >= gt) lo = gt;
-    else return;
+    for (const { rank, within } of list) {
+      let below = 0;
+      let v = 0;
+      while (below + low[v] <= within) below += low[v++];
+      at.set(rank, (((bucket << 16) | v) ^ 0x80000000) | 0);
+    }
   }
+  return at;
 }
 
 /**
- * numpyPercentile(sorted(values), q) for each q (ascending), without sorting: the ranks it reads are selected
- * (the values at a rank are the same whatever the algorithm). `values` (finite) is reordered.
+ * numpyPercentile(sorted(values), q) for each q, without sorting: the ranks it reads are selected (the values at a
+ * rank are the same whatever the algorithm). `values` (finite) is overwritten.
  */
 function percentilesOf(values: Float32Array, qs: readonly number[]): number[] {
   const n = values.length;
@@ -189,18 +187,11 @@ function percentilesOf(values: Float32Array, qs: readonly number[]): number[] {
     bits[0] = orderKey(key);
     return asFloat[0];
   };
-  // the ranks in ascending order, each selected among the keys above the last (keys[0, lo) are the lo smallest)
-  const ranks = [...new Set(qs.flatMap((q) => { const r = percentileRanks(n, q); return [r.prev, r.next]; }))].sort((x, y) => x - y);
-  const at = new Map<number, number>();
-  let lo = 0;
-  for (const r of ranks) {
-    selectKey(keys, lo, n, r);
-    at.set(r, valueOf(keys[r]));
-    lo = r + 1;
-  }
+  const ranks = [...new Set(qs.flatMap((q) => { const r = percentileRanks(n, q); return [r.prev, r.next]; }))];
+  const at = keysAtRanks(keys, ranks);
   return qs.map((q) => {
     const { prev, next, gamma } = percentileRanks(n, q);
-    return percentileLerp(at.get(prev)!, at.get(next)!, gamma);
+    return percentileLerp(valueOf(at.get(prev)!), valueOf(at.get(next)!), gamma);
   });
 }
 

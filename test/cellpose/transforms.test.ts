@@ -89,6 +89,24 @@ describe('channel conversion and normalize_img (bit for bit)', () => {
     const x = normalizeCellpose(cellposeInput([{ data, width: w, height: h }], [1, 0]));
     expect(sha256(x.data)).toBe(c.sha256);
   });
+  it('the percentiles (selected by two counting passes) equal numpy percentile of the sorted values, any sign, many ties', () => {
+    let seed = 7;
+    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const cases: Float32Array[] = [
+      Float32Array.from({ length: 10007 }, () => (next() - 0.5) * 1e6), // both signs, wide range
+      Float32Array.from({ length: 5000 }, () => Math.floor(next() * 4) - 2), // four values only, −0 and +0 among them
+      Float32Array.from({ length: 3 }, () => next()),
+      Float32Array.from([1e-40, -1e-40, 0, 3.4e38, -3.4e38, 7]), // subnormals and extremes
+    ];
+    for (const values of cases) {
+      const img = { data: Float32Array.from(values, (v) => v), width: values.length, height: 1, channels: 1 };
+      const sorted = Float32Array.from(values).sort();
+      const [p1, p99] = [numpyPercentile(sorted, 1), numpyPercentile(sorted, 99)];
+      const expected = Float32Array.from(values, (v) => (p99 - p1 > 1e-3 ? f32(f32(v - f32(p1)) / f32(p99 - p1)) : 0));
+      expect(firstBitDifference(normalizeCellpose(img).data, expected)).toBe(-1);
+    }
+  });
+
   it('numpy percentile: the lerp endpoints and one element', () => {
     expect(numpyPercentile([5], 1)).toBe(5);
     expect(numpyPercentile([0, 10], 99)).toBeCloseTo(9.9, 12);
