@@ -119,6 +119,8 @@ export class Kernels {
   /** numpy.quantile(image, q) for each q in [0, 1] ("linear" method, numpy 1.x precision), as float64. */
   quantiles(image: Image2D, q: readonly number[]): Float64Array {
     return this.call('quantiles', [image, q], (b, threads) => {
+      // No quantile asked, none computed (emnapi cannot sync a zero-length output array back from WASM).
+      if (q.length === 0) return new Float64Array(0);
       const out = new Float64Array(q.length);
       b.quantiles(image.data, image.width, image.height, Float64Array.from(q), out, threads);
       return out;

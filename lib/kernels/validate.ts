@@ -180,6 +180,13 @@ function assertMask(mask: Image2D<Uint8Array>, kernel: string): void {
   }
 }
 
+/** An options argument is an object (a default `= {}` covers only undefined, not null). */
+function assertOptions(options: unknown, kernel: string, expected: string): void {
+  if (options === null || typeof options !== 'object') {
+    throw new InputError(`${kernel} options must be an object ${expected}, got ${typeName(options)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+}
+
 function assertOutside(outside: unknown, kernel: string): asserts outside is 0 | 1 {
   if (outside !== 0 && outside !== 1) {
     throw new InputError(
@@ -344,6 +351,9 @@ export const kernelChecks = {
   },
   quantiles(_limits: KernelLimits, image: Image2D, q: readonly number[]): Shape {
     assertImage(image);
+    if (!Array.isArray(q) && !(ArrayBuffer.isView(q) && !(q instanceof DataView))) {
+      throw new InputError(`quantiles: q must be an array of numbers in [0, 1], got ${typeName(q)}`, 'ERR_SCSEG_ARGUMENT');
+    }
     q.forEach((v, i) => assertNumberInRange(v, 0, 1, `quantiles q[${i}]`));
     return image;
   },
@@ -356,7 +366,7 @@ export const kernelChecks = {
   normalizeRange(_limits: KernelLimits, image: Image2D, l: number, u: number): Shape {
     assertImage(image);
     if (!Number.isFinite(l) || !Number.isFinite(u)) {
-      throw new InputError(`normalizeRange: quantiles must be finite numbers, got ${l} and ${u}`, 'ERR_SCSEG_ARGUMENT');
+      throw new InputError(`normalizeRange: quantiles must be finite numbers, got ${String(l)} and ${String(u)}`, 'ERR_SCSEG_ARGUMENT');
     }
     return image;
   },
@@ -364,14 +374,20 @@ export const kernelChecks = {
     _limits: KernelLimits,
     channel: Image2D,
     nuclei: Image2D<Uint8Array>,
-    _quantiles: readonly [number, number],
+    quantiles: readonly [number, number],
     clip: { min: number; max: number },
   ): Shape {
     assertImage(channel);
     assertTypedImage(nuclei, [Uint8Array], 'wgaSpeedMap nuclei');
     assertSameShape(channel, nuclei, 'wgaSpeedMap channel', 'wgaSpeedMap nuclei');
+    if (!Array.isArray(quantiles) || quantiles.length !== 2 || quantiles.some((v) => typeof v !== 'number')) {
+      throw new InputError('wgaSpeedMap: quantiles must be [q02, q98], two numbers', 'ERR_SCSEG_ARGUMENT');
+    }
+    if (clip === null || typeof clip !== 'object') {
+      throw new InputError(`wgaSpeedMap: clip must be { min, max }, got ${typeName(clip)}`, 'ERR_SCSEG_ARGUMENT');
+    }
     if (!(Number.isFinite(clip.min) && Number.isFinite(clip.max) && clip.max > clip.min)) {
-      throw new InputError(`wgaSpeedMap: clip range must satisfy min < max, got [${clip.min}, ${clip.max}]`, 'ERR_SCSEG_ARGUMENT');
+      throw new InputError(`wgaSpeedMap: clip range must satisfy min < max, got [${String(clip.min)}, ${String(clip.max)}]`, 'ERR_SCSEG_ARGUMENT');
     }
     return channel;
   },
@@ -481,6 +497,7 @@ export const kernelChecks = {
     markers: Image2D<Uint32Array>,
     options: { markerRanks?: Int32Array },
   ): Shape {
+    assertOptions(options, 'distanceWatershed', '{ markerRanks?: Int32Array }');
     assertFmmMasks(seeds, allowed, 'distanceWatershed');
     assertLabelImage(markers, 'distanceWatershed markers');
     assertSameShape(seeds, markers, 'distanceWatershed seeds', 'distanceWatershed markers');
@@ -494,6 +511,7 @@ export const kernelChecks = {
     speed: Image2D<Float64Array>,
     options: { targets?: Image2D<Uint8Array> },
   ): Shape {
+    assertOptions(options, 'travelTime', '{ targets?: mask image }');
     speedAndSeeds('travelTime', seeds, allowed, speed);
     if (options.targets !== undefined) {
       assertMask(options.targets, 'travelTime targets');
@@ -509,8 +527,9 @@ export const kernelChecks = {
     markers: Image2D<Uint32Array>,
     options: { floodLag?: number; travel?: boolean; markerRanks?: Int32Array },
   ): Shape {
+    assertOptions(options, 'travelTimeWatershed', '{ floodLag?, travel?, markerRanks? }');
     if (options.floodLag !== undefined && !Number.isFinite(options.floodLag)) {
-      throw new InputError(`travelTimeWatershed: floodLag must be a finite number, got ${options.floodLag}`, 'ERR_SCSEG_ARGUMENT');
+      throw new InputError(`travelTimeWatershed: floodLag must be a finite number, got ${String(options.floodLag)}`, 'ERR_SCSEG_ARGUMENT');
     }
     speedAndSeeds('travelTimeWatershed', seeds, allowed, speed);
     assertLabelImage(markers, 'travelTimeWatershed markers');

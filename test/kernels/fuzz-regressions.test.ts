@@ -28,3 +28,33 @@ describe.each(testBackends)('fuzz regressions [%s]', (name) => {
     expect(k.otsuThreshold({ data: new Float32Array(4).fill(2 ** 40), width: 2, height: 2 })).toBe(2 ** 40);  // [v − 0.5, v + 0.5] in float32 bins
   });
 });
+
+// Kernel API fuzzer (test/fuzz/kernel-api.test.ts): arguments that escaped validation as TypeErrors or reached the
+// WASM binding as an InternalError.
+describe.each(testBackends)('kernel API fuzz regressions [%s]', (name) => {
+  const k = kernels(name);
+  const img = { data: Uint16Array.of(1, 2, 3, 4, 5, 6), width: 3, height: 2 };
+  const mask = { data: Uint8Array.of(1, 0, 0, 0, 0, 0), width: 3, height: 2 };
+  const speed = { data: new Float64Array(6).fill(1), width: 3, height: 2 };
+  const markers = { data: Uint32Array.of(1, 0, 0, 0, 0, 2), width: 3, height: 2 };
+
+  it.each([
+    ['quantiles, q a string', () => k.quantiles(img, '0.5' as never), /q must be an array/],
+    ['quantiles, q null', () => k.quantiles(img, null as never), /q must be an array/],
+    ['quantiles, q an object', () => k.quantiles(img, {} as never), /q must be an array/],
+    ['normalizeRange, a Symbol bound', () => k.normalizeRange(img, Symbol('l') as never, 1), /finite numbers, got Symbol\(l\)/],
+    ['wgaSpeedMap, quantiles null', () => k.wgaSpeedMap(img, mask, null as never, { min: 0, max: 1 }), /\[q02, q98\]/],
+    ['wgaSpeedMap, clip null', () => k.wgaSpeedMap(img, mask, [0, 1], null as never), /clip must be \{ min, max \}/],
+    ['wgaSpeedMap, a Symbol clip bound', () => k.wgaSpeedMap(img, mask, [0, 1], { min: Symbol('m') as never, max: 1 }), /min < max/],
+    ['travelTimeWatershed, options null', () => k.travelTimeWatershed(mask, mask, speed, markers, null as never), /options must be an object/],
+    ['distanceWatershed, options null', () => k.distanceWatershed(mask, mask, markers, null as never), /options must be an object/],
+    ['travelTime, options null', () => k.travelTime(mask, mask, speed, null as never), /options must be an object/],
+  ])('%s is an InputError', (_n, call, message) => expectInputError(call, 'ERR_SCSEG_ARGUMENT', message));
+
+  it('quantiles of no q is an empty array (WASM threw InternalError "Unknown ArrayBuffer address")', () => {
+    const q = k.quantiles(img, []);
+    expect(q).toBeInstanceOf(Float64Array);
+    expect(q.length).toBe(0);
+    expect(Array.from(k.quantiles(img, Float64Array.of(0, 1) as never))).toEqual([1, 6]);
+  });
+});
