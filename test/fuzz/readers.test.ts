@@ -1,7 +1,8 @@
 /**
  * Mutation fuzzing of the image readers (issue 13): real files — the io fixtures and scPortrait's example 3 — are
- * mutated (bit flips, interesting 8/16/32-bit values, truncation, copied and inserted byte runs; for OME-Zarr the
- * JSON metadata, byte-wise and by replacing or deleting a key's value) and opened through the public openImage,
+ * mutated (bit flips, interesting 8/16/32-bit values, truncation, copied and inserted byte runs; values in a TIFF's
+ * OME-XML or ImageJ description; for OME-Zarr the JSON metadata, byte-wise and by replacing or deleting a key's
+ * value) and opened through the public openImage,
  * then a window and (when small enough) a whole channel are read. A mutated file may read fine or fail, but only
  * with the package's own errors (lib/errors.ts: ScsegError and its subclasses); any other exception — a TypeError
  * from a parser, a RangeError, an Emscripten abort — is a finding. Fixed seed, fixed number of mutations per format;
@@ -234,6 +235,25 @@ function saveReproducer(from: string, name: string): string {
   return path.relative(repoRoot, to);
 }
 
+const DESCRIPTION_VALUES = ['0', '1', '2', '9', '-1', '99999', '1e9', 'x', '', 'XYZCT', 'TZCYX', 'uint32', 'double', 'bit'];
+
+/**
+ * A value in a TIFF's OME-XML (Attr="value") or ImageJ (key=value) description replaced in place, padded or cut
+ * to the same length so that every offset of the file stays valid; undefined when the file has no description.
+ */
+function mutateDescription(r: Rand, input: Uint8Array): { bytes: Uint8Array; ops: string[] } | undefined {
+  const text = Buffer.from(input).toString('latin1');
+  const values = [...text.matchAll(/\b(Size[XYCZT]|DimensionOrder|Type|SamplesPerPixel|images|channels|slices|frames)(="|=)([^"\n]*)/g)];
+  if (values.length === 0) return undefined;
+  const m = pick(r, values);
+  const at = m.index + m[1].length + m[2].length;
+  const old = m[3];
+  const replacement = pick(r, DESCRIPTION_VALUES).padEnd(old.length, ' ').slice(0, old.length);
+  const bytes = Uint8Array.from(input);
+  bytes.set(Buffer.from(replacement, 'latin1'), at);
+  return { bytes, ops: [`description ${m[1]}: ${JSON.stringify(old)} → ${JSON.stringify(replacement)}`] };
+}
+
 /** Byte-level fuzzing of single-file formats: each mutation of a seed file is written under the seed's name. */
 async function fuzzFiles(format: keyof typeof MUTATIONS, seeds: string[], salt: number): Promise<Finding[]> {
   const r = rng(SEED ^ salt);
@@ -241,7 +261,7 @@ async function fuzzFiles(format: keyof typeof MUTATIONS, seeds: string[], salt: 
   const findings: Finding[] = [];
   for (let i = 0; i < MUTATIONS[format]; i++) {
     const k = int(r, seeds.length);
-    const { bytes, ops } = mutateBytes(r, contents[k]);
+    const { bytes, ops } = (format === 'tiff' && r() < 0.6 && mutateDescription(r, contents[k])) || mutateBytes(r, contents[k]);
     const dir = path.join(work, `${format}-${i}`);
     fs.mkdirSync(dir);
     const file = path.join(dir, path.basename(seeds[k]));
