@@ -101,7 +101,8 @@ inline Status localMedianThreshold(const float* in, int64_t width, int64_t heigh
   if (!checkedArea(width, height, n)) return Status::BadShape;
   if (blockSize < 1 || blockSize > limits::kMaxMedianBlock || blockSize % 2 == 0 || step < 1 || !std::isfinite(offset))
     return Status::BadArgument;
-  const int64_t hs = (height + step - 1) / step, ws = (width + step - 1) / step;
+  // ceil(len / step) without forming len + step − 1, which overflows for a step near INT64_MAX.
+  const int64_t hs = (height - 1) / step + 1, ws = (width - 1) / step + 1;
   std::vector<float> small(size_t(hs) * size_t(ws));
   for (int64_t y = 0; y < hs; ++y)
     for (int64_t x = 0; x < ws; ++x)

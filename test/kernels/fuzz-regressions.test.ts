@@ -58,3 +58,20 @@ describe.each(testBackends)('kernel API fuzz regressions [%s]', (name) => {
     expect(Array.from(k.quantiles(img, Float64Array.of(0, 1) as never))).toEqual([1, 6]);
   });
 });
+
+// threshold fuzzer: localMedianThreshold computed ceil(H / step) as (H + step − 1) / step, a signed overflow (UB)
+// for a step near INT64_MAX. JavaScript cannot pass such a step (the facade allows < 2^31, the binding < 2^53), so
+// the reproducer lives in the fuzz corpus (test/fuzz/corpus/threshold/regression-local-threshold-step-int64-max);
+// here the largest step the binding takes gives the one-sample map that any step ≥ the image's sides gives.
+describe.each(testBackends)('localMedianThreshold with a huge step [%s]', (name) => {
+  it('step 2^53 − 1 equals step = the longer side', () => {
+    const raw = kernels(name).backend.bindings;
+    const input = Float32Array.from({ length: 35 }, (_, i) => (i * 7) % 11);
+    const huge = new Float32Array(35);
+    const side = new Float32Array(35);
+    raw.localMedianThreshold(input, 7, 5, 3, 2 ** 53 - 1, 0.5, huge, 1);
+    raw.localMedianThreshold(input, 7, 5, 3, 7, 0.5, side, 1);
+    expect(Array.from(huge)).toEqual(Array.from(side));
+    expect(new Set(huge).size).toBe(1);
+  });
+});
