@@ -54,7 +54,7 @@ import {
   type Workflow,
   type WorkflowContext,
 } from './types.js';
-import { cellsCentredIn, removeImageEdgeLabels } from './window.js';
+import { cellsCentredIn, removeImageEdgeLabels, sweepTiles } from './window.js';
 
 /** A workflow's config as the shared steps read it (the variants reuse them under their own names). */
 export type CellposeSettings<C extends SegmentationConfig> = Omit<C, 'workflow'> & { workflow: WorkflowName };
@@ -422,7 +422,7 @@ function shardableCellposeWorkflow<C extends SegmentationConfig>(
       const automatic = plan.runs.filter((m) => plan.filters[m.mask]?.kind === 'automatic');
       if (automatic.length > 0) {
         ctx.progress?.('global size thresholds');
-        const tiles = sweepTiles(reader, options.tileSize ?? 1024, options.margin ?? cellposeReach(plan));
+        const tiles = sweepTiles(reader.width, reader.height, options.tileSize ?? 1024, options.margin ?? cellposeReach(plan));
         let items: CellArea[] = [];
         if (options.mapTiles) {
           items = (await options.mapTiles('areas', globals, tiles)).flat() as CellArea[];
@@ -459,21 +459,6 @@ function firstPixels(labels: LabelImage, window: PixelWindow, imageWidth: number
   return firsts;
 }
 
-/** The global pass's sweep tiles: cores of `tile` pixels in raster order, read with `margin` around them. */
-function sweepTiles(reader: StackReader, tile: number, margin: number): GlobalTile[] {
-  const tiles: GlobalTile[] = [];
-  for (let y = 0; y < reader.height; y += tile) {
-    for (let x = 0; x < reader.width; x += tile) {
-      const core = { x, y, width: Math.min(tile, reader.width - x), height: Math.min(tile, reader.height - y) };
-      const x0 = Math.max(0, x - margin);
-      const y0 = Math.max(0, y - margin);
-      const x1 = Math.min(reader.width, x + core.width + margin);
-      const y1 = Math.min(reader.height, y + core.height + margin);
-      tiles.push({ core, window: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
-    }
-  }
-  return tiles;
-}
 
 export const dapiCellposeWorkflow = shardableCellposeWorkflow<DapiCellposeConfig>(WORKFLOWS.DAPISegmentationCellpose, dapiPlan, ['nucleus']);
 export const cytosolCellposeWorkflow = shardableCellposeWorkflow<CytosolCellposeConfig>(

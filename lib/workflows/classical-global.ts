@@ -19,6 +19,7 @@ import { replayMarkerOrder, type MarkerEntry } from './marker-order.js';
 import { fittedSizeThresholds } from './size-filter.js';
 import type { GlobalPassOptions, MaskStacks, StackReader, WindowPlacement, WorkflowContext } from './types.js';
 import type { PixelWindow } from '../image.js';
+import { sweepTiles } from './window.js';
 
 /** Rows per band: bounded memory whatever the image height. */
 const BAND_ROWS = 512;
@@ -118,18 +119,7 @@ function tileGrid(reader: StackReader, cfg: WgaConfig | DapiConfig, options: Glo
   const align = (v: number) => Math.ceil(v / step) * step;
   const tile = align(Math.max(1, options.tileSize ?? 1024));
   const margin = align(options.margin ?? classicalReach(cfg));
-  const tiles: { core: PixelWindow; window: PixelWindow }[] = [];
-  for (let y = 0; y < reader.height; y += tile) {
-    for (let x = 0; x < reader.width; x += tile) {
-      const core = { x, y, width: Math.min(tile, reader.width - x), height: Math.min(tile, reader.height - y) };
-      const x0 = Math.max(0, x - margin);
-      const y0 = Math.max(0, y - margin);
-      const x1 = Math.min(reader.width, x + core.width + margin);
-      const y1 = Math.min(reader.height, y + core.height + margin);
-      tiles.push({ core, window: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
-    }
-  }
-  return tiles;
+  return sweepTiles(reader.width, reader.height, tile, margin);
 }
 
 /**

@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import type { Image2D, PixelWindow } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
 import type { LocalThreshold } from '../config/types.js';
-import { isWholeImage, type LabelImage, type WindowPlacement } from './types.js';
+import { isWholeImage, type GlobalTile, type LabelImage, type WindowPlacement } from './types.js';
 
 /**
  * remove_edge_labels on the image's edges: ids touching a window side that is an image edge. A cell cut by a
@@ -172,4 +172,23 @@ export function cellsCentredIn(labels: LabelImage, window: PixelWindow, core: Pi
     if (cy >= core.y && cy < core.y + core.height && cx >= core.x && cx < core.x + core.width) out.push({ id, area: c.n });
   }
   return out.sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The global pass's sweep tiles: cores of `tile` pixels in raster order over a width × height image, each read with
+ * `margin` pixels around it (cut at the image's edges).
+ */
+export function sweepTiles(width: number, height: number, tile: number, margin: number): GlobalTile[] {
+  const tiles: GlobalTile[] = [];
+  for (let y = 0; y < height; y += tile) {
+    for (let x = 0; x < width; x += tile) {
+      const core = { x, y, width: Math.min(tile, width - x), height: Math.min(tile, height - y) };
+      const x0 = Math.max(0, x - margin);
+      const y0 = Math.max(0, y - margin);
+      const x1 = Math.min(width, x + core.width + margin);
+      const y1 = Math.min(height, y + core.height + margin);
+      tiles.push({ core, window: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
+    }
+  }
+  return tiles;
 }
