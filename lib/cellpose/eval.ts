@@ -53,6 +53,8 @@ export interface CellposeEvalOptions {
   fixLabelGapQuirk?: boolean;
   /** Tiles per network call (Cellpose: 8). */
   batchSize?: number;
+  /** Stops the eval between network calls and steps (with the signal's reason). */
+  signal?: AbortSignal;
   /** Called with each step's name as it starts. */
   step?: (name: string) => Promise<void> | void;
 }
@@ -140,7 +142,7 @@ async function masksAt(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: Cel
     input = resizeLinearRegion(x, win, whole, scaled, region);
   }
   const batchSize = o.batchSize ?? 8;
-  let y = await runTiledRegion(input, region, scaled, net.run, { nout: 3, batchSize });
+  let y = await runTiledRegion(input, region, scaled, net.run, { nout: 3, batchSize, signal: o.signal });
   let flowsWhole = scaled;
   if (r.resample && r.rescale !== 1) {
     y = resizePlanesRegion(y, region, scaled, whole, win);
@@ -204,7 +206,7 @@ async function estimateDiameter(k: Kernels, x: ChannelImage, net: CellposeNetwor
   const styleScale = net.info.diamMean / net.info.diamLabels;
   const scaled = styleScale !== 1 ? rescaledSize(x.height, x.width, styleScale) : { width: x.width, height: x.height };
   const resized = styleScale !== 1 ? resizeLinearRegion(x, { x: 0, y: 0 }, x, scaled, { x: 0, y: 0, ...scaled }) : x;
-  const styled = await runTiledRegion(resized, { x: 0, y: 0, width: resized.width, height: resized.height }, resized, net.run, { batchSize: o.batchSize ?? 8 });
+  const styled = await runTiledRegion(resized, { x: 0, y: 0, width: resized.width, height: resized.height }, resized, net.run, { batchSize: o.batchSize ?? 8, signal: o.signal });
   // an all-zero style is NaN in Cellpose, whose estimate then falls back to diam_mean
   const style = styled.style;
   let diamStyle = style && style.some((v) => v !== 0) ? styleDiameter(style, size) : NaN;

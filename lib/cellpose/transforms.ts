@@ -17,6 +17,7 @@
  */
 import { InputError } from '../errors.js';
 import type { Image2D, PixelArray } from '../image.js';
+import { nextTurn } from '../workflows/types.js';
 
 /** A float32 image of `channels` interleaved channels per pixel (`[H, W, C]`, row-major). */
 export interface ChannelImage {
@@ -815,6 +816,8 @@ export interface RunTiledOptions {
   nout?: number;
   /** Tiles per network call (Cellpose: batch_size 8). */
   batchSize?: number;
+  /** Checked before each network call: a stop lands between calls, never inside ONNX Runtime. */
+  signal?: AbortSignal;
   bsize?: number;
   tileOverlap?: number;
 }
@@ -967,6 +970,10 @@ export async function runTiledRegion(
   let styles: Float32Array | null = null;
   let styleLength: number | undefined;
   for (let b = 0; b < tiles.length; b += batchSize) {
+    if (options.signal) {
+      await nextTurn(); // lets a stop request (a message, a signal handler) in
+      options.signal.throwIfAborted();
+    }
     const batch = tiles.slice(b, b + batchSize);
     const input = new Float32Array(batch.length * inPer);
     for (let t = 0; t < batch.length; t++) {

@@ -35,7 +35,12 @@ interface Slot {
   /** Tasks sent to the worker: one, plus one more for each that waits on subtasks. */
   tasks: Map<number, Pending>;
   waiting: number;
+  /** Called when its last task replied (close() waits for that before terminating a busy worker). */
+  onIdle?: () => void;
 }
+
+/** How long close() lets a busy worker stop its task between native calls before terminating it. */
+const STOP_GRACE_MS = 10_000;
 
 const busy = (s: Slot) => s.tasks.size - s.waiting > 0;
 
@@ -89,17 +94,31 @@ export class WorkerPool {
   }
 
   /**
-   * Stops every worker at once (running tasks are abandoned); queued and running tasks reject with `reason`.
-   * Resolves once the worker threads have stopped — also for a later call, so that a caller cleaning up after an
-   * abort knows no worker still writes.
+   * Stops every worker; queued and running tasks reject with `reason` at once. A worker running a task is first asked
+   * to stop it (its task's abort signal) and given up to `graceMs` to reply before it is terminated: terminating a
+   * thread inside a native call that then calls back into JavaScript (ONNX Runtime's session run does) aborts the
+   * whole process, while a task that checks its signal stops cleanly between such calls. Resolves once the worker
+   * threads have stopped — also for a later call, so that a caller cleaning up after an abort knows no worker still
+   * writes.
    */
-  close(reason: Error = new InternalError('the worker pool was closed')): Promise<void> {
+  close(reason: Error = new InternalError('the worker pool was closed'), graceMs = STOP_GRACE_MS): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(reason);
     const slots = this.slots.splice(0);
-    for (const s of slots) for (const t of s.tasks.values()) t.reject(reason);
-    this.closing = Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined))).then(() => undefined);
+    const stopped = slots.map(async (s) => {
+      const running = [...s.tasks.keys()];
+      for (const t of s.tasks.values()) t.reject(reason);
+      if (running.length > 0 && graceMs > 0) {
+        const idle = new Promise<void>((resolve) => (s.onIdle = resolve));
+        for (const id of running) s.worker.postMessage({ type: 'abort', id });
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([idle, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+        clearTimeout(timer);
+      }
+      await s.worker.terminate().catch(() => undefined);
+    });
+    this.closing = Promise.all(stopped).then(() => undefined);
     return this.closing;
   }
 
@@ -156,6 +175,7 @@ export class WorkerPool {
       return;
     }
     slot.tasks.delete(reply.id);
+    if (slot.tasks.size === 0) slot.onIdle?.();
     if (reply.type === 'done') task.resolve(reply.value);
     else task.reject(reviveError(reply.error, task.options.label));
     this.dispatch();

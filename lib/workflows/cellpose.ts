@@ -161,6 +161,7 @@ function evalOptions(run: StepRunner, mask: CellposeMask, section: CellposeMaskC
     flowThreshold: section.flowThreshold,
     cellprobThreshold: section.cellprobThreshold,
     fixLabelGapQuirk,
+    signal: run.ctx.signal,
     step: async (name: string) => {
       run.ctx.signal?.throwIfAborted();
       run.ctx.progress?.(`${mask}: ${name}`);

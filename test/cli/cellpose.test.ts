@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import h5wasm from 'h5wasm/node';
-import { scseg } from '../helpers/cli.js';
+import { scseg, scsegPty, terminalRestored, tiledExample } from '../helpers/cli.js';
 import { fixturesDir, imagesDir } from '../helpers/fixtures.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scseg-cli-cellpose-'));
@@ -91,3 +91,38 @@ describe('scseg segment with a Cellpose workflow', () => {
     expect(fs.existsSync(path.join(out, 'segmentation.h5'))).toBe(false);
   });
 });
+
+describe('Ctrl-C during a Cellpose run (on a terminal)', () => {
+  // A worker thread stopped inside an ONNX Runtime call used to take the whole process down (abort, exit 134,
+  // staging folder and lock left behind): a stop now lands between network calls.
+  const input = path.join(tmp, 'tiled.npy');
+  const sharded = path.join(tmp, 'sharded.yml');
+  beforeAll(async () => {
+    await tiledExample(input, 3);
+    fs.writeFileSync(sharded, 'DAPISegmentationCellpose:\n  nucleus_segmentation:\n    model: nuclei\n    diameter: 17\n');
+  });
+
+  it.each([
+    ['in memory', config, [] as string[], /segmenting with/],
+    ['sharded, 2 workers', sharded, ['--shard-size', String(400 * 400), '--overlap', '250', '--threads', '2'], /shards 0\//],
+  ])('%s: exit 130, no crash, nothing left, the terminal restored', async (_name, cfg, extra, started) => {
+    const out = path.join(tmp, `stopped-${_name.split(' ')[0]}`);
+    let sent = false;
+    const r = await scsegPty(['segment', '-c', cfg, '-w', 'DAPISegmentationCellpose', '-i', input, '-o', out, '--models', models, ...extra], {
+      env: { SCSEG_MODELS: '' },
+      watch: (output, type) => {
+        if (!sent && started.test(output)) {
+          sent = true;
+          setTimeout(() => type('\x03'), 300);
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.output).not.toMatch(/terminate called|Napi::Error|Aborted/);
+    expect(r.status).toBe(130);
+    expect(terminalRestored(r.output)).toBe(true);
+    const left = fs.existsSync(out) ? fs.readdirSync(out).filter((f) => f !== '.scseg-cache') : [];
+    expect(left).toEqual([]);
+  });
+});
+
