@@ -2,6 +2,9 @@
  * The bad-input catalogue: one entry per case, each run through the API (api.test.ts) and the CLI (cli.test.ts).
  * A case writes its own tiny input into a fresh directory and says which error it expects: the code, and
  * fragments of the message (which must name the file, the key path or the pixel).
+ * Also in the catalogue, beside these: a full disk (disk-full.test.ts), 1×1 and 1×N images (tiny-images.test.ts),
+ * a second run into the same folder without --overwrite (test/cli/results-folder.test.ts), SIGINT / SIGTERM
+ * mid-run on a terminal (test/cli/terminal.test.ts, results-folder.test.ts; Cellpose runs in test/cli/cellpose.test.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
