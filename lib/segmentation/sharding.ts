@@ -13,7 +13,7 @@
 import { InputError } from '../errors.js';
 import type { PixelWindow } from '../image.js';
 import type { LabelImage, SegmentationResult, StackReader, Workflow, WorkflowContext } from '../workflows/types.js';
-import { cellsCentredIn } from '../workflows/window.js';
+import { cellsCentredIn, sweepTiles } from '../workflows/window.js';
 
 export interface ShardPlanOptions {
   /** `shard_size`: most pixels in a shard's core. */
@@ -43,19 +43,7 @@ export function planShards(width: number, height: number, options: ShardPlanOpti
   if (overlap >= side) {
     throw new InputError(`overlap_px (${overlap}) must be smaller than a shard's side (${side} px for shard_size ${shardSize})`, 'ERR_SCSEG_ARGUMENT');
   }
-  const margin = Math.ceil(overlap / align) * align;
-  const shards: Shard[] = [];
-  for (let y = 0; y < height; y += side) {
-    for (let x = 0; x < width; x += side) {
-      const core = { x, y, width: Math.min(side, width - x), height: Math.min(side, height - y) };
-      const x0 = Math.max(0, x - margin);
-      const y0 = Math.max(0, y - margin);
-      const x1 = Math.min(width, x + core.width + margin);
-      const y1 = Math.min(height, y + core.height + margin);
-      shards.push({ core, window: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
-    }
-  }
-  return shards;
+  return sweepTiles(width, height, side, Math.ceil(overlap / align) * align);
 }
 
 /** The grid cores and windows must start on: the local threshold's `median_step`, else 1. */

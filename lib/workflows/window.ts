@@ -175,8 +175,8 @@ export function cellsCentredIn(labels: LabelImage, window: PixelWindow, core: Pi
 }
 
 /**
- * The global pass's sweep tiles: cores of `tile` pixels in raster order over a width × height image, each read with
- * `margin` pixels around it (cut at the image's edges).
+ * Cores of `tile` pixels in raster order over a width × height image, each read with `margin` pixels around it
+ * (cut at the image's edges): the global pass's sweep tiles, and a sharded run's shards.
  */
 export function sweepTiles(width: number, height: number, tile: number, margin: number): GlobalTile[] {
   const tiles: GlobalTile[] = [];

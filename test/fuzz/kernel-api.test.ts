@@ -6,6 +6,7 @@
  * InternalError (the C++ refusing what validation let through), a crash of the process — is a validation gap.
  * Fixed seed and a fixed number of calls per kernel; small images, so valid calls are cheap.
  */
+import { int, pick, rng, type Rand } from '../helpers/fixtures.js';
 import { InputError } from '../../lib/errors.js';
 import { kernels } from '../../lib/kernels/index.js';
 import { testBackends } from '../helpers/backends.js';
@@ -13,20 +14,6 @@ import { testBackends } from '../helpers/backends.js';
 const CALLS_PER_KERNEL = Number(process.env.SCSEG_FUZZ_API_CALLS ?? 150);
 const SEED = Number(process.env.SCSEG_FUZZ_API_SEED ?? 0xa11ce);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Rand = () => number;
-const int = (r: Rand, n: number) => Math.floor(r() * n);
-const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)];
 
 const ODD: unknown[] = [undefined, null, '3', {}, [], true, Symbol.iterator, () => 1, 10n];
 const NUMBERS = [0, 1, -1, 2, 3, 5, 0.5, -0.25, 1.5, NaN, Infinity, -Infinity, 1e308, -1e308, 2 ** 31, 2 ** 32, 2 ** 53,

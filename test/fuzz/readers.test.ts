@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ScsegError } from '../../lib/errors.js';
 import { openImage } from '../../lib/io/index.js';
-import { fixturesDir } from '../helpers/fixtures.js';
+import { fixturesDir, int, pick, rng, type Rand } from '../helpers/fixtures.js';
 
 const ioDir = path.join(fixturesDir, 'io');
 const repoRoot = path.resolve(fixturesDir, '..', '..');
@@ -30,21 +30,6 @@ const SEED = Number(process.env.SCSEG_FUZZ_READERS_SEED ?? 0x5c5e9);
 /** Whole channels are read only up to this many pixels (a mutated header may claim any size). */
 const MAX_READ_PIXELS = 1 << 22;
 
-/** mulberry32: small, seedable, the same sequence everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Rand = () => number;
-const int = (r: Rand, n: number) => Math.floor(r() * n);
-const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)];
 
 const INTERESTING_8 = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x10, 0x20, 0x40];
 const INTERESTING_32 = [0, 1, 2, 0xff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 65535, 4096];

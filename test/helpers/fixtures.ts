@@ -54,6 +54,12 @@ export function rng(seed: number): () => number {
   };
 }
 
+export type Rand = () => number;
+/** An integer in [0, n) from `r`. */
+export const int = (r: Rand, n: number): number => Math.floor(r() * n);
+/** One of `xs`, chosen by `r`. */
+export const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)];
+
 /**
  * The Cellpose fixture generators' hash_noise: uniform in [−1, 1), (fmix32(seed · 0x9E3779B1 + i) & 0xFFFF −
  * 32768) / 32768 — multiples of 2⁻¹⁵, exact in float32 (and so the same numbers read as float64).
