@@ -162,7 +162,7 @@ async function segmentInMemory(run: RunContext): Promise<void> {
     inputs: await inputs,
     ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
     options: { format: flags.format, qc: flags.qc },
-    seconds: { total: seconds },
+    seconds: { ...result.timings, total: seconds },
     cells: result.classes.length,
     masks: [...result.maskNames],
     files: await digestEntries(folder.staging),

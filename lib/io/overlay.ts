@@ -155,7 +155,8 @@ export async function writeQcOverlay(
   options: QcOverlayOptions = {},
 ): Promise<void> {
   const { width, height, rgba } = renderQcOverlay(background, masks, options);
-  const bytes = encodeRgbPng(rgba, width, height);
+  // Deflated on libuv's thread pool: the caller writes segmentation.h5 meanwhile (outputs.ts).
+  const bytes = await encodeRgbPngAsync(rgba, width, height);
   options.onProgress?.(masks.length + 1, masks.length + 1);
   await writeFileAtomic(pngPath, bytes);
 }
@@ -190,6 +191,25 @@ function pngChunk(type: string, data: Uint8Array): Buffer {
  * general encoder's per-row filter trials and default strategy, and about as small for this content.
  */
 export function encodeRgbPng(rgba: Uint8Array, width: number, height: number): Buffer {
+  return pngFile(width, height, zlib.deflateSync(subFilteredRgb(rgba, width, height), DEFLATE));
+}
+
+/** encodeRgbPng with the deflate off the calling thread (same bytes). */
+export async function encodeRgbPngAsync(rgba: Uint8Array, width: number, height: number): Promise<Buffer> {
+  const raw = subFilteredRgb(rgba, width, height);
+  // One output chunk as large as the input: the whole deflate is one thread-pool job. With zlib's default 16 KiB
+  // chunks every chunk waits for this thread's event loop, which is busy writing segmentation.h5 meanwhile.
+  const options = { ...DEFLATE, chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, raw.length + 1024) };
+  const idat = await new Promise<Buffer>((resolve, reject) =>
+    zlib.deflate(raw, options, (err, out) => (err ? reject(err) : resolve(out))),
+  );
+  return pngFile(width, height, idat);
+}
+
+const DEFLATE: zlib.ZlibOptions = { level: 6, strategy: zlib.constants.Z_RLE };
+
+/** PNG scanlines of RGBA pixels as RGB, each row with the Sub filter. */
+function subFilteredRgb(rgba: Uint8Array, width: number, height: number): Uint8Array {
   const stride = 1 + 3 * width;
   const raw = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
@@ -210,12 +230,15 @@ export function encodeRgbPng(rgba: Uint8Array, width: number, height: number): B
       pb = b;
     }
   }
+  return raw;
+}
+
+function pngFile(width: number, height: number, idat: Uint8Array): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth
   header[9] = 2; // colour type RGB
-  const idat = zlib.deflateSync(raw, { level: 6, strategy: zlib.constants.Z_RLE });
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk('IHDR', header),

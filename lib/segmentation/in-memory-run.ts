@@ -41,6 +41,7 @@ export async function runInMemory(run: InMemoryRun): Promise<SegmentationResult 
       ? planesReader(input as readonly Image2D[])
       : (input as ImageSource);
   const masks = workflow.descriptor.masks;
+  const readStarted = performance.now();
   let stacks;
   try {
     log(`reading ${masks.join(' + ')} channel(s) of ${source.channelCount}-channel ${source.width}×${source.height} ${source.dtype} input`);
@@ -61,7 +62,10 @@ export async function runInMemory(run: InMemoryRun): Promise<SegmentationResult 
   // WASM has no threads whatever the budget: log what actually runs.
   const threads = k.backendName === 'wasm' ? 1 : k.threads;
   log(`segmenting with ${config.workflow} on the ${k.backendName} backend, ${threads} kernel thread${threads === 1 ? '' : 's'}`);
+  const readSeconds = (performance.now() - readStarted) / 1000;
   const result = await workflow.run({ kernels: k, signal, progress: run.progress }, stacks, config);
+  // Reading and writing are part of what the user waits for: timed with the workflow's steps (run.json).
+  result.timings = { read: readSeconds, ...result.timings };
   log(`${result.classes.length} cells`);
   let files: WrittenFiles | undefined;
   if (run.output) {
@@ -70,7 +74,7 @@ export async function runInMemory(run: InMemoryRun): Promise<SegmentationResult 
     signal?.throwIfAborted();
     log(`writing results to ${run.output}`);
     const background = stacks[masks[masks.length - 1]]![0];
-    files = await writeOutputs(run.output, result, background, { chunkSize: config.chunkSize, zarr: run.zarr, qc: run.qc });
+    files = await writeOutputs(run.output, result, background, { chunkSize: config.chunkSize, zarr: run.zarr, qc: run.qc }, result.timings);
   }
   return { ...result, files };
 }

@@ -71,21 +71,35 @@ export async function writeOutputs(
   result: SegmentationResult,
   background: Image2D,
   options: OutputOptions = {},
+  timings?: Record<string, number>,
 ): Promise<WrittenFiles> {
   prepareOutputDir(dir);
+  const timed = async (name: string, write: () => Promise<void>) => {
+    const t0 = performance.now();
+    await write();
+    if (timings) timings[`write ${name}`] = (performance.now() - t0) / 1000;
+  };
   const files: WrittenFiles = {
     segmentation: path.join(dir, 'segmentation.h5'),
     classes: path.join(dir, 'classes.csv'),
   };
-  await writeSegmentationH5(files.segmentation, result.masks, { chunkSize: options.chunkSize });
-  await writeClassesCsv(files.classes, result.classes);
-  if (options.zarr) {
-    files.zarr = path.join(dir, 'labels.zarr');
-    await writeOmeZarrLabels(files.zarr, result.masks, result.maskNames);
-  }
+  // The overlay first: it renders here, then deflates on libuv's thread pool while segmentation.h5 is written.
+  let qcWrite: Promise<void> | undefined;
   if (options.qc ?? true) {
-    files.qc = path.join(dir, 'qc_overlay.png');
-    await writeQcOverlay(files.qc, background, result.masks);
+    const qc = (files.qc = path.join(dir, 'qc_overlay.png'));
+    qcWrite = timed('qc_overlay.png', () => writeQcOverlay(qc, background, result.masks));
   }
+  try {
+    await timed('segmentation.h5', () => writeSegmentationH5(files.segmentation, result.masks, { chunkSize: options.chunkSize }));
+    await timed('classes.csv', () => writeClassesCsv(files.classes, result.classes));
+    if (options.zarr) {
+      const zarr = (files.zarr = path.join(dir, 'labels.zarr'));
+      await timed('labels.zarr', () => writeOmeZarrLabels(zarr, result.masks, result.maskNames));
+    }
+  } catch (err) {
+    await qcWrite?.catch(() => undefined); // settled (its temp file removed) before the failure is reported
+    throw err;
+  }
+  await qcWrite;
   return files;
 }

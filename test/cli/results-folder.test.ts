@@ -83,6 +83,11 @@ describe(`scseg segment: the results folder [${backend}]`, () => {
     expect(m.options).toEqual({ format: 'zarr', qc: true });
     expect(Date.parse(m.finished)).toBeGreaterThanOrEqual(Date.parse(m.started));
     expect(m.seconds.total).toBeGreaterThan(0);
+    // What the user waited for, by stage: reading, each workflow step, each output file.
+    for (const stage of ['read', 'median', 'cytosol fast marching + watershed', 'write segmentation.h5', 'write classes.csv', 'write labels.zarr', 'write qc_overlay.png']) {
+      expect(m.seconds[stage]).toBeGreaterThan(0);
+      expect(m.seconds[stage]).toBeLessThan(m.seconds.total);
+    }
     expect(m.masks).toEqual(['nucleus', 'cytosol']);
     // The cell count is classes.csv's rows and the nucleus mask's labels.
     expect(m.cells).toBeGreaterThan(20);

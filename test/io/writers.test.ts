@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 import { InputError } from '../../lib/errors.js';
 import type { Image2D } from '../../lib/image.js';
 import {
-  encodeRgbPng, listOmeZarrLabels, openImage, readClassesCsv, readOmeZarrLabels, renderQcOverlay, writeAtomic, writeClassesCsv,
+  encodeRgbPng, encodeRgbPngAsync, listOmeZarrLabels, openImage, readClassesCsv, readOmeZarrLabels, renderQcOverlay, writeAtomic, writeClassesCsv,
   writeFileAtomic, writeOmeZarrLabels, writeQcOverlay, writeSegmentationH5,
 } from '../../lib/io/index.js';
 import { fixturesDir, rng } from '../helpers/fixtures.js';
@@ -319,6 +319,17 @@ describe('QC overlay PNG', () => {
         expect(Array.from(png.data.subarray(4 * i, 4 * i + 3))).toEqual(Array.from(rgba.subarray(4 * i, 4 * i + 3)));
         expect(png.data[4 * i + 3]).toBe(255);
       }
+    }
+  });
+
+  it('encodeRgbPngAsync (deflate on the thread pool, one chunk) gives the same bytes as encodeRgbPng', async () => {
+    const r = rng(12);
+    // 700×300: the raw scanlines (630 kB) are far above zlib's default 16 KiB output chunk.
+    for (const [w, h] of [[1, 1], [700, 300]]) {
+      const rgba = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i >> 7) % 3 === 0 ? Math.floor(r() * 256) : 40));
+      const asyncBytes = await encodeRgbPngAsync(rgba, w, h);
+      expect(Buffer.compare(asyncBytes, encodeRgbPng(rgba, w, h))).toBe(0);
+      expect(PNG.sync.read(asyncBytes).width).toBe(w);
     }
   });
 
