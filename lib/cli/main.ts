@@ -59,7 +59,63 @@ export function buildProgram(): Command {
     .addOption(new Option('-f, --format <format>', 'extra label output: zarr adds OME-Zarr labels').choices(['h5', 'zarr']).default('h5'))
     .option('--no-qc', 'do not write the QC overlay PNG')
     .option('-q, --quiet', 'no progress output', false)
-    .action(async (flags: SegmentFlags) => (await import('./segment.js')).segment(flags));
+    .option('--plan-only <file>', 'sharded runs: write the shard plan here and run the global pass only; then scseg shard --plan <file> --index I per shard and scseg stitch --plan <file>')
+    .option('--distributed', 'sharded runs: run the shards on scseg worker processes through Redis (BullMQ; --redis)', false)
+    .option('--redis <url>', 'with --distributed: redis[s]://[user:password@]host:port[/db] (default: $SCSEG_REDIS_URL; never printed)')
+    .option('--prefix <name>', 'with --distributed: Redis key prefix of the runs (default scseg; the workers must use the same)')
+    .option('--detach', 'with --distributed: return once the run is queued, printing its id (scseg status / wait RUN)', false)
+    .action(async (flags: SegmentFlags & { planOnly?: string; distributed?: boolean }) =>
+      flags.planOnly !== undefined || flags.distributed
+        ? (await import('./shard-steps.js')).segmentSteps(flags)
+        : (await import('./segment.js')).segment(flags),
+    );
+
+  program
+    .command('shard')
+    .description('run one shard of a plan (scseg segment … --plan-only): a Kubernetes Indexed Job / Slurm array task; a finished shard is not run again')
+    .requiredOption('--plan <file>', 'the plan file')
+    .option('--index <i>', 'the shard (0-based; default: $JOB_COMPLETION_INDEX, else $SLURM_ARRAY_TASK_ID)')
+    .addOption(new Option('-b, --backend <backend>', 'kernel backend (default: the plan\'s, else $SCSEG_BACKEND, else auto)').choices(['native', 'wasm', 'auto']))
+    .option('-t, --threads <n>', 'kernel threads (default: $SCSEG_THREADS, else one per core, at most 8)', positiveInt)
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (opts) => (await import('./shard-steps.js')).shardCommand(opts));
+
+  program
+    .command('stitch')
+    .description("stitch a plan's finished shards into its results folder (segmentation.h5, classes.csv, run.json)")
+    .requiredOption('--plan <file>', 'the plan file')
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (opts) => (await import('./shard-steps.js')).stitchCommand(opts));
+
+  program
+    .command('worker')
+    .description('take shard and stitch jobs of distributed runs (scseg segment … --distributed) from Redis until stopped')
+    .option('--redis <url>', 'redis[s]://[user:password@]host:port[/db] (default: $SCSEG_REDIS_URL; never printed)')
+    .option('--prefix <name>', 'Redis key prefix of the runs (default scseg)')
+    .option('--concurrency <n>', 'jobs in flight per run, each in its own child process (default 1)', positiveInt)
+    .option('-t, --threads <n>', 'kernel threads per job (default: the cores divided by --concurrency)', positiveInt)
+    .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(['native', 'wasm', 'auto']))
+    .option('--data-root <dir...>', 'the only folders whose files jobs may read or write (default: the working directory)')
+    .addOption(new Option('--lock-duration <ms>', 'a job whose worker stops renewing its lock this long is retried elsewhere').argParser(positiveInt).default(30000).hideHelp())
+    .option('-q, --quiet', 'no log output', false)
+    .action(async (opts) => (await import('./distributed.js')).workerCommand(opts));
+
+  program
+    .command('status')
+    .description('print the state of a distributed run')
+    .argument('<run>', 'the run id (scseg segment … --distributed --detach printed it), or its plan file')
+    .option('--redis <url>', 'as for segment --distributed (default: $SCSEG_REDIS_URL)')
+    .option('--prefix <name>', 'Redis key prefix of the runs (default scseg)')
+    .action(async (run: string, opts) => (await import('./distributed.js')).statusCommand(run, opts));
+
+  program
+    .command('wait')
+    .description('wait for a distributed run to finish; exit codes as segment (a run Redis lost is queued again from its plan)')
+    .argument('<run>', 'the run id, or its plan file')
+    .option('--redis <url>', 'as for segment --distributed (default: $SCSEG_REDIS_URL)')
+    .option('--prefix <name>', 'Redis key prefix of the runs (default scseg)')
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (run: string, opts) => (await import('./distributed.js')).waitCommand(run, opts));
 
   program
     .command('demo')
