@@ -9,7 +9,7 @@ import { InputError, ScsegError } from '../errors.js';
 import type { BackendName } from '../kernels/index.js';
 import { resolveDataRoots } from '../distributed/data-roots.js';
 import { createPlan, finishedManifest, missingShards, readPlan, writePlan, type ShardPlan } from '../distributed/plan.js';
-import { checkPrefix, DEFAULT_PREFIX, readRecord, runProgress, submitRun, type RunProgress, type RunRecord } from '../distributed/queue.js';
+import { checkPrefix, DEFAULT_PREFIX, readRecord, RunWatcher, submitRun, type RunProgress, type RunRecord } from '../distributed/queue.js';
 import { connectOrExplain, redact, redisClient, redisTarget, type RedisTarget } from '../distributed/redis.js';
 import { runWorker } from '../distributed/worker.js';
 import { createProgress, type Progress } from './progress.js';
@@ -49,11 +49,12 @@ async function follow(target: RedisTarget, prefix: string, planFile: string, pla
   redis.on('error', (e: Error) => {
     if (e.message !== lastError) progress.warn(`Redis: ${redact((lastError = e.message), target)} (reconnecting)`);
   });
+  const watcher = new RunWatcher(target, redis, prefix, plan.id);
   try {
     let shown = '';
     for (;;) {
       signal.throwIfAborted();
-      const p = await runProgress(target, redis, prefix, plan.id);
+      const p = await watcher.progress();
       if (p.state === 'lost') {
         if (finishedManifest(plan)) break;
         progress.warn(`Redis has no record of run ${plan.id} (restarted without persistence?): queued again from ${planFile}; finished shards are kept`);
@@ -75,6 +76,7 @@ async function follow(target: RedisTarget, prefix: string, planFile: string, pla
       });
     }
   } finally {
+    await watcher.close();
     redis.disconnect();
   }
   const m = finishedManifest(plan);
@@ -156,7 +158,8 @@ export async function statusCommand(run: string, flags: RunFlags): Promise<void>
       if (record && (record.state !== 'done' || fs.existsSync(record.plan))) plan = readPlan(record.plan);
       if (record) console.log(`output: ${record.output}`);
     }
-    const p = await runProgress(target, redis, prefix, id);
+    const watcher = new RunWatcher(target, redis, prefix, id);
+    const p = await watcher.progress().finally(() => watcher.close());
     console.log(`run ${id}: ${p.state}`);
     if (plan) {
       const done = plan.shards.length - missingShards(plan).length;

@@ -137,16 +137,35 @@ export interface RunProgress {
   failure?: { job: string; reason: string };
 }
 
-/** Where a run is, from its record and its jobs. `lost`: Redis has no record (restarted without persistence). */
-export async function runProgress(target: RedisTarget, redis: Redis, prefix: string, id: string): Promise<RunProgress> {
-  const record = await readRecord(redis, prefix, id);
-  if (!record) return { state: 'lost' };
-  if (record.state === 'done') return { state: 'done', record };
-  const { Queue } = await import('bullmq');
-  const open = (name: string) => new Queue(name, { connection: target.connection, prefix: runPrefix(prefix, id) });
-  const queues = { global: open(QUEUES.global), shards: open(QUEUES.shards), stitch: open(QUEUES.stitch) };
-  try {
-    const state = async (q: (typeof queues)[keyof typeof queues], jobId: string) => {
+/** Where a run is, from its record and its jobs; its queues stay open between looks (close() when done). */
+export class RunWatcher {
+  private queues: { global: import('bullmq').Queue; shards: import('bullmq').Queue; stitch: import('bullmq').Queue } | undefined;
+
+  constructor(
+    private readonly target: RedisTarget,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    readonly id: string,
+  ) {}
+
+  private async open() {
+    if (this.queues) return this.queues;
+    const { Queue } = await import('bullmq');
+    const open = (name: string) => {
+      const q = new Queue(name, { connection: this.target.connection, prefix: runPrefix(this.prefix, this.id) });
+      q.on('error', () => {}); // reported by the caller's own client
+      return q;
+    };
+    return (this.queues = { global: open(QUEUES.global), shards: open(QUEUES.shards), stitch: open(QUEUES.stitch) });
+  }
+
+  /** `lost`: Redis has no record of the run (restarted without persistence). */
+  async progress(): Promise<RunProgress> {
+    const record = await readRecord(this.redis, this.prefix, this.id);
+    if (!record) return { state: 'lost' };
+    if (record.state === 'done') return { state: 'done', record };
+    const queues = await this.open();
+    const state = async (q: import('bullmq').Queue, jobId: string) => {
       const job = await q.getJob(jobId);
       return job ? { job, state: await job.getState() } : undefined;
     };
@@ -165,7 +184,11 @@ export async function runProgress(target: RedisTarget, redis: Redis, prefix: str
     const shardFailure = await failedShard();
     if (shardFailure) return { state: 'failed', record, failure: shardFailure };
     return { state: stitch.state === 'active' ? 'stitching' : 'shards', record };
-  } finally {
-    await Promise.all(Object.values(queues).map((q) => q.close()));
+  }
+
+  async close(): Promise<void> {
+    const queues = this.queues;
+    this.queues = undefined;
+    if (queues) await Promise.all(Object.values(queues).map((q) => q.close()));
   }
 }
