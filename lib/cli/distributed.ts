@@ -9,7 +9,7 @@ import { InputError, ScsegError } from '../errors.js';
 import type { BackendName } from '../kernels/index.js';
 import { resolveDataRoots } from '../distributed/data-roots.js';
 import { createPlan, finishedManifest, missingShards, readPlan, writePlan, type ShardPlan } from '../distributed/plan.js';
-import { checkPrefix, DEFAULT_PREFIX, readRecord, RunWatcher, submitRun, type RunProgress, type RunRecord } from '../distributed/queue.js';
+import { checkPrefix, DEFAULT_PREFIX, pause, readRecord, RunWatcher, submitRun, type RunProgress, type RunRecord } from '../distributed/queue.js';
 import { connectOrExplain, redact, redisClient, redisTarget, type RedisTarget } from '../distributed/redis.js';
 import { runWorker } from '../distributed/worker.js';
 import { createProgress, type Progress } from './progress.js';
@@ -70,10 +70,7 @@ async function follow(target: RedisTarget, prefix: string, planFile: string, pla
         else progress.stage(line);
         shown = line;
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, POLL_MS);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await pause(POLL_MS, signal);
     }
   } finally {
     await watcher.close();
@@ -213,7 +210,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const stamp = () => new Date().toISOString().slice(11, 19);
+  const stamp = () => new Date().toISOString().slice(11, 23);
   try {
     await runWorker({
       target,

@@ -8,6 +8,7 @@
  * errors leave as `<code>: <message>` with the URL's password removed; bad input is not retried
  * (BullMQ's UnrecoverableError, by name).
  */
+import os from 'node:os';
 import type { SandboxedJob } from 'bullmq';
 import { ConfigError, InputError } from '../errors.js';
 import { kernels, type Kernels } from '../kernels/index.js';
@@ -70,7 +71,8 @@ export default async function processJob(job: SandboxedJob<JobData>): Promise<un
     loaded ??= kernels(setup.backend === 'auto' && plan.backend !== 'auto' ? plan.backend : setup.backend, { threads: setup.threads });
     switch (job.name) {
       case 'global': {
-        const r = await runGlobalPass(plan, loaded, never);
+        // The global pass runs alone (no shard of the run starts before it ends): every core of this machine.
+        const r = await runGlobalPass(plan, loaded.withThreads(Math.max(loaded.threads, Math.min(os.availableParallelism(), 8))), never);
         await addFlow(target, setup.prefix, job.data.plan, plan, job.data.planSha256);
         return { reused: r.reused, backend: loaded.backendName };
       }

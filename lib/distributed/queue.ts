@@ -192,3 +192,16 @@ export class RunWatcher {
     if (queues) await Promise.all(Object.values(queues).map((q) => q.close()));
   }
 }
+
+/** Waits `ms`, or less when `signal` aborts (its listener removed either way: polls run for hours). */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import type { Job, Worker } from 'bullmq';
 import type { BackendName } from '../kernels/index.js';
-import { ATTEMPTS, QUEUES, readRecord, runPrefix, runsKey, WORKER_SETUP_ENV, writeRecord, type JobData, type WorkerSetup } from './queue.js';
+import { ATTEMPTS, pause, QUEUES, readRecord, runPrefix, runsKey, WORKER_SETUP_ENV, writeRecord, type JobData, type WorkerSetup } from './queue.js';
 import { connectOrExplain, redact, redisClient, type RedisTarget } from './redis.js';
 
 const PROCESSOR = new URL(`./processor${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -116,10 +116,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     } catch {
       // Redis away: reported by the error handler; try again
     }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, POLL_MS);
-      o.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-    });
+    await pause(POLL_MS, o.signal);
   }
   say(`stopping: ${attached.size ? 'waiting for the jobs in flight' : 'no job in flight'}`);
   await Promise.all([...attached.keys()].map((id) => detach(id, 'stopped')));

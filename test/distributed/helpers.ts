@@ -18,11 +18,13 @@ export const redisAvailable: boolean = (() => {
   return found;
 })();
 
-export const describeIfRedis = redisAvailable
-  ? describe
-  : (name: string, _fn: () => void) => describe.skip(name, () => it.skip('needs redis-server (Debian: apt-get install redis-server); SCSEG_REQUIRE_REDIS=1 makes this a failure', () => {}));
+/** `describe` when redis-server is installed; else a skipped block saying what to install. */
+export function describeIfRedis(name: string, fn: () => void): void {
+  if (redisAvailable) describe(name, fn);
+  else describe.skip(name, () => it.skip('needs redis-server (Debian: apt-get install redis-server); SCSEG_REQUIRE_REDIS=1 makes this a failure', () => {}));
+}
 
-if (!redisAvailable) console.warn('test/distributed: redis-server is not installed: the BullMQ tests are skipped (apt-get install redis-server)');
+if (!redisAvailable && typeof describe !== 'undefined') console.warn('test/distributed: redis-server is not installed: the BullMQ tests are skipped (apt-get install redis-server)');
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
