@@ -142,6 +142,7 @@ async function segmentInMemory(run: RunContext): Promise<void> {
     backend: flags.backend,
     threads: flags.threads,
     log: logTo(progress, folder, (m) => m.startsWith('segmenting with')),
+    writeOnCallingThread: true, // this thread only waits meanwhile: h5wasm loads here during the run
   });
   const result = await segmentation.run({
     input: flags.input,

@@ -10,14 +10,24 @@
  * horizontal/float predictor; either byte order; planar configuration 1 or 2.
  */
 import fs from 'node:fs';
-import { GeoTIFF, getDecoder, type GeoTIFFImage } from 'geotiff';
+import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import { InputError } from '../errors.js';
 import type { DType, PixelArray } from '../image.js';
 import {
   allocPixels, asInputError, BaseImageSource, bytesPerPixel, IO_CORRUPT, IO_FORMAT, type PixelWindow, readRanges,
   type ReadRequest, statInput, swapBytes,
 } from './source.js';
-import { decoderParameters, registerBoundedDecoders } from './tiff-codecs.js';
+
+let geotiff: Promise<{ lib: typeof import('geotiff'); codecs: typeof import('./tiff-codecs.js') }> | undefined;
+/** geotiff (~50 modules, ~55 ms to import) and our codecs over it, loaded when a TIFF is first opened. */
+function loadGeotiff(): NonNullable<typeof geotiff> {
+  // One after the other: jest's ESM loader fails on two concurrent imports that share modules ("not in cache").
+  return (geotiff ??= import('geotiff').then(async (lib) => {
+    const codecs = await import('./tiff-codecs.js');
+    codecs.registerBoundedDecoders();
+    return { lib, codecs };
+  }));
+}
 
 const COMPRESSION_NAMES: Record<number, string> = {
   1: 'none', 2: 'CCITT RLE', 3: 'CCITT G3', 4: 'CCITT G4', 5: 'LZW', 6: 'old-style JPEG', 7: 'JPEG', 8: 'Deflate',
@@ -221,11 +231,11 @@ export class TiffSource extends BaseImageSource {
   static async open(file: string): Promise<TiffSource> {
     const size = statInput(file, 'file').size;
     checkHeader(file, size);
-    registerBoundedDecoders();
+    const { lib } = await loadGeotiff();
     const source = new ExactFileSource(file, size);
     let tiff: GeoTIFF;
     try {
-      tiff = await GeoTIFF.fromSource(source as unknown as Parameters<typeof GeoTIFF.fromSource>[0]);
+      tiff = await lib.GeoTIFF.fromSource(source as unknown as Parameters<typeof GeoTIFF.fromSource>[0]);
     } catch (e) {
       await source.close().catch(() => undefined);
       throw asInputError(e, file, 'not a readable TIFF', IO_CORRUPT);
@@ -400,7 +410,8 @@ export class TiffSource extends BaseImageSource {
     const { image } = page;
     let decoder = this.decoders.get(page);
     if (!decoder) {
-      decoder = decoderParameters(image.fileDirectory as never).then((p) => getDecoder(page.compression, p as never));
+      decoder = loadGeotiff().then(async ({ lib, codecs }) =>
+        lib.getDecoder(page.compression, (await codecs.decoderParameters(image.fileDirectory as never)) as never));
       this.decoders.set(page, decoder);
     }
     const dec = await decoder;

@@ -23,14 +23,18 @@ export interface InMemoryRun extends OutputOptions {
   signal?: AbortSignal;
   log?: (message: string) => void;
   progress?: (step: string) => void;
+  /** Also return the channel the QC overlay is drawn on (a worker's run, whose caller writes the outputs). */
+  keepBackground?: boolean;
 }
+
+export type InMemoryResult = SegmentationResult & { files?: WrittenFiles; background?: Image2D };
 
 /** A (Y, X, C) array read as (C, Y, X): many "channels" and an image a few pixels wide. */
 function looksChannelsLast(source: { channelCount: number; width: number; height: number }): boolean {
   return source.width <= 4 && source.channelCount >= 16 && source.height >= 16;
 }
 
-export async function runInMemory(run: InMemoryRun): Promise<SegmentationResult & { files?: WrittenFiles }> {
+export async function runInMemory(run: InMemoryRun): Promise<InMemoryResult> {
   const { workflow, config, input, signal } = run;
   const log = (m: string) => run.log?.(m);
   if (run.output) prepareOutputDir(run.output);
@@ -67,14 +71,12 @@ export async function runInMemory(run: InMemoryRun): Promise<SegmentationResult 
   // Reading and writing are part of what the user waits for: timed with the workflow's steps (run.json).
   result.timings = { read: readSeconds, ...result.timings };
   log(`${result.classes.length} cells`);
-  let files: WrittenFiles | undefined;
-  if (run.output) {
-    // A signal raised while the last kernel ran is only delivered once the event loop turns.
-    await nextTurn();
-    signal?.throwIfAborted();
-    log(`writing results to ${run.output}`);
-    const background = stacks[masks[masks.length - 1]]![0];
-    files = await writeOutputs(run.output, result, background, { chunkSize: config.chunkSize, zarr: run.zarr, qc: run.qc }, result.timings);
-  }
+  const background = stacks[masks[masks.length - 1]]![0];
+  if (!run.output) return run.keepBackground ? { ...result, background } : result;
+  // A signal raised while the last kernel ran is only delivered once the event loop turns.
+  await nextTurn();
+  signal?.throwIfAborted();
+  log(`writing results to ${run.output}`);
+  const files = await writeOutputs(run.output, result, background, { chunkSize: config.chunkSize, zarr: run.zarr, qc: run.qc }, result.timings);
   return { ...result, files };
 }

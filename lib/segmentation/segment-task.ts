@@ -1,6 +1,7 @@
 /**
  * The in-memory Segmentation's run as a pool task, so that the calling thread stays free. Log lines and step
- * names come back over the progress channel (prefixed), the masks come back moved, not copied.
+ * names come back over the progress channel (prefixed); the masks come back moved, not copied. The outputs are
+ * written here, or (keepBackground) by the calling thread, to which the QC overlay's background channel moves too.
  */
 import type { SegmentationConfig } from '../config/types.js';
 import type { Image2D } from '../image.js';
@@ -12,8 +13,11 @@ import type { OutputOptions } from './outputs.js';
 export interface SegmentTaskArgs extends OutputOptions {
   config: SegmentationConfig;
   input: string[] | Image2D[];
+  /** Results directory, when the worker writes the outputs. */
   output?: string;
   dataset?: string;
+  /** Return the QC overlay's background channel too (the caller writes the outputs). */
+  keepBackground?: boolean;
 }
 
 export const LOG_PREFIX = 'log:';
@@ -28,7 +32,8 @@ async function segmentTask(args: SegmentTaskArgs, ctx: TaskContext): Promise<Tas
     log: (m) => ctx.progress(LOG_PREFIX + m),
     progress: (step) => ctx.progress(STEP_PREFIX + step),
   });
-  const transfer = [...new Set(value.masks.map((m) => m.data.buffer as ArrayBuffer))];
+  const images = value.background ? [...value.masks, value.background] : value.masks;
+  const transfer = [...new Set(images.map((m) => m.data.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
   return { value, transfer };
 }
 

@@ -7,6 +7,7 @@ import type { Image2D } from '../../lib/image.js';
 import { openImage, readClassesCsv } from '../../lib/io/index.js';
 import { Segmentation } from '../../lib/segmentation/segmentation.js';
 import { exampleData as example3 } from '../helpers/fixtures.js';
+import { readLabelsH5 } from '../helpers/labels.js';
 import { expectResponsive } from '../helpers/responsive.js';
 
 const config = { path: path.join(example3, 'config_example3.yml') };
@@ -82,6 +83,25 @@ describe('Segmentation runs its workflow off the calling thread', () => {
     expect(Array.from(there.classes)).toEqual(Array.from(here.classes));
     expect(lines.some((l) => l.startsWith('segmenting with WGASegmentation'))).toBe(true);
     expect(readClassesCsv(there.files!.classes)).toEqual(Array.from(here.classes));
+  });
+
+  it('writeOnCallingThread: the worker segments, this thread writes the same files (the QC background moved back)', async () => {
+    const inWorker = path.join(tmp, 'written-in-worker');
+    const here = path.join(tmp, 'written-here');
+    const a = await (await Segmentation.create({ config, workflow: 'WGASegmentation' })).run({ input: inputs, output: inWorker });
+    const seg = await Segmentation.create({ config, workflow: 'WGASegmentation', writeOnCallingThread: true });
+    const b = await seg.run({ input: inputs, output: here });
+    expect(Object.keys(b)).not.toContain('background');
+    expect(Object.keys(b.files!).sort()).toEqual(['classes', 'qc', 'segmentation']);
+    for (const f of ['classes.csv', 'qc_overlay.png']) {
+      expect([f, fs.readFileSync(path.join(here, f)).equals(fs.readFileSync(path.join(inWorker, f)))]).toEqual([f, true]);
+    }
+    // HDF5 object headers carry a modification time (seconds): the labels are compared, not the bytes.
+    const [ha, hb] = await Promise.all([readLabelsH5(path.join(inWorker, 'segmentation.h5')), readLabelsH5(path.join(here, 'segmentation.h5'))]);
+    expect(hb.masks.length).toBe(2);
+    hb.masks.forEach((m, i) => expect(Buffer.from(m.buffer).equals(Buffer.from(ha.masks[i].buffer))).toBe(true));
+    expect(Array.from(b.classes)).toEqual(Array.from(a.classes));
+    expect(b.timings['write segmentation.h5']).toBeGreaterThan(0);
   });
 
   it('keeps a timer on the calling thread firing every ≤ 50 ms', async () => {
