@@ -181,7 +181,7 @@ export async function waitCommand(run: string, flags: RunFlags): Promise<void> {
     const { planFile, plan, done } = await locate(run, target, prefix);
     if (!plan) return progress.done(`run ${run}: done, ${done!.cells} cells → ${done!.output}`);
     await follow(target, prefix, planFile, plan, progress, signal);
-  });
+  }, 'stopping; the run goes on on the workers');
 }
 
 export interface WorkerFlags {

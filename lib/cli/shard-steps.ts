@@ -80,7 +80,7 @@ export async function segmentSteps(flags: StepFlags): Promise<void> {
     if (flags.planOnly !== undefined) return planOnly({ ...flags, planOnly: flags.planOnly }, config, progress, signal);
     const { submitDistributed } = await import('./distributed.js');
     return submitDistributed(flags, config, progress, signal);
-  });
+  }, flags.distributed ? 'stopping; a queued run goes on on the workers (scseg wait RUN follows it)' : undefined);
 }
 
 /** `scseg segment … --plan-only FILE`: the plan and the global pass; the shards and the stitch are left to run. */
@@ -108,9 +108,13 @@ export interface ShardFlags {
 }
 
 /** Runs `body` with Ctrl-C / SIGTERM turned into the usual exit codes. */
-export async function withSignals<T>(progress: Progress, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withSignals<T>(
+  progress: Progress,
+  body: (signal: AbortSignal) => Promise<T>,
+  stopping = 'stopping (finished shards are kept)',
+): Promise<T> {
   const interruption = interruptible(
-    (name) => progress.warn(`${name}: stopping (finished shards are kept)`),
+    (name) => progress.warn(`${name}: ${stopping}`),
     (name) => progress.warn(`${name} again: stopping now`),
   );
   try {
