@@ -20,7 +20,7 @@ import { selectChannels } from '../../lib/segmentation/channels.js';
 import { workflowFor } from '../../lib/workflows/index.js';
 import { repoRoot } from '../../test/helpers/fixtures.js';
 import { bestOfAsync } from '../report.js';
-import { adjustedRandIndex, cellCount, f1AtIoU } from './metrics.js';
+import { adjustedRandIndex, cellCount, f1AtIoU, readMasks } from './metrics.js';
 
 interface Dataset {
   name: string;
@@ -50,17 +50,6 @@ function datasets(): Dataset[] {
     config: '$data/scportrait_example3/config_example3.yml',
   });
   return list.filter((d) => only.size === 0 || only.has(d.name));
-}
-
-/** Reads the harness's masks.npy: little-endian uint32, shape (n_masks, H, W). */
-function readMasks(file: string): { masks: Uint32Array[]; width: number; height: number } {
-  const buf = fs.readFileSync(file);
-  const headerLen = buf.readUInt16LE(8);
-  const header = buf.toString('latin1', 10, 10 + headerLen);
-  if (!/'descr':\s*'<u4'/.test(header)) throw new Error(`${file}: expected <u4 masks, header ${header}`);
-  const [n, h, w] = /'shape':\s*\((\d+),\s*(\d+),\s*(\d+)\)/.exec(header)!.slice(1).map(Number);
-  const data = new Uint32Array(buf.buffer.slice(buf.byteOffset + 10 + headerLen, buf.byteOffset + buf.byteLength));
-  return { masks: Array.from({ length: n }, (_, i) => data.subarray(i * h * w, (i + 1) * h * w)), width: w, height: h };
 }
 
 function runOriginal(list: Dataset[]): Map<string, { seconds: number; error?: string }> {

@@ -1,6 +1,7 @@
 /**
  * Agreement between two label images (flattened, same length; 0 = background, any other value = one instance).
- * Pure functions, no I/O: used to compare our masks with the original's (run_original.py) and with ground truth.
+ * Pure functions (and `readMasks`, the harness's masks.npy reader): used to compare our masks with the original's
+ * (run_original.py) and with ground truth.
  *
  * - adjustedRandIndex: sklearn.metrics.adjusted_rand_score(a.ravel(), b.ravel()) — every pixel is a sample and
  *   background is one more cluster. Computed like sklearn >= 1.0 (pair confusion matrix, exact integer counts,
@@ -13,6 +14,7 @@
  *   F1 = 2TP / (2TP + FP + FN); with no instance on either side F1 = precision = recall = 1.
  * - cellCount: number of distinct non-zero ids.
  */
+import fs from 'node:fs';
 import { InputError } from '../../lib/errors.js';
 
 export type LabelArray = Uint32Array | Uint16Array | Uint8Array;
@@ -153,4 +155,15 @@ export function cellCount(labels: LabelArray): number {
     last = v;
   }
   return seen.size;
+}
+
+/** Reads the harness's masks.npy: little-endian uint32, shape (n_masks, H, W). */
+export function readMasks(file: string): { masks: Uint32Array[]; width: number; height: number } {
+  const buf = fs.readFileSync(file);
+  const headerLen = buf.readUInt16LE(8);
+  const header = buf.toString('latin1', 10, 10 + headerLen);
+  if (!/'descr':\s*'<u4'/.test(header)) throw new Error(`${file}: expected <u4 masks, header ${header}`);
+  const [n, h, w] = /'shape':\s*\((\d+),\s*(\d+),\s*(\d+)\)/.exec(header)!.slice(1).map(Number);
+  const data = new Uint32Array(buf.buffer.slice(buf.byteOffset + 10 + headerLen, buf.byteOffset + buf.byteLength));
+  return { masks: Array.from({ length: n }, (_, i) => data.subarray(i * h * w, (i + 1) * h * w)), width: w, height: h };
 }
