@@ -10,6 +10,8 @@ import type { WriteProgress } from './labels.js';
 
 export type Rgb = readonly [number, number, number];
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Mask 0 (nucleus) cyan, mask 1 (cytosol) magenta, then yellow, green, orange. */
 export const QC_COLORS: readonly Rgb[] = [[0, 255, 255], [255, 0, 255], [255, 255, 0], [0, 255, 0], [255, 128, 0]];
 
@@ -99,15 +101,29 @@ export function renderQcOverlay(
   const [p0, p1] = percentiles(src, [lo, hi]);
   const scale = p1 > p0 ? 255 / (p1 - p0) : 0;
   const rgba = new Uint8Array(w * h * 4);
-  const grey = (i: number, mean: number) => {
-    const g = Math.max(0, Math.min(255, Math.round((mean - p0) * scale)));
-    rgba[4 * i] = g; rgba[4 * i + 1] = g; rgba[4 * i + 2] = g; rgba[4 * i + 3] = 255;
+  // Whole pixels as one 32-bit store each (R, G, B, A in memory order on a little-endian host; else bytewise).
+  const px = LITTLE_ENDIAN ? new Uint32Array(rgba.buffer) : undefined;
+  const put = (i: number, r: number, g: number, b: number) => {
+    if (px) px[i] = (0xff000000 | (b << 16) | (g << 8) | r) >>> 0;
+    else rgba.set([r, g, b, 255], 4 * i);
   };
+  const stretch = (mean: number) => Math.max(0, Math.min(255, Math.round((mean - p0) * scale)));
   if (f === 1) {
-    // full size: each pixel stretched (NaN shows as the low end, as an empty block does)
-    for (let i = 0; i < w * h; i++) {
-      const v = src[i];
-      grey(i, v === v ? v : p0);
+    // full size: each pixel stretched (NaN shows as the low end, as an empty block does); integer images through
+    // a table of every value's grey
+    if (src instanceof Float32Array) {
+      for (let i = 0; i < w * h; i++) {
+        const v = src[i];
+        const g = stretch(v === v ? v : p0);
+        put(i, g, g, g);
+      }
+    } else {
+      const lut = new Uint32Array(src instanceof Uint8Array ? 256 : 65536);
+      for (let v = 0; v < lut.length; v++) lut[v] = stretch(v);
+      for (let i = 0; i < w * h; i++) {
+        const g = lut[src[i]];
+        put(i, g, g, g);
+      }
     }
   } else {
     // block means, then the stretch
@@ -123,7 +139,10 @@ export function renderQcOverlay(
         count[o]++;
       }
     }
-    for (let i = 0; i < w * h; i++) grey(i, count[i] ? sum[i] / count[i] : p0);
+    for (let i = 0; i < w * h; i++) {
+      const g = stretch(count[i] ? sum[i] / count[i] : p0);
+      put(i, g, g, g);
+    }
   }
   // Outlines at full resolution (a labelled pixel with a 4-neighbour of another label), then "any" per block.
   masks.forEach((mask, m) => {
@@ -131,15 +150,14 @@ export function renderQcOverlay(
     const L = mask.data;
     for (let y = 0; y < H; y++) {
       const row = Math.floor(y / f) * w;
-      for (let x = 0; x < W; x++) {
-        const i = y * W + x;
+      const top = y > 0;
+      const bottom = y + 1 < H;
+      for (let x = 0, i = y * W; x < W; x++, i++) {
         const v = L[i];
         if (v === 0) continue;
-        const edge = (x > 0 && L[i - 1] !== v) || (x + 1 < W && L[i + 1] !== v) ||
-          (y > 0 && L[i - W] !== v) || (y + 1 < H && L[i + W] !== v);
-        if (!edge) continue;
-        const o = 4 * (row + column[x]);
-        rgba[o] = r; rgba[o + 1] = g; rgba[o + 2] = b;
+        if ((x > 0 && L[i - 1] !== v) || (x + 1 < W && L[i + 1] !== v) || (top && L[i - W] !== v) || (bottom && L[i + W] !== v)) {
+          put(row + column[x], r, g, b);
+        }
       }
     }
     options.onProgress?.(m + 1, masks.length + 1);
