@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `scseg` command line. Exit codes: 0 ok, 2 bad input or configuration (an output directory holding results
- * without --overwrite included), 1 internal error, 130 / 143 stopped by SIGINT / SIGTERM.
+ * without --overwrite included), 1 internal error, 130 / 143 / 129 stopped by SIGINT / SIGTERM / SIGHUP.
  */
 import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';

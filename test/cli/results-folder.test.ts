@@ -157,6 +157,18 @@ describe(`scseg segment: the results folder [${backend}]`, () => {
     expect(hidden(out)).toEqual([]);
   });
 
+  it('SIGHUP (the terminal closed) mid-run exits 129 the same way, instead of dying with the staging folder left behind', async () => {
+    const big = await tiledExample(path.join(tmp, 'tiled3.npy'), 3);
+    const args = ['segment', '-c', config3, '-w', 'WGASegmentation', '-i', big, '-o', out, '-b', backend, '--overwrite', '--format', 'zarr'];
+    const before = snapshot(out);
+    const r = await stopWhen(args, (s) => /segmenting with/.test(s), 'SIGHUP');
+    expect(r.sent).toBe(true);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(`scseg: interrupted (SIGHUP); ${out} is as it was`);
+    expect(r.code).toBe(129);
+    expect(snapshot(out)).toEqual(before);
+    expect(hidden(out)).toEqual([]);
+  });
+
   it('a folder another run is writing into is refused (exit 2), and left alone', () => {
     fs.symlinkSync(String(process.pid), path.join(out, '.scseg-lock')); // this (live) process holds it
     const before = snapshot(out);
