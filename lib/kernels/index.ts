@@ -20,7 +20,6 @@ import { wasmFileBackend, wasmPath } from './wasm.js';
 export type { Backend, BackendName, KernelBindings, KernelLimits } from './backend.js';
 export { Kernels, type CellposeMaskOptions, type FlowField } from './facade.js';
 export { registerBackend, registeredBackends, type KernelOptions } from './registry.js';
-export { instantiateWasmKernels, instantiateWasmKernelsSync, wasmBackend } from './wasm-loader.js';
 
 /** Largest median radius accepted: the module's limits.maxMedianRadius (a test asserts they agree). */
 export const MAX_MEDIAN_RADIUS = 4096;

@@ -4,55 +4,28 @@
  * neutral: emnapi's runtime and the pure-JS WASI of @tybys/wasm-util (the kernels make no system calls beyond
  * memory allocation) need neither Node nor a browser.
  */
-import { instantiateNapiModule, instantiateNapiModuleSync } from '@emnapi/core';
-import { getDefaultContext } from '@emnapi/runtime';
-import { WASI } from '@tybys/wasm-util';
+import * as emnapiCore from '@emnapi/core';
+import * as emnapiRuntime from '@emnapi/runtime';
+import * as wasmUtil from '@tybys/wasm-util';
 import { BackendError } from '../errors.js';
 import { moduleBackend, type Backend, type KernelBindings } from './backend.js';
+import { wasmInstantiators, type WasmOptions } from './wasm-instantiate.js';
+
+export type { WasmOptions } from './wasm-instantiate.js';
 
 /** Where WASM kernels can come from. */
 export type WasmSource = BufferSource | WebAssembly.Module | Response | URL | string;
 
-export interface WasmOptions {
-  /**
-   * MiB of linear memory to reserve at start-up (default 256, at most 2048, 0 = none). Every growth of WASM memory
-   * costs V8 a full garbage collection and malloc grows it piecemeal; one large malloc + free grows it once, and
-   * malloc serves later requests from that block. Pages are committed only when touched.
-   */
-  reserveHeapMB?: number;
-}
-
-function instantiateOptions() {
-  return {
-    wasi: new WASI({ version: 'preview1' }) as never,
-    context: getDefaultContext(),
-    overwriteImports(imports: WebAssembly.Imports) {
-      imports.env = { ...imports.env, ...imports.napi, ...imports.emnapi };
-      return imports;
-    },
-  };
-}
-
-function reserveHeap(instance: WebAssembly.Instance, options: WasmOptions): void {
-  const mb = options.reserveHeapMB ?? 256;
-  const { malloc, free } = instance.exports as { malloc?: (n: number) => number; free?: (p: number) => void };
-  if (!malloc || !free || !(mb > 0)) return;
-  const p = malloc(Math.min(mb, 2048) * 2 ** 20);
-  if (p) free(p);
-}
+const { instantiate, instantiateSync } = wasmInstantiators({ core: emnapiCore, runtime: emnapiRuntime, wasi: wasmUtil });
 
 /** The kernels of one new WASM instance (its own linear memory), asynchronously from any source. */
-export async function instantiateWasmKernels(source: WasmSource | Promise<WasmSource>, options: WasmOptions = {}): Promise<KernelBindings> {
-  const { instance, napiModule } = await instantiateNapiModule(source, instantiateOptions());
-  reserveHeap(instance, options);
-  return napiModule.exports as unknown as KernelBindings;
+export function instantiateWasmKernels(source: WasmSource | Promise<WasmSource>, options: WasmOptions = {}): Promise<KernelBindings> {
+  return instantiate(source, options);
 }
 
 /** The same, synchronously, from bytes or a compiled module (works on the main thread and in workers alike). */
 export function instantiateWasmKernelsSync(source: BufferSource | WebAssembly.Module, options: WasmOptions = {}): KernelBindings {
-  const { instance, napiModule } = instantiateNapiModuleSync(source, instantiateOptions());
-  reserveHeap(instance, options);
-  return napiModule.exports as unknown as KernelBindings;
+  return instantiateSync(source, options);
 }
 
 function describe(source: unknown): string {

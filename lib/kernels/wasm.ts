@@ -1,9 +1,25 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BackendError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { moduleBackend, type Backend } from './backend.js';
-import { instantiateWasmKernels, instantiateWasmKernelsSync, type WasmOptions } from './wasm-loader.js';
+import { wasmInstantiators, type EmnapiModules, type WasmOptions } from './wasm-instantiate.js';
+
+let instantiators: ReturnType<typeof wasmInstantiators> | undefined;
+/** emnapi's CommonJS builds, required on first use (synchronously: kernels() resolves backends synchronously). */
+function emnapi(): ReturnType<typeof wasmInstantiators> {
+  if (!instantiators) {
+    const require = createRequire(import.meta.url);
+    const modules: EmnapiModules = {
+      core: require('@emnapi/core') as EmnapiModules['core'],
+      runtime: require('@emnapi/runtime') as EmnapiModules['runtime'],
+      wasi: require('@tybys/wasm-util') as EmnapiModules['wasi'],
+    };
+    instantiators = wasmInstantiators(modules);
+  }
+  return instantiators;
+}
 
 /** The shipped WASM build, or `file` (SCSEG_WASM_PATH). */
 export function wasmPath(file?: string): string {
@@ -26,7 +42,7 @@ export function wasmFileBackend(file: string, options: WasmOptions = {}): Backen
         throw notFound(err);
       });
       try {
-        return { path: file, bindings: await instantiateWasmKernels(bytes, options) };
+        return { path: file, bindings: await emnapi().instantiate(bytes, options) };
       } catch (err) {
         throw cannot(err);
       }
@@ -39,7 +55,7 @@ export function wasmFileBackend(file: string, options: WasmOptions = {}): Backen
         throw notFound(err);
       }
       try {
-        return { path: file, bindings: instantiateWasmKernelsSync(bytes, options) };
+        return { path: file, bindings: emnapi().instantiateSync(bytes, options) };
       } catch (err) {
         throw cannot(err);
       }
