@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { cliCommand, scseg } from '../helpers/cli.js';
 import { exampleData, repoRoot } from '../helpers/fixtures.js';
 import { readLabelsH5 } from '../helpers/labels.js';
+import { SHARD_FAULT_EXIT_ENV } from '../../lib/segmentation/shard-tasks.js';
 import { describeIfRedis, RedisServer, shardFiles, sleep, until, WorkerProcess } from './helpers.js';
 
 const config = path.join(exampleData, 'config_example3.yml');
@@ -29,9 +30,9 @@ const workers: WorkerProcess[] = [];
 /** Every output of every command and worker, checked for the password at the end. */
 const outputs: string[] = [];
 
-function startWorkers(n: number, extra: string[] = []): WorkerProcess[] {
+function startWorkers(n: number, extra: string[] = [], env: NodeJS.ProcessEnv = {}): WorkerProcess[] {
   const started = Array.from({ length: n }, () =>
-    WorkerProcess.start(['--redis', redis.url, '-b', backend, '--threads', '1', '--data-root', tmp, '--lock-duration', '3000', ...extra]),
+    WorkerProcess.start(['--redis', redis.url, '-b', backend, '--threads', '1', '--lock-duration', '3000', ...extra, '--data-root', tmp], env),
   );
   workers.push(...started);
   return started;
@@ -41,6 +42,19 @@ async function stopWorkers(): Promise<void> {
   await Promise.all(workers.map((w) => w.stop()));
   outputs.push(...workers.map((w) => w.log));
   workers.length = 0;
+}
+
+/**
+ * scseg in the background (spawnSync would block this process's event loop, and with it the reading of the
+ * workers' logs: a worker blocked on a full pipe never finishes the run being waited for).
+ */
+function scsegAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, cliCommand(args), { cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (status) => (outputs.push(stdout, stderr), resolve({ status, stdout, stderr }))));
 }
 
 /** `scseg segment … --distributed` in the background; resolves with its exit code and output. */
@@ -105,14 +119,18 @@ describeIfRedis(`scseg segment --distributed on BullMQ [${backend}]`, () => {
     // The third worker's first shard: kill it (and its job process) as soon as it has started.
     const victim = pool[2];
     await until(() => /shard \d+ started/.test(victim.log), 'the third worker to start a shard', 90_000);
-    victim.killGroup();
     const shard = /shard (\d+) started/.exec(victim.log)![1];
+    victim.killGroup();
+    const finishedBeforeKill = fs.existsSync(path.join(out, '.scseg-cache', `shard-${shard.padStart(6, '0')}.bin`));
     expect(await victim.exited).toBeNull(); // killed by the signal
     const { code, stderr } = await run.done;
     expect(stderr).toMatch(/16 shards of 1200×1200 queued on redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0/);
     expect(code).toBe(0);
     // Another worker ran (or found on disk) the killed worker's shard.
     expect(pool.slice(0, 2).map((w) => w.log).join('')).toMatch(new RegExp(`shard ${shard} (started|done)`));
+    // Killed mid-shard: its output was not there yet, and the killed worker never reported it done.
+    expect(finishedBeforeKill).toBe(false);
+    expect(victim.log).not.toMatch(new RegExp(`shard ${shard} done`));
     await expectReference(out);
     expect(fs.readdirSync(out).sort()).toEqual(['classes.csv', 'run.json', 'segmentation.h5']);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
@@ -142,6 +160,21 @@ describeIfRedis(`scseg segment --distributed on BullMQ [${backend}]`, () => {
     expect(before.size).toBeGreaterThanOrEqual(3);
   }, 150_000);
 
+  it('a job process that crashes fails that job only: retried with backoff, then the run fails naming the shard (exit 1); the worker lives on', async () => {
+    // The shard task of shard 3 exits its process on the spot, as a native crash does (every attempt).
+    const [faulty] = startWorkers(1, ['--data-root', exampleData], { [SHARD_FAULT_EXIT_ENV]: '3' });
+    const out = path.join(tmp, 'crashing');
+    const inputs = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(exampleData, f));
+    const args = ['segment', '-c', config, '-w', 'WGASegmentation', '-i', ...inputs, '-b', backend, '--shard-size', '14400', '--overlap', '100', '-o', out, '--distributed', '--redis', redis.url];
+    const r = await scsegAsync(args);
+    expect(r.stderr).toMatch(/run [0-9a-z-]+: shard 3 failed: .*70/);
+    expect(r.status).toBe(1);
+    expect(faulty.log.match(/shard 3 failed, will be retried/g)).toHaveLength(2);
+    expect(faulty.log).toMatch(/shard 15 done/); // the other shards ran on the same worker
+    expect(faulty.child.exitCode).toBeNull();
+    expect(fs.readdirSync(out)).toEqual(['.scseg-cache']); // no results: the stitch never ran
+  }, 90_000);
+
   it('refuses a job whose plan names paths outside the data roots (no retry; exit 2 from scseg wait), and never prints the password', async () => {
     startWorkers(1);
     // A real plan (inside the data root) edited to read /etc/passwd through "..".
@@ -161,12 +194,10 @@ describeIfRedis(`scseg segment --distributed on BullMQ [${backend}]`, () => {
     } finally {
       client.disconnect();
     }
-    const waited = scseg(['wait', plan.id, '--redis', redis.url]);
-    outputs.push(waited.stdout, waited.stderr);
-    expect(waited.status).toBe(2);
+    const waited = await scsegAsync(['wait', plan.id, '--redis', redis.url]);
+    expect({ status: waited.status, stderr: waited.stderr }).toMatchObject({ status: 2 });
     expect(waited.stderr).toMatch(/the global pass failed: plan .*crafted-plan\.json: .*etc\/passwd is outside this worker's data roots/);
-    const status = scseg(['status', plan.id, '--redis', redis.url]);
-    outputs.push(status.stdout, status.stderr);
+    const status = await scsegAsync(['status', plan.id, '--redis', redis.url]);
     expect(status.stdout).toMatch(/: failed\n/);
     await until(() => /the global pass failed/.test(workers[0].log), 'the worker to log the refusal', 10_000);
     expect(workers[0].log).not.toMatch(/will be retried/);
