@@ -23,7 +23,8 @@ const POLL_MS = 300;
 /** A run that failed on a worker: exit 2 when the cause was bad input (the job said so by its code), else 1. */
 function failure(id: string, p: RunProgress): Error {
   const reason = p.failure?.reason ?? p.record?.error ?? 'unknown';
-  const m = /^(ERR_SCSEG_[A-Z_]+): ([\s\S]*)$/.exec(reason);
+  // `<code>: <message>`, as the processor throws it (the record's copy has the job's name in front).
+  const m = /(?:^|: )(ERR_SCSEG_[A-Z_]+): ([\s\S]*)$/.exec(reason);
   const where = p.failure?.job ? `${p.failure.job} failed` : 'failed';
   const text = `run ${id}: ${where}: ${m ? m[2] : reason}`;
   const input = m && !['ERR_SCSEG_INTERNAL', 'ERR_SCSEG_WORKER', 'ERR_SCSEG_BACKEND'].includes(m[1]);
