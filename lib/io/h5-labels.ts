@@ -69,6 +69,8 @@ export class H5LabelsDataset {
       if (ds.resize([...shape]) < 0) throw new Error('H5Dset_extent failed');
       dataset.ptr = module._malloc(bufferElements * 8);
       if (dataset.ptr === 0) throw new Error(`cannot allocate ${bufferElements * 8} bytes in the HDF5 heap`);
+      // High words stay 0 (ids are uint32): zeroed once here, then write() sets only the low words.
+      module.HEAPU8.fill(0, dataset.ptr, dataset.ptr + bufferElements * 8);
     } catch (e) {
       dataset.close();
       throw e;
@@ -80,12 +82,9 @@ export class H5LabelsDataset {
   write(src: Uint32Array, start: number, offset: readonly number[], extent: readonly number[]): void {
     const count = extent.reduce((a, b) => a * b, 1);
     if (count > this.capacity) throw new Error(`a write of ${count} ids exceeds the staging buffer (${this.capacity})`);
-    // The view is taken after any heap growth: low word = id, high word = 0.
+    // The view is taken after any heap growth: low word = id (the high words were zeroed at creation).
     const words = new Uint32Array(this.module.HEAPU8.buffer, this.ptr, 2 * count);
-    for (let k = 0, s = start; k < count; k++, s++) {
-      words[2 * k] = src[s];
-      words[2 * k + 1] = 0;
-    }
+    for (let k = 0, s = start; k < 2 * count; k += 2, s++) words[k] = src[s];
     let status: number;
     try {
       status = this.module.set_dataset_data(
