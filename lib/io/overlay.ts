@@ -5,6 +5,7 @@
 import zlib from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { Image2D, PixelArray } from '../image.js';
+import type { Kernels } from '../kernels/facade.js';
 import { writeFileAtomic } from './atomic.js';
 import type { WriteProgress } from './labels.js';
 
@@ -24,6 +25,11 @@ export interface QcOverlayOptions {
   /** Outline colour per mask; defaults to QC_COLORS. Later masks are drawn over earlier ones. */
   colors?: readonly Rgb[];
   onProgress?: WriteProgress;
+  /**
+   * Render with these kernels (native/qc_overlay.hpp: the same bytes, off JavaScript and over the kernels' threads);
+   * without them, in JavaScript.
+   */
+  kernels?: Kernels;
 }
 
 /** numpy-style linear-interpolated percentiles; exact via a histogram for integer data, on ≤ 2^20 samples for floats. */
@@ -91,15 +97,23 @@ export function renderQcOverlay(
   if (!Number.isSafeInteger(maxSize) || maxSize < 1) throw new InputError('QC overlay: maxSize must be a positive integer', 'ERR_SCSEG_ARGUMENT');
   if (!(lo >= 0 && hi <= 100 && lo < hi)) throw new InputError('QC overlay: need 0 ≤ lowerPercentile < upperPercentile ≤ 100', 'ERR_SCSEG_ARGUMENT');
   const colors = options.colors ?? QC_COLORS;
+  const colorsOk = Array.isArray(colors) && (colors.length > 0 || masks.length === 0) &&
+    colors.every((c) => Array.isArray(c) && c.length === 3 && c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255));
+  if (!colorsOk) throw new InputError('QC overlay: colors must be [r, g, b] triples of integers 0–255, at least one', 'ERR_SCSEG_ARGUMENT');
 
   const f = Math.max(1, Math.ceil(Math.max(W, H) / maxSize));
+  const src = background.data;
+  const [p0, p1] = percentiles(src, [lo, hi]);
+  const scale = p1 > p0 ? 255 / (p1 - p0) : 0;
+  if (options.kernels) {
+    const { width, height, rgba } = options.kernels.qcOverlay(background, masks, { factor: f, p0, scale, colors });
+    masks.forEach((_, m) => options.onProgress?.(m + 1, masks.length + 1));
+    return { width, height, rgba, factor: f };
+  }
   const w = Math.ceil(W / f);
   const h = Math.ceil(H / f);
   const column = new Int32Array(W);
   for (let x = 0; x < W; x++) column[x] = Math.floor(x / f);
-  const src = background.data;
-  const [p0, p1] = percentiles(src, [lo, hi]);
-  const scale = p1 > p0 ? 255 / (p1 - p0) : 0;
   const rgba = new Uint8Array(w * h * 4);
   // Whole pixels as one 32-bit store each (R, G, B, A in memory order on a little-endian host; else bytewise).
   const px = LITTLE_ENDIAN ? new Uint32Array(rgba.buffer) : undefined;

@@ -153,6 +153,20 @@ export interface KernelBindings {
   ): void;
   cellposeCleanMasks(labels: Uint32Array, width: number, height: number, minSize: number, fixLabelGapQuirk: boolean): void;
   cellposeMasksToFlows(labels: Uint32Array, width: number, height: number, flows: Float32Array, threads: number): void;
+  // QC overlay (native/binding/qc_overlay.cpp); rgba holds ceil(width/factor) × ceil(height/factor) × 4 bytes,
+  // colors 3 bytes per mask; the masks come last
+  qcOverlay(
+    background: PixelArray,
+    width: number,
+    height: number,
+    factor: number,
+    p0: number,
+    scale: number,
+    colors: Uint8Array,
+    rgba: Uint8Array,
+    threads: number,
+    masks: readonly Uint32Array[],
+  ): void;
 }
 
 /** A kernel module, loaded lazily: `init` (or `initSync` where the environment has one) before `bindings`. */

@@ -18,10 +18,11 @@ import {
   type FlowField,
   type KernelArgs,
   type KernelName,
+  type QcOverlayParams,
   type Shape,
 } from './validate.js';
 
-export type { CellposeCleanOptions, CellposeMaskOptions, FlowField } from './validate.js';
+export type { CellposeCleanOptions, CellposeMaskOptions, FlowField, QcOverlayParams } from './validate.js';
 
 /** Native errors carry a `code`; map them onto our hierarchy so callers see one error type per cause. */
 function rethrow(err: unknown, kernel: string, valueError?: string): never {
@@ -536,6 +537,33 @@ export class Kernels {
       const flows = new Float32Array(2 * labels.data.length);
       b.cellposeMasksToFlows(labels.data, labels.width, labels.height, flows, threads);
       return { data: flows, width: labels.width, height: labels.height };
+    });
+  }
+
+  // ── QC overlay (native/qc_overlay.hpp) ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * The QC overlay's pixels (lib/io/overlay.ts renderQcOverlay, byte for byte): RGBA (R, G, B, 255 in memory order)
+   * of ceil(W / factor) × ceil(H / factor). Grey: the background pixel (factor 1) or the mean of the block's non-NaN
+   * pixels (float64 sums in raster order; an empty block → p0), then Math.round((mean − p0) · scale) clamped to
+   * 0..255 (NaN → 0). Outlines: a labelled pixel with a 4-neighbour of another label, at full resolution, colours its
+   * block; later masks over earlier ones. NaN and ±Infinity in the background are allowed.
+   */
+  qcOverlay(
+    background: Image2D,
+    masks: readonly Image2D<Uint32Array>[],
+    params: QcOverlayParams,
+  ): { width: number; height: number; rgba: Uint8Array } {
+    return this.call('qcOverlay', [background, masks, params], (b, threads) => {
+      const { width: W, height: H } = background;
+      const width = Math.ceil(W / params.factor);
+      const height = Math.ceil(H / params.factor);
+      const rgba = new Uint8Array(width * height * 4);
+      const colors = new Uint8Array(3 * masks.length);
+      masks.forEach((_, k) => colors.set(params.colors[k % params.colors.length], 3 * k));
+      const data = masks.map((m) => m.data);
+      b.qcOverlay(background.data, W, H, params.factor, params.p0, params.scale, colors, rgba, threads, data);
+      return { width, height, rgba };
     });
   }
 }

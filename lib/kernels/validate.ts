@@ -342,6 +342,40 @@ function speedAndSeeds(kernel: string, seeds: Image2D<Uint8Array>, allowed: Imag
   assertPositiveSpeed(speed.data, `${kernel} speed`);
 }
 
+/** qcOverlay's parameters (lib/io/overlay.ts computes them): downsampling, the grey stretch, the outline colours. */
+export interface QcOverlayParams {
+  /** An integer ≥ 1: the overlay is ceil(width / factor) × ceil(height / factor), each pixel a factor² block. */
+  readonly factor: number;
+  /**
+   * Grey = Math.round((value − p0) · scale) clamped to 0..255; a NaN result (∞ · 0, a NaN p0) gives 0. Any p0 (a
+   * percentile of a background holding ±Infinity may be NaN); scale ≥ 0.
+   */
+  readonly p0: number;
+  readonly scale: number;
+  /** Outline colours, [r, g, b] with integers 0..255: mask k gets colors[k % colors.length]; at least one if masks. */
+  readonly colors: readonly (readonly number[])[];
+}
+
+function assertQcOverlayParams(params: QcOverlayParams, maskCount: number): void {
+  assertOptions(params, 'qcOverlay', '{ factor, p0, scale, colors }');
+  assertIntegerInRange(params.factor, 1, Number.MAX_SAFE_INTEGER, 'qcOverlay factor');
+  if (typeof params.p0 !== 'number') {
+    throw new InputError(`qcOverlay p0 must be a number, got ${typeName(params.p0)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  if (typeof params.scale !== 'number' || !(params.scale >= 0)) {
+    throw new InputError(`qcOverlay scale must be a number ≥ 0, got ${String(params.scale)}`, 'ERR_SCSEG_ARGUMENT');
+  }
+  const colors = params.colors as unknown;
+  if (!Array.isArray(colors) || (maskCount > 0 && colors.length === 0)) {
+    throw new InputError('qcOverlay colors must be an array of [r, g, b] (at least one when there are masks)', 'ERR_SCSEG_ARGUMENT');
+  }
+  colors.forEach((c: unknown, i) => {
+    if (!Array.isArray(c) || c.length !== 3 || !c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
+      throw new InputError(`qcOverlay colors[${i}] must be [r, g, b] with integers 0–255, got ${JSON.stringify(c)}`, 'ERR_SCSEG_ARGUMENT');
+    }
+  });
+}
+
 /** One check per facade kernel: throws InputError for anything the kernel does not accept, returns its shape. */
 export const kernelChecks = {
   medianFilter(limits: KernelLimits, image: Image2D, radius: number): Shape {
@@ -553,6 +587,19 @@ export const kernelChecks = {
   cellposeMasksToFlows(_limits: KernelLimits, labels: Image2D<Uint32Array>): Shape {
     assertLabelImage(labels, 'cellposeMasksToFlows labels');
     return labels;
+  },
+  qcOverlay(_limits: KernelLimits, background: Image2D, masks: readonly Image2D<Uint32Array>[], params: QcOverlayParams): Shape {
+    // NaN and ±Infinity are part of what the overlay shows (NaN pixels are skipped): no value check.
+    assertTypedImage(background, PIXEL_CTORS, 'qcOverlay background');
+    if (!Array.isArray(masks)) {
+      throw new InputError(`qcOverlay masks must be an array of label images, got ${typeName(masks)}`, 'ERR_SCSEG_ARGUMENT');
+    }
+    masks.forEach((m, i) => {
+      assertLabelImage(m, `qcOverlay masks[${i}]`);
+      assertSameShape(background, m, 'qcOverlay background', `qcOverlay masks[${i}]`);
+    });
+    assertQcOverlayParams(params, masks.length);
+    return background;
   },
 };
 

@@ -12,6 +12,7 @@ void registerMedian(Napi::Env env, Napi::Object exports);
 void registerMorphology(Napi::Env env, Napi::Object exports);
 void registerNormalize(Napi::Env env, Napi::Object exports);
 void registerPeaks(Napi::Env env, Napi::Object exports);
+void registerQcOverlay(Napi::Env env, Napi::Object exports);
 void registerThreshold(Napi::Env env, Napi::Object exports);
 void registerTravelWatershed(Napi::Env env, Napi::Object exports);
 void registerWatershed(Napi::Env env, Napi::Object exports);
@@ -45,6 +46,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerMorphology(env, exports);
   registerNormalize(env, exports);
   registerPeaks(env, exports);
+  registerQcOverlay(env, exports);
   registerThreshold(env, exports);
   registerTravelWatershed(env, exports);
   registerWatershed(env, exports);
