@@ -11,10 +11,8 @@ import path from 'node:path';
 import type { SegmentationConfig } from '../config/types.js';
 import { InputError } from '../errors.js';
 import { kernels, type BackendName } from '../kernels/index.js';
-import { WorkerPool } from '../parallel/worker-pool.js';
-import { cores } from '../segmentation/class-options.js';
 import { shardCacheDir } from '../segmentation/shard-cache.js';
-import { createPlan, globalTaskArgs, readPlan, runShard, shardIndex, stitchPlan, writePlan, type ShardPlan } from '../distributed/plan.js';
+import { createPlan, globalPassOnPool, readPlan, runShard, shardIndex, stitchPlan, writePlan, type ShardPlan } from '../distributed/plan.js';
 import { workflowFor } from '../workflows/index.js';
 import { createProgress, type Progress } from './progress.js';
 import type { SegmentFlags } from './segment.js';
@@ -37,20 +35,6 @@ export function planRequest(flags: SegmentFlags, config: SegmentationConfig, log
     },
     work: shardCacheDir(flags.output, config, flags.cache),
   };
-}
-
-/** The global pass on a local pool, as ShardedSegmentation runs it (its sweeps spread over `workers`). */
-export async function globalPassLocally(plan: ShardPlan, workers: number, backend: BackendName | 'auto', signal: AbortSignal): Promise<void> {
-  const reach = workflowFor(plan.config.workflow as never).reach(plan.config);
-  const pool = new WorkerPool(workers, { backend, threads: Math.max(1, Math.floor(cores() / workers)) });
-  const stop = () => void pool.close(signal.reason as Error);
-  signal.addEventListener('abort', stop, { once: true });
-  try {
-    await pool.run('sharded.global', globalTaskArgs(plan, cores(), workers > 1, reach), { label: 'the global pass' });
-  } finally {
-    signal.removeEventListener('abort', stop);
-    await pool.close();
-  }
 }
 
 /** `scseg segment` flags with the distributed ones. */
@@ -89,7 +73,7 @@ async function planOnly(flags: SegmentFlags & { planOnly: string }, config: Segm
   progress.stage('planning shards');
   const plan = await createPlan(request, work);
   progress.stage('global pass: whole-image statistics and marker orders');
-  await globalPassLocally(plan, flags.threads ?? config.sharding.threads ?? 1, plan.backend, signal);
+  await globalPassOnPool(plan, flags.threads ?? config.sharding.threads ?? 1, plan.backend, signal);
   const file = path.resolve(flags.planOnly);
   await writePlan(file, plan);
   const n = plan.shards.length;

@@ -45,6 +45,8 @@ import {
 import { DEFAULT_OVERLAP_PX, ShardedSegmentation } from '../segmentation/sharded-segmentation.js';
 import type { Shard } from '../segmentation/sharding.js';
 import type { TaskContext } from '../parallel/worker-tasks.js';
+import { WorkerPool } from '../parallel/worker-pool.js';
+import { cores } from '../segmentation/class-options.js';
 import { workflowFor } from '../workflows/index.js';
 
 export const PLAN_FORMAT = 1;
@@ -253,13 +255,23 @@ export function globalTaskArgs(plan: ShardPlan, threads: number, parallel: boole
   };
 }
 
-/** The global pass in this process (a distributed worker's job); a no-op when its file exists. */
-export async function runGlobalPass(plan: ShardPlan, kernels: Kernels, signal: AbortSignal): Promise<{ reused: boolean }> {
-  if (fs.existsSync(globalsFile(plan))) return { reused: true };
+/**
+ * The global pass on a pool of `workers` threads, as ShardedSegmentation runs it (its sweeps' tiles spread over the
+ * pool); a no-op when its file exists.
+ */
+export async function globalPassOnPool(plan: ShardPlan, workers: number, backend: BackendName | 'auto', signal: AbortSignal): Promise<void> {
+  if (fs.existsSync(globalsFile(plan))) return;
   checkInputsUnchanged(plan);
   const reach = workflowFor(plan.config.workflow).reach(plan.config);
-  await SHARD_TASKS['sharded.global'](globalTaskArgs(plan, kernels.threads, false, reach), taskContext(kernels, signal));
-  return { reused: false };
+  const pool = new WorkerPool(workers, { backend, threads: Math.max(1, Math.floor(cores() / workers)) });
+  const stop = () => void pool.close(signal.reason as Error);
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    await pool.run('sharded.global', globalTaskArgs(plan, cores(), workers > 1, reach), { label: 'the global pass' });
+  } finally {
+    signal.removeEventListener('abort', stop);
+    await pool.close();
+  }
 }
 
 export interface ShardOutcome {

@@ -8,12 +8,13 @@
  * errors leave as `<code>: <message>` with the URL's password removed; bad input is not retried
  * (BullMQ's UnrecoverableError, by name).
  */
-import os from 'node:os';
+import fs from 'node:fs';
 import type { SandboxedJob } from 'bullmq';
 import { ConfigError, InputError } from '../errors.js';
 import { kernels, type Kernels } from '../kernels/index.js';
 import { checkInsideRoots } from './data-roots.js';
-import { planPaths, readPlan, runGlobalPass, runShard, stitchPlan, type ShardPlan } from './plan.js';
+import { cores } from '../segmentation/class-options.js';
+import { globalPassOnPool, globalsFile, planPaths, readPlan, runShard, stitchPlan, type ShardPlan } from './plan.js';
 import { addFlow, fileSha256, readRecord, WORKER_SETUP_ENV, writeRecord, type JobData, type WorkerSetup } from './queue.js';
 import { parseRedisUrl, redact, redisClient, type RedisTarget } from './redis.js';
 
@@ -71,10 +72,12 @@ export default async function processJob(job: SandboxedJob<JobData>): Promise<un
     loaded ??= kernels(setup.backend === 'auto' && plan.backend !== 'auto' ? plan.backend : setup.backend, { threads: setup.threads });
     switch (job.name) {
       case 'global': {
-        // The global pass runs alone (no shard of the run starts before it ends): every core of this machine.
-        const r = await runGlobalPass(plan, loaded.withThreads(Math.max(loaded.threads, Math.min(os.availableParallelism(), 8))), never);
+        // The global pass runs alone (no shard of the run starts before it ends): on every core of this machine,
+        // its sweeps spread over worker threads as in a local sharded run.
+        const reused = fs.existsSync(globalsFile(plan));
+        await globalPassOnPool(plan, cores(), loaded.backendName, never);
         await addFlow(target, setup.prefix, job.data.plan, plan, job.data.planSha256);
-        return { reused: r.reused, backend: loaded.backendName };
+        return { reused, backend: loaded.backendName };
       }
       case 'shard':
         return { ...(await runShard(plan, job.data.index!, loaded, never)), backend: loaded.backendName, pid: process.pid };
