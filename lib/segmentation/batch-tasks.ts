@@ -71,7 +71,7 @@ async function imageTask(args: BatchTaskArgs, ctx: TaskContext): Promise<TaskOut
   if (args.output !== undefined) {
     // The same call, with the same options, as Segmentation.run: identical files.
     const background = stacks[masks[masks.length - 1]]![0];
-    await writeOutputs(args.output, result, background, { chunkSize: config.chunkSize, zarr: args.zarr, qc: args.qc });
+    await writeOutputs(args.output, result, background, { chunkSize: config.chunkSize, zarr: args.zarr, qc: args.qc, kernels: ctx.kernels });
     return { value };
   }
   value.masks = result.masks.map((m) => m.data);

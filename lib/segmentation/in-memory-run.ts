@@ -77,6 +77,6 @@ export async function runInMemory(run: InMemoryRun): Promise<InMemoryResult> {
   await nextTurn();
   signal?.throwIfAborted();
   log(`writing results to ${run.output}`);
-  const files = await writeOutputs(run.output, result, background, { chunkSize: config.chunkSize, zarr: run.zarr, qc: run.qc }, result.timings);
+  const files = await writeOutputs(run.output, result, background, { chunkSize: config.chunkSize, zarr: run.zarr, qc: run.qc, kernels: k }, result.timings);
   return { ...result, files };
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import type { Image2D } from '../image.js';
+import type { Kernels } from '../kernels/index.js';
 import { writeClassesCsv, writeOmeZarrLabels, writeQcOverlay, writeSegmentationH5 } from '../io/index.js';
 import type { SegmentationResult } from '../workflows/types.js';
 
@@ -19,6 +20,12 @@ export interface OutputOptions {
   qc?: boolean;
   /** HDF5 chunk edge (scPortrait's chunk_size). */
   chunkSize?: number;
+}
+
+/** writeOutputs' options: the output options, and the run's kernels. */
+export interface WriteOutputsOptions extends OutputOptions {
+  /** The run's kernels: the QC overlay renders with them (the same bytes as without, off JavaScript). */
+  kernels?: Kernels;
 }
 
 export interface WrittenFiles {
@@ -70,7 +77,7 @@ export async function writeOutputs(
   dir: string,
   result: SegmentationResult,
   background: Image2D,
-  options: OutputOptions = {},
+  options: WriteOutputsOptions = {},
   timings?: Record<string, number>,
 ): Promise<WrittenFiles> {
   prepareOutputDir(dir);
@@ -87,7 +94,7 @@ export async function writeOutputs(
   let qcWrite: Promise<void> | undefined;
   if (options.qc ?? true) {
     const qc = (files.qc = path.join(dir, 'qc_overlay.png'));
-    qcWrite = timed('qc_overlay.png', () => writeQcOverlay(qc, background, result.masks));
+    qcWrite = timed('qc_overlay.png', () => writeQcOverlay(qc, background, result.masks, { kernels: options.kernels }));
   }
   try {
     await timed('segmentation.h5', () => writeSegmentationH5(files.segmentation, result.masks, { chunkSize: options.chunkSize }));

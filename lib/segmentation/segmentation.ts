@@ -128,7 +128,7 @@ export class Segmentation {
     await nextTurn(); // a signal raised during the last step is delivered here
     options.signal?.throwIfAborted();
     this.log(`writing results to ${output}`);
-    const outputOptions = { chunkSize: this.config.chunkSize, zarr: options.zarr, qc: options.qc };
+    const outputOptions = { chunkSize: this.config.chunkSize, zarr: options.zarr, qc: options.qc, kernels: this.kernels };
     const written = await writeOutputs(output, result, background!, outputOptions, result.timings);
     return { ...result, files: written, warnings: this.warnings };
   }
