@@ -64,11 +64,11 @@ export function buildProgram(): Command {
     .option('--redis <url>', 'with --distributed: redis[s]://[user:password@]host:port[/db] (default: $SCSEG_REDIS_URL; never printed)')
     .option('--prefix <name>', 'with --distributed: Redis key prefix of the runs (default scseg; the workers must use the same)')
     .option('--detach', 'with --distributed: return once the run is queued, printing its id (scseg status / wait RUN)', false)
-    .action(async (flags: SegmentFlags & { planOnly?: string; distributed?: boolean }) =>
-      flags.planOnly !== undefined || flags.distributed
-        ? (await import('./shard-steps.js')).segmentSteps(flags)
-        : (await import('./segment.js')).segment(flags),
-    );
+    .action(async (flags: SegmentFlags & { planOnly?: string; distributed?: boolean }) => {
+      if (flags.planOnly !== undefined || flags.distributed) return (await import('./shard-steps.js')).segmentSteps(flags);
+      void (await import('./warm-worker.js')).warmSegmentWorker(flags); // boots while segment.js loads
+      return (await import('./segment.js')).segment(flags);
+    });
 
   program
     .command('shard')
