@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -55,18 +56,17 @@ inline uint8_t qcGrey(double mean, double p0, double scale) {
 
 namespace detail {
 
-inline void putRgb(uint8_t* rgba, size_t pixel, const uint8_t* rgb) {
-  uint8_t* p = rgba + 4 * pixel;
-  p[0] = rgb[0];
-  p[1] = rgb[1];
-  p[2] = rgb[2];
-  p[3] = 255;
+// A pixel as the 4 bytes R, G, B, 255 in memory order, stored with one 32-bit write.
+inline uint32_t pixelWord(uint8_t r, uint8_t g, uint8_t b) {
+  const uint8_t bytes[4] = {r, g, b, 255};
+  uint32_t word;
+  std::memcpy(&word, bytes, 4);
+  return word;
 }
 
-inline void putGrey(uint8_t* rgba, size_t pixel, uint8_t g) {
-  const uint8_t rgb[3] = {g, g, g};
-  putRgb(rgba, pixel, rgb);
-}
+inline void put(uint8_t* rgba, size_t pixel, uint32_t word) { std::memcpy(rgba + 4 * pixel, &word, 4); }
+
+inline uint32_t greyWord(uint8_t g) { return pixelWord(g, g, g); }
 
 template <typename T>
 inline bool isNaN(T v) {
@@ -97,13 +97,15 @@ Status qcOverlay(const T* background, int64_t width, int64_t height, const uint3
   const size_t minRows = std::max<size_t>(1, rowsPerChunk(width) / f);
 
   // Integer backgrounds at full size: a table of every value's grey (the values the TypeScript table holds).
-  std::vector<uint8_t> table;
+  std::vector<uint32_t> table;
   if constexpr (!std::is_floating_point_v<T>) {
     if (f == 1) {
       table.resize(size_t(std::numeric_limits<T>::max()) + 1);
-      for (size_t v = 0; v < table.size(); ++v) table[v] = qcGrey(double(v), p0, scale);
+      for (size_t v = 0; v < table.size(); ++v) table[v] = detail::greyWord(qcGrey(double(v), p0, scale));
     }
   }
+  std::vector<uint32_t> outline(maskCount);
+  for (size_t k = 0; k < maskCount; ++k) outline[k] = detail::pixelWord(colors[3 * k], colors[3 * k + 1], colors[3 * k + 2]);
 
   parallelFor(threads, h, minRows, [&](size_t rowBegin, size_t rowEnd) {
     std::vector<double> sum;
@@ -120,9 +122,9 @@ Status qcOverlay(const T* background, int64_t width, int64_t height, const uint3
         const T* row = background + oy * W;
         for (size_t x = 0; x < W; ++x) {
           if constexpr (std::is_floating_point_v<T>)
-            detail::putGrey(out, x, qcGrey(detail::isNaN(row[x]) ? p0 : double(row[x]), p0, scale));
+            detail::put(out, x, detail::greyWord(qcGrey(detail::isNaN(row[x]) ? p0 : double(row[x]), p0, scale)));
           else
-            detail::putGrey(out, x, table[row[x]]);
+            detail::put(out, x, table[row[x]]);
         }
       } else {
         std::fill(sum.begin(), sum.end(), 0.0);
@@ -144,23 +146,25 @@ Status qcOverlay(const T* background, int64_t width, int64_t height, const uint3
           }
         }
         for (size_t ox = 0; ox < w; ++ox)
-          detail::putGrey(out, ox, qcGrey(count[ox] ? sum[ox] / double(count[ox]) : p0, p0, scale));
+          detail::put(out, ox, detail::greyWord(qcGrey(count[ox] ? sum[ox] / double(count[ox]) : p0, p0, scale)));
       }
       for (size_t k = 0; k < maskCount; ++k) {
         const uint32_t* L = masks[k];
-        const uint8_t* rgb = colors + 3 * k;
+        const uint32_t word = outline[k];
         for (size_t y = y0; y < y1; ++y) {
           const uint32_t* row = L + y * W;
-          const uint32_t* up = y > 0 ? row - W : nullptr;
-          const uint32_t* down = y + 1 < H ? row + W : nullptr;
-          for (size_t x = 0; x < W; ++x) {
-            const uint32_t v = row[x];
-            if (v == 0) continue;
-            if ((x > 0 && row[x - 1] != v) || (x + 1 < W && row[x + 1] != v) || (up && up[x] != v) ||
-                (down && down[x] != v)) {
-              const size_t ox = x / f, x0 = ox * f;
-              detail::putRgb(out, ox, rgb);
-              x = x0 + std::min(f, W - x0) - 1;  // the block is coloured: on to the next one
+          // A neighbour outside the image compares as the pixel itself (equal: no outline).
+          const uint32_t* up = y > 0 ? row - W : row;
+          const uint32_t* down = y + 1 < H ? row + W : row;
+          for (size_t ox = 0; ox < w; ++ox) {
+            const size_t x0 = ox * f, x1 = x0 + std::min(f, W - x0);
+            for (size_t x = x0; x < x1; ++x) {
+              const uint32_t v = row[x];
+              const uint32_t left = row[x > 0 ? x - 1 : x], right = row[x + 1 < W ? x + 1 : x];
+              if (v != 0 && ((left != v) | (right != v) | (up[x] != v) | (down[x] != v))) {
+                detail::put(out, ox, word);
+                break;  // the block is coloured: on to the next one
+              }
             }
           }
         }
