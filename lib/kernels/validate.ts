@@ -356,6 +356,11 @@ export interface QcOverlayParams {
   readonly colors: readonly (readonly number[])[];
 }
 
+/** A value in a message: numbers as written, anything else (a Symbol, a BigInt, an object) by its type. */
+function shown(v: unknown): string {
+  return typeof v === 'number' ? String(v) : typeName(v);
+}
+
 function assertQcOverlayParams(params: QcOverlayParams, maskCount: number): void {
   assertOptions(params, 'qcOverlay', '{ factor, p0, scale, colors }');
   assertIntegerInRange(params.factor, 1, Number.MAX_SAFE_INTEGER, 'qcOverlay factor');
@@ -363,7 +368,7 @@ function assertQcOverlayParams(params: QcOverlayParams, maskCount: number): void
     throw new InputError(`qcOverlay p0 must be a number, got ${typeName(params.p0)}`, 'ERR_SCSEG_ARGUMENT');
   }
   if (typeof params.scale !== 'number' || !(params.scale >= 0)) {
-    throw new InputError(`qcOverlay scale must be a number ≥ 0, got ${String(params.scale)}`, 'ERR_SCSEG_ARGUMENT');
+    throw new InputError(`qcOverlay scale must be a number ≥ 0, got ${shown(params.scale)}`, 'ERR_SCSEG_ARGUMENT');
   }
   const colors = params.colors as unknown;
   if (!Array.isArray(colors) || (maskCount > 0 && colors.length === 0)) {
@@ -371,7 +376,8 @@ function assertQcOverlayParams(params: QcOverlayParams, maskCount: number): void
   }
   colors.forEach((c: unknown, i) => {
     if (!Array.isArray(c) || c.length !== 3 || !c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
-      throw new InputError(`qcOverlay colors[${i}] must be [r, g, b] with integers 0–255, got ${JSON.stringify(c)}`, 'ERR_SCSEG_ARGUMENT');
+      const got = Array.isArray(c) ? `[${c.map(shown).join(', ')}]` : shown(c);
+      throw new InputError(`qcOverlay colors[${i}] must be [r, g, b] with integers 0–255, got ${got}`, 'ERR_SCSEG_ARGUMENT');
     }
   });
 }

@@ -117,6 +117,16 @@ const CALLS: Record<string, Call> = {
   },
   cellposeCleanMasks: (k, r) => { const d = dims(r); return k.cellposeCleanMasks(image(r, Uint32Array, d) as never, options(r, { minSize: () => num(r, [0, 15]), fixLabelGapQuirk: () => r() < 0.5 }) as never); },
   cellposeMasksToFlows: (k, r) => { const d = dims(r); return k.cellposeMasksToFlows(image(r, Uint32Array, d) as never); },
+  qcOverlay: (k, r) => {
+    const d = dims(r);
+    const masks = r() < 0.05 ? pick(r, ODD) : Array.from({ length: int(r, 4) }, () => image(r, Uint32Array, d));
+    const colour = () => (r() < 0.9 ? [int(r, 256), int(r, 256), int(r, 256)] : pick(r, [[256, 0, 0], [-1, 0, 0], [0.5, 0, 0], [0, 0], ...ODD]));
+    const params = r() < 0.05 ? pick(r, ODD) : {
+      factor: num(r, [1, 2, 3]), p0: num(r, [0, 1, 100]), scale: num(r, [1, 0.5, 0]),
+      colors: r() < 0.95 ? Array.from({ length: 1 + int(r, 3) }, colour) : pick(r, ODD),
+    };
+    return k.qcOverlay(image(r, pick(r, [Uint8Array, Uint16Array, Float32Array]), d) as never, masks as never, params as never);
+  },
 };
 
 describe.each(testBackends)('kernel API fuzzing: random arguments give a result or an InputError [%s]', (name) => {
