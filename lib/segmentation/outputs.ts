@@ -95,6 +95,9 @@ export async function writeOutputs(
   if (options.qc ?? true) {
     const qc = (files.qc = path.join(dir, 'qc_overlay.png'));
     qcWrite = timed('qc_overlay.png', () => writeQcOverlay(qc, background, result.masks, { kernels: options.kernels }));
+    // Awaited below, but it may fail (a full disk) while segmentation.h5 is written: handled from now on, or Node
+    // would call the rejection unhandled and end the process.
+    void qcWrite.catch(() => undefined);
   }
   try {
     await timed('segmentation.h5', () => writeSegmentationH5(files.segmentation, result.masks, { chunkSize: options.chunkSize }));
