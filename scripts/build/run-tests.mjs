@@ -24,10 +24,21 @@ if (tsc.status !== 0) {
   process.exit(1);
 }
 const cliEntry = path.join(root, 'dist', 'lib', 'cli', 'main.js');
+// Suites whose result does not depend on SCSEG_BACKEND run in the first pass only: pure TypeScript (config, the
+// image readers, the metrics), the distributed transport (its kernels are the sharded run's, tested per backend
+// elsewhere), and the kernel suites that test every backend themselves (describe.each(testBackends)).
+const ONCE = [
+  '/test/(config|benchmarks|fuzz|distributed)/',
+  '/test/io/(readers|windows)\\.test\\.ts$',
+  '/test/kernels/(bad-input|cellpose|fmm|fuzz-regressions|labels|morphology|threads)\\.test\\.ts$',
+];
 let failed = false;
-for (const backend of backends) {
+for (const [pass, backend] of backends.entries()) {
   console.log(`\n=== jest with SCSEG_BACKEND=${backend} ===`);
-  const r = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', jest, ...process.argv.slice(2)], {
+  // After the caller's arguments: jest's array options swallow the positional test paths that follow them.
+  // (--passWithNoTests: `npm test -- test/config` has nothing left to run in the later passes.)
+  const once = pass > 0 ? ['--passWithNoTests', ...['/node_modules/', ...ONCE].map((p) => `--testPathIgnorePatterns=${p}`)] : [];
+  const r = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', jest, ...process.argv.slice(2), ...once], {
     stdio: 'inherit',
     env: { ...process.env, SCSEG_BACKEND: backend, SCSEG_TEST_CLI: cliEntry, SCSEG_TEST_BUILD: path.join(root, 'dist') },
   });
