@@ -73,10 +73,23 @@ export async function runInMemory(run: InMemoryRun): Promise<InMemoryResult> {
   log(`${result.classes.length} cells`);
   const background = stacks[masks[masks.length - 1]]![0];
   if (!run.output) return run.keepBackground ? { ...result, background } : result;
+  return { ...result, files: await writeRunOutputs(run.output, result, background, run) };
+}
+
+/**
+ * The run's last step: its results directory, timed into `result.timings` — here, or on the calling thread after a
+ * worker's run (Segmentation's writeOnCallingThread).
+ */
+export async function writeRunOutputs(
+  output: string,
+  result: SegmentationResult,
+  background: Image2D,
+  run: Pick<InMemoryRun, 'config' | 'kernels' | 'zarr' | 'qc' | 'signal' | 'log'>,
+): Promise<WrittenFiles> {
   // A signal raised while the last kernel ran is only delivered once the event loop turns.
   await nextTurn();
-  signal?.throwIfAborted();
-  log(`writing results to ${run.output}`);
-  const files = await writeOutputs(run.output, result, background, { chunkSize: config.chunkSize, zarr: run.zarr, qc: run.qc, kernels: k }, result.timings);
-  return { ...result, files };
+  run.signal?.throwIfAborted();
+  run.log?.(`writing results to ${output}`);
+  const options = { chunkSize: run.config.chunkSize, zarr: run.zarr, qc: run.qc, kernels: run.kernels };
+  return writeOutputs(output, result, background, options, result.timings);
 }

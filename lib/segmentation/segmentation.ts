@@ -17,9 +17,8 @@ import { sharedWorker } from '../parallel/shared-pool.js';
 import type { SegmentationResult, Workflow } from '../workflows/types.js';
 import { resolveRun } from './class-options.js';
 import { loadH5wasm } from '../io/h5wasm.js';
-import { nextTurn } from '../workflows/types.js';
-import { runInMemory, type InMemoryResult } from './in-memory-run.js';
-import { prepareOutputDir, writeOutputs, type OutputOptions, type WrittenFiles } from './outputs.js';
+import { runInMemory, writeRunOutputs, type InMemoryResult } from './in-memory-run.js';
+import { prepareOutputDir, type OutputOptions, type WrittenFiles } from './outputs.js';
 import { LOG_PREFIX, STEP_PREFIX, type SegmentTaskArgs } from './segment-task.js';
 
 export interface SegmentationOptions {
@@ -125,11 +124,9 @@ export class Segmentation {
       onProgress: (m) => (m.startsWith(LOG_PREFIX) ? this.log(m.slice(LOG_PREFIX.length)) : this.options.progress?.(m.slice(STEP_PREFIX.length))),
     });
     if (!writeHere) return { ...result, warnings: this.warnings };
-    await nextTurn(); // a signal raised during the last step is delivered here
-    options.signal?.throwIfAborted();
-    this.log(`writing results to ${output}`);
-    const outputOptions = { chunkSize: this.config.chunkSize, zarr: options.zarr, qc: options.qc, kernels: this.kernels };
-    const written = await writeOutputs(output, result, background!, outputOptions, result.timings);
+    const written = await writeRunOutputs(output, result, background!, {
+      ...options, config: this.config, kernels: this.kernels, log: (m) => this.log(m),
+    });
     return { ...result, files: written, warnings: this.warnings };
   }
 }
