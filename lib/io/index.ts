@@ -25,7 +25,7 @@ export type {
   LabelBandWriter, SegmentationH5WriterOptions, SegmentationH5Options, OmeZarrLabelsWriterOptions, OmeZarrLabelsOptions,
 } from './label-writers.js';
 export { writeClassesCsv, readClassesCsv } from './classes.js';
-export { encodeRgbPng, encodeRgbPngAsync, writeQcOverlay, renderQcOverlay, percentiles, QC_COLORS } from './overlay.js';
+export { encodeQcOverlay, encodeRgbPng, encodeRgbPngAsync, writeQcOverlay, renderQcOverlay, percentiles, QC_COLORS } from './overlay.js';
 export type { QcOverlayOptions, Rgb } from './overlay.js';
 export { writeAtomic, writeFileAtomic, replaceDirAtomic } from './atomic.js';
 export type { WriteProgress } from './labels.js';

@@ -186,11 +186,22 @@ export async function writeQcOverlay(
   masks: readonly Image2D<Uint32Array>[],
   options: QcOverlayOptions = {},
 ): Promise<void> {
+  await writeFileAtomic(pngPath, await encodeQcOverlay(background, masks, options));
+}
+
+/**
+ * The overlay's PNG bytes: rendered on this thread, deflated on libuv's thread pool (outputs.ts writes
+ * segmentation.h5 meanwhile, and the PNG to disk after it).
+ */
+export async function encodeQcOverlay(
+  background: Image2D,
+  masks: readonly Image2D<Uint32Array>[],
+  options: QcOverlayOptions = {},
+): Promise<Buffer> {
   const { width, height, rgba } = renderQcOverlay(background, masks, options);
-  // Deflated on libuv's thread pool: the caller writes segmentation.h5 meanwhile (outputs.ts).
   const bytes = await encodeRgbPngAsync(rgba, width, height);
   options.onProgress?.(masks.length + 1, masks.length + 1);
-  await writeFileAtomic(pngPath, bytes);
+  return bytes;
 }
 
 const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {

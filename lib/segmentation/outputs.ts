@@ -10,7 +10,7 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import type { Image2D } from '../image.js';
 import type { Kernels } from '../kernels/index.js';
-import { writeClassesCsv, writeOmeZarrLabels, writeQcOverlay, writeSegmentationH5 } from '../io/index.js';
+import { encodeQcOverlay, writeClassesCsv, writeFileAtomic, writeOmeZarrLabels, writeSegmentationH5 } from '../io/index.js';
 import type { SegmentationResult } from '../workflows/types.js';
 
 export interface OutputOptions {
@@ -81,8 +81,8 @@ export async function writeOutputs(
   timings?: Record<string, number>,
 ): Promise<WrittenFiles> {
   prepareOutputDir(dir);
-  const timed = async (name: string, write: () => Promise<void>) => {
-    const t0 = performance.now();
+  /** Times `write` from `t0` (the overlay's clock starts when its encoding does) into `timings`. */
+  const timed = async (name: string, write: () => Promise<void>, t0 = performance.now()) => {
     await write();
     if (timings) timings[`write ${name}`] = (performance.now() - t0) / 1000;
   };
@@ -90,15 +90,13 @@ export async function writeOutputs(
     segmentation: path.join(dir, 'segmentation.h5'),
     classes: path.join(dir, 'classes.csv'),
   };
-  // The overlay first: it renders here, then deflates on libuv's thread pool while segmentation.h5 is written.
-  let qcWrite: Promise<void> | undefined;
-  if (options.qc ?? true) {
-    const qc = (files.qc = path.join(dir, 'qc_overlay.png'));
-    qcWrite = timed('qc_overlay.png', () => writeQcOverlay(qc, background, result.masks, { kernels: options.kernels }));
-    // Awaited below, but it may fail (a full disk) while segmentation.h5 is written: handled from now on, or Node
-    // would call the rejection unhandled and end the process.
-    void qcWrite.catch(() => undefined);
-  }
+  // The overlay first: it renders here, then deflates on libuv's thread pool while segmentation.h5 is written; its
+  // file is written last, so the files reach the disk in a fixed order (a full disk always fails the same one).
+  const qcStarted = performance.now();
+  const qcPng = (options.qc ?? true) ? encodeQcOverlay(background, result.masks, { kernels: options.kernels }) : undefined;
+  // Awaited below, but it may fail while segmentation.h5 is written: handled from now on, or Node would call the
+  // rejection unhandled and end the process.
+  void qcPng?.catch(() => undefined);
   try {
     await timed('segmentation.h5', () => writeSegmentationH5(files.segmentation, result.masks, { chunkSize: options.chunkSize }));
     await timed('classes.csv', () => writeClassesCsv(files.classes, result.classes));
@@ -107,9 +105,12 @@ export async function writeOutputs(
       await timed('labels.zarr', () => writeOmeZarrLabels(zarr, result.masks, result.maskNames));
     }
   } catch (err) {
-    await qcWrite?.catch(() => undefined); // settled (its temp file removed) before the failure is reported
+    await qcPng?.catch(() => undefined); // settled before the failure is reported
     throw err;
   }
-  await qcWrite;
+  if (qcPng) {
+    const qc = (files.qc = path.join(dir, 'qc_overlay.png'));
+    await timed('qc_overlay.png', async () => writeFileAtomic(qc, await qcPng), qcStarted);
+  }
   return files;
 }
