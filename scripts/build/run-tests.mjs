@@ -31,6 +31,8 @@ const ONCE = [
   '/test/(config|benchmarks|fuzz|distributed)/',
   '/test/io/(readers|windows)\\.test\\.ts$',
   '/test/kernels/(bad-input|cellpose|fmm|fuzz-regressions|labels|morphology|threads)\\.test\\.ts$',
+  // the browser page runs the WASM kernels in Chromium whatever SCSEG_BACKEND is (its Node reference uses WASM too)
+  '/test/web/',
 ];
 let failed = false;
 for (const [pass, backend] of backends.entries()) {

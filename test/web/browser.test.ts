@@ -1,0 +1,151 @@
+/**
+ * The browser page end to end in a real Chromium (Debian's, headless, driven by playwright-core — no browser
+ * download): the built page (web/dist) from a local static server; WGA on the bundled example and DAPI on an
+ * uploaded BBBC039 field give labels identical to the Node WASM backend's; a bad config shows its problems by key
+ * path. Skipped with a notice when chromium is missing, unless SCSEG_REQUIRE_BROWSER=1 (CI), where that fails.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { kernels, loadConfig, planesReader, selectChannels, workflowFor, type WorkflowAlias } from '../../lib/index.js';
+import { DAPI_BBBC039_CONFIG, exampleData, imagesDir, readPlanes, repoRoot } from '../helpers/fixtures.js';
+import { serveStatic } from './static-server.js';
+
+const CHROMIUM = process.env.SCSEG_CHROMIUM ?? '/usr/bin/chromium';
+const haveChromium = fs.existsSync(CHROMIUM);
+const required = process.env.SCSEG_REQUIRE_BROWSER === '1';
+const artifacts = path.join(repoRoot, 'test', 'artifacts');
+const webDist = path.join(repoRoot, 'web', 'dist');
+
+const EXAMPLE_FILES = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(exampleData, f));
+const EXAMPLE_CONFIG = fs.readFileSync(path.join(exampleData, 'config_example3.yml'), 'utf8');
+const BBBC039 = path.join(imagesDir, 'bbbc039', 'IXMtest_A02_s1_w1051DAA7C-7042-435F-99F0-1E847D9B42CB.tif');
+
+/** The Node WASM backend's masks, stacked as the page's labels.npy, with the workflow's seconds. */
+async function nodeLabels(files: string[], yaml: string, workflow: WorkflowAlias) {
+  const { config } = loadConfig({ text: yaml }, workflow);
+  const wf = workflowFor(workflow);
+  const stacks = await selectChannels(planesReader(await readPlanes(files)), config, wf.descriptor.masks);
+  const t0 = performance.now();
+  const r = await wf.run({ kernels: kernels('wasm') }, stacks, config);
+  const seconds = (performance.now() - t0) / 1000;
+  const all = new Uint32Array(r.masks.length * r.masks[0].data.length);
+  r.masks.forEach((m, i) => all.set(m.data, i * m.data.length));
+  return { labels: all, shape: [r.masks.length, r.masks[0].height, r.masks[0].width], classes: [...r.classes].join('\n'), seconds };
+}
+
+/** A uint32 .npy (the page's labels.npy) as shape + values. */
+function readNpy(bytes: Buffer): { shape: number[]; data: Uint32Array } {
+  const headerLength = bytes.readUInt16LE(8);
+  const header = bytes.toString('latin1', 10, 10 + headerLength);
+  expect(header).toContain("'descr': '<u4'");
+  const shape = header.match(/'shape': \(([^)]*)\)/)![1].split(',').filter((s) => s.trim()).map(Number);
+  const body = bytes.subarray(10 + headerLength);
+  const data = new Uint32Array(body.length / 4);
+  for (let i = 0; i < data.length; i++) data[i] = body.readUInt32LE(4 * i);
+  return { shape, data };
+}
+
+async function download(page: Page, button: string): Promise<Buffer> {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+  return fs.readFileSync((await d.path())!);
+}
+
+/** Waits until the page shows `info` for the image it decoded. */
+async function loaded(page: Page, info: string): Promise<void> {
+  await page.waitForFunction((text) => document.getElementById('image-info')?.textContent === text && document.body.dataset.state === 'idle', info, { timeout: 10_000 });
+}
+
+/** Runs the chosen workflow in the page and waits for it to finish; the page's own timings come back. */
+async function segment(page: Page, workflow: string, yaml: string): Promise<{ status: string; seconds: number }> {
+  await page.selectOption('#workflow', workflow);
+  await page.fill('#config', yaml);
+  await page.click('#run');
+  await page.waitForSelector('body[data-state="done"], body[data-state="error"], body[data-state="config-error"]', { timeout: 30_000 });
+  const status = (await page.textContent('#status')) ?? '';
+  expect(status).toMatch(/^done/);
+  return { status, seconds: Number(status.match(/([\d.]+) s/)![1]) };
+}
+
+if (!haveChromium) {
+  const why = `${CHROMIUM} not found (Debian: apt-get install chromium)`;
+  if (required) {
+    it('needs chromium (SCSEG_REQUIRE_BROWSER=1)', () => {
+      throw new Error(why);
+    });
+  } else {
+    console.warn(`test/web/browser.test.ts skipped: ${why}; set SCSEG_REQUIRE_BROWSER=1 to make this a failure`);
+    it.skip(`the browser page (${why})`, () => {});
+  }
+} else {
+  describe('the browser page in Chromium', () => {
+    let browser: Browser;
+    let page: Page;
+    let server: Awaited<ReturnType<typeof serveStatic>>;
+    const errors: string[] = [];
+
+    beforeAll(async () => {
+      const build = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+      });
+      if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
+      fs.mkdirSync(artifacts, { recursive: true });
+      server = await serveStatic(webDist);
+      const { chromium } = await import('playwright-core');
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+      page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await page.goto(server.url);
+      await page.waitForSelector('body[data-state="idle"]', { timeout: 20_000 });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+
+    it('segments the bundled example with WGA: labels identical to the Node WASM backend', async () => {
+      await page.click('#load-example');
+      await loaded(page, 'Ch1.tif + Ch2.tif: 2 channel(s), 400×400 uint16');
+      const browserRun = await segment(page, 'WGASegmentation', EXAMPLE_CONFIG);
+      const npy = readNpy(await download(page, '#dl-npy'));
+      const node = await nodeLabels(EXAMPLE_FILES, EXAMPLE_CONFIG, 'WGASegmentation');
+      expect(npy.shape).toEqual(node.shape);
+      expect(Buffer.from(npy.data.buffer).equals(Buffer.from(node.labels.buffer))).toBe(true);
+      expect((await download(page, '#dl-csv')).toString()).toBe(node.classes);
+      const png = await download(page, '#dl-png');
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+      fs.writeFileSync(path.join(artifacts, 'web-wga-qc_overlay.png'), png);
+      await page.locator('#view-pane').screenshot({ path: path.join(artifacts, 'web-wga.png') });
+      console.log(`example 3 WGA: page ${browserRun.seconds.toFixed(2)} s (click → outlines), Node WASM workflow ${node.seconds.toFixed(2)} s`);
+      expect(errors).toEqual([]);
+    });
+
+    it('segments an uploaded BBBC039 field with DAPI: labels identical to the Node WASM backend', async () => {
+      await page.setInputFiles('#file', BBBC039);
+      await loaded(page, `${path.basename(BBBC039)}: 1 channel(s), 696×520 uint16`);
+      await segment(page, 'DAPISegmentation', DAPI_BBBC039_CONFIG);
+      const npy = readNpy(await download(page, '#dl-npy'));
+      const node = await nodeLabels([BBBC039], DAPI_BBBC039_CONFIG, 'DAPISegmentation');
+      expect(npy.shape).toEqual(node.shape);
+      expect(Buffer.from(npy.data.buffer).equals(Buffer.from(node.labels.buffer))).toBe(true);
+      expect((await download(page, '#dl-csv')).toString()).toBe(node.classes);
+      await page.locator('#view-pane').screenshot({ path: path.join(artifacts, 'web-dapi.png') });
+      expect(errors).toEqual([]);
+    });
+
+    it('shows a bad config\'s problems by key path, with did-you-mean, and does not run', async () => {
+      const bad = EXAMPLE_CONFIG.replace('threshold: 0.2 #', 'treshold: 0.2 #').replace('median_block: 41', 'median_block: forty');
+      await page.selectOption('#workflow', 'WGASegmentation');
+      await page.fill('#config', bad);
+      await page.click('#run');
+      await page.waitForSelector('body[data-state="config-error"]');
+      const messages = (await page.textContent('#config-messages')) ?? '';
+      expect(messages).toContain('WGASegmentation.nucleus_segmentation.median_block: must be an odd integer ≥ 1, got "forty" (line 15)');
+      expect(messages).toContain('warning: WGASegmentation.nucleus_segmentation.treshold (line 17): unknown key, ignored; did you mean "threshold"?');
+    });
+  });
+}
