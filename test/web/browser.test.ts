@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { kernels, loadConfig, planesReader, selectChannels, workflowFor, type WorkflowAlias } from '../../lib/index.js';
 import { DAPI_BBBC039_CONFIG, exampleData, imagesDir, readPlanes, repoRoot } from '../helpers/fixtures.js';
+import { loadH5wasm } from '../../lib/io/h5wasm.js';
 import { serveStatic } from './static-server.js';
 
 const CHROMIUM = process.env.SCSEG_CHROMIUM ?? '/usr/bin/chromium';
@@ -45,6 +46,20 @@ function readNpy(bytes: Buffer): { shape: number[]; data: Uint32Array } {
   const data = new Uint32Array(body.length / 4);
   for (let i = 0; i < data.length; i++) data[i] = body.readUInt32LE(4 * i);
   return { shape, data };
+}
+
+/** segmentation.h5's `labels` dataset, read back by h5wasm on Node (the CLI's HDF5 library). */
+async function readLabelsH5(bytes: Buffer) {
+  const file = path.join(artifacts, 'web-segmentation.h5');
+  fs.writeFileSync(file, bytes);
+  const { lib } = await loadH5wasm();
+  const f = new lib.File(file, 'r');
+  try {
+    const ds = f.get('labels') as InstanceType<typeof lib.Dataset>;
+    return { shape: ds.shape, dtype: ds.dtype, chunks: ds.metadata.chunks, values: ds.value as BigUint64Array };
+  } finally {
+    f.close();
+  }
 }
 
 async function download(page: Page, button: string): Promise<Buffer> {
@@ -116,6 +131,9 @@ if (!haveChromium) {
       expect(npy.shape).toEqual(node.shape);
       expect(Buffer.from(npy.data.buffer).equals(Buffer.from(node.labels.buffer))).toBe(true);
       expect((await download(page, '#dl-csv')).toString()).toBe(node.classes);
+      const h5 = await readLabelsH5(await download(page, '#dl-h5'));
+      expect(h5).toMatchObject({ shape: node.shape, dtype: '<Q', chunks: [1, 50, 50] });
+      expect(h5.values.every((v, i) => v === BigInt(node.labels[i]))).toBe(true);
       const png = await download(page, '#dl-png');
       expect(png.subarray(1, 4).toString()).toBe('PNG');
       fs.writeFileSync(path.join(artifacts, 'web-wga-qc_overlay.png'), png);
@@ -135,6 +153,16 @@ if (!haveChromium) {
       expect((await download(page, '#dl-csv')).toString()).toBe(node.classes);
       await page.locator('#view-pane').screenshot({ path: path.join(artifacts, 'web-dapi.png') });
       expect(errors).toEqual([]);
+    });
+
+    it('cancel stops a run (its worker is replaced); the next run completes', async () => {
+      await page.selectOption('#workflow', 'DAPISegmentation');
+      await page.fill('#config', DAPI_BBBC039_CONFIG);
+      await page.click('#run');
+      await page.click('#cancel');
+      await page.waitForSelector('body[data-state="cancelled"]');
+      await segment(page, 'DAPISegmentation', DAPI_BBBC039_CONFIG);
+      expect(await page.textContent('#cells')).toMatch(/^\d+ cells/);
     });
 
     it('shows a bad config\'s problems by key path, with did-you-mean, and does not run', async () => {

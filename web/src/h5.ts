@@ -1,6 +1,6 @@
 /**
- * segmentation.h5 in the browser: dataset `labels`, uint64 (n_masks, H, W), chunks of chunk_size², gzip level 1 —
- * the layout the CLI writes — built by h5wasm in its in-memory file system. Loaded only when asked for (h5wasm
+ * segmentation.h5 in the browser: dataset `labels`, uint64 (n_masks, H, W), chunks (1, chunk_size, chunk_size), no
+ * compression — the layout the CLI writes for an in-memory run — built by h5wasm in its in-memory file system. Loaded only when asked for (h5wasm
  * carries HDF5 as ~4 MB of inlined WebAssembly).
  */
 import h5wasm from 'h5wasm';
@@ -21,7 +21,6 @@ export async function segmentationH5(masks: readonly Image2D<Uint32Array>[], chu
       shape: [masks.length, height, width],
       dtype: '<Q',
       chunks: [1, Math.min(chunkSize, height), Math.min(chunkSize, width)],
-      compression: 1,
     });
   } finally {
     file.close();
