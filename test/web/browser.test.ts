@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { kernels, loadConfig, planesReader, selectChannels, workflowFor, type WorkflowAlias } from '../../lib/index.js';
 import { DAPI_BBBC039_CONFIG, exampleData, imagesDir, readPlanes, repoRoot } from '../helpers/fixtures.js';
+import { adjustedRandIndex } from '../../benchmarks/python-original/metrics.js';
 import { loadH5wasm } from '../../lib/io/h5wasm.js';
 import { serveStatic } from './static-server.js';
 
@@ -21,6 +22,9 @@ const webDist = path.join(repoRoot, 'web', 'dist');
 
 const EXAMPLE_FILES = ['Ch1.tif', 'Ch2.tif'].map((f) => path.join(exampleData, f));
 const EXAMPLE_CONFIG = fs.readFileSync(path.join(exampleData, 'config_example3.yml'), 'utf8');
+const STAND_IN = path.join(repoRoot, 'test', 'fixtures', 'cellpose-onnx', 'stand_in.onnx');
+/** The stand-in Cellpose model as a custom model (CellposeModel): its file in Node, the picked file in the page. */
+const cellposeConfig = (modelPath: string) => `DAPISegmentationCellpose:\n  nucleus_segmentation:\n    model_path: ${modelPath}\n`;
 const BBBC039 = path.join(imagesDir, 'bbbc039', 'IXMtest_A02_s1_w1051DAA7C-7042-435F-99F0-1E847D9B42CB.tif');
 
 /** The Node WASM backend's masks, stacked as the page's labels.npy, with the workflow's seconds. */
@@ -163,6 +167,25 @@ if (!haveChromium) {
       await page.waitForSelector('body[data-state="cancelled"]');
       await segment(page, 'DAPISegmentation', DAPI_BBBC039_CONFIG);
       expect(await page.textContent('#cells')).toMatch(/^\d+ cells/);
+    });
+
+    it('DAPISegmentationCellpose on onnxruntime-web with the stand-in model: the Node path\'s masks (ARI ≥ 0.999)', async () => {
+      await page.click('#load-example');
+      await loaded(page, 'Ch1.tif + Ch2.tif: 2 channel(s), 400×400 uint16');
+      await page.selectOption('#workflow', 'DAPISegmentationCellpose');
+      await page.setInputFiles('#models', STAND_IN);
+      await page.waitForFunction(() => document.getElementById('models-info')?.textContent?.startsWith('stand_in.onnx'));
+      const browserRun = await segment(page, 'DAPISegmentationCellpose', cellposeConfig('stand_in.onnx'));
+      const npy = readNpy(await download(page, '#dl-npy'));
+      const node = await nodeLabels(EXAMPLE_FILES, cellposeConfig(STAND_IN), 'DAPISegmentationCellpose');
+      expect(npy.shape).toEqual(node.shape);
+      const ari = adjustedRandIndex(npy.data, node.labels);
+      const same = npy.data.reduce((n, v, i) => n + (v === node.labels[i] ? 1 : 0), 0) / npy.data.length;
+      console.log(`example 3 DAPISegmentationCellpose (stand-in): ARI ${ari.toFixed(6)}, ${(100 * same).toFixed(3)} % pixels equal; page ${browserRun.seconds.toFixed(2)} s, Node ${node.seconds.toFixed(2)} s`);
+      expect(ari).toBeGreaterThanOrEqual(0.999);
+      expect(node.classes.split('\n').length).toBeGreaterThan(10);
+      await page.locator('#view-pane').screenshot({ path: path.join(artifacts, 'web-cellpose.png') });
+      expect(errors).toEqual([]);
     });
 
     it('shows a bad config\'s problems by key path, with did-you-mean, and does not run', async () => {

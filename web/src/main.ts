@@ -20,6 +20,9 @@ const ui = {
   example: $<HTMLButtonElement>('load-example'),
   imageInfo: $('image-info'),
   workflow: $<HTMLSelectElement>('workflow'),
+  modelsRow: $('models-row'),
+  models: $<HTMLInputElement>('models'),
+  modelsInfo: $('models-info'),
   config: $<HTMLTextAreaElement>('config'),
   messages: $('config-messages'),
   run: $<HTMLButtonElement>('run'),
@@ -42,6 +45,8 @@ function setState(state: State, status: string): void {
 const viewer = new Viewer($<HTMLCanvasElement>('view'));
 let image: DecodedImage | undefined;
 let result: RunResult | undefined;
+/** The Cellpose models picked (a built-in name in the config means <name>.onnx among them; one file serves any). */
+let models: { name: string; bytes: Uint8Array }[] = [];
 let kernelsReady = false;
 
 const client = new WorkerClient(
@@ -85,7 +90,15 @@ ui.config.addEventListener('input', () => {
   clearTimeout(typing);
   typing = setTimeout(checkConfig, 250);
 });
-ui.workflow.addEventListener('change', () => checkConfig());
+ui.workflow.addEventListener('change', () => {
+  ui.modelsRow.hidden = !ui.workflow.value.includes('Cellpose');
+  checkConfig();
+});
+ui.models.addEventListener('change', async () => {
+  models = await Promise.all([...(ui.models.files ?? [])].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+  ui.modelsInfo.textContent = models.map((m) => `${m.name} (${(m.bytes.length / 1024).toFixed(0)} kB)`).join(', ') || 'none chosen';
+  ui.models.value = '';
+});
 
 // ── input ──
 async function openFiles(files: { name: string; bytes: ArrayBuffer }[]): Promise<void> {
@@ -139,7 +152,7 @@ ui.run.addEventListener('click', async () => {
   setState('running', kernelsReady ? 'starting…' : 'loading kernels…');
   refreshButtons();
   try {
-    const reply = await client.request({ type: 'run', workflow: ui.workflow.value, yaml: ui.config.value, planes: image.planes }, [], (step) =>
+    const reply = await client.request({ type: 'run', workflow: ui.workflow.value, yaml: ui.config.value, planes: image.planes, models }, [], (step) =>
       setState('running', `${step}…`),
     );
     if (reply.type === 'config') {

@@ -10,7 +10,7 @@ export interface DecodedImage {
 
 export type ToWorker =
   | { type: 'decode'; id: number; name: string; bytes: ArrayBuffer }
-  | { type: 'run'; id: number; workflow: string; yaml: string; planes: Image2D[] }
+  | { type: 'run'; id: number; workflow: string; yaml: string; planes: Image2D[]; models: { name: string; bytes: Uint8Array }[] }
   | { type: 'h5'; id: number; masks: Image2D<Uint32Array>[]; chunkSize: number };
 
 export interface RunResult {

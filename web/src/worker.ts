@@ -17,6 +17,7 @@ import {
 import type { Image2D } from '../../lib/image.js';
 import { renderQcOverlay } from '../../lib/io/qc-render.js';
 import { encodeRgbPng } from './files.js';
+import type { ModelFile } from './cellpose.js';
 import type { FromWorker, RunResult, ToWorker } from './protocol.js';
 import { decodeTiff } from './tiff.js';
 
@@ -33,7 +34,7 @@ registerBackend('wasm', wasmBackend(async () => new Uint8Array(await (await fetc
 let kernels: Promise<Kernels> | undefined;
 const loadKernels = () => (kernels ??= resolveKernels('wasm'));
 
-async function run(id: number, workflowName: string, yaml: string, planes: readonly Image2D[]): Promise<void> {
+async function run(id: number, workflowName: string, yaml: string, planes: readonly Image2D[], models: ModelFile[]): Promise<void> {
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
     scope.postMessage({ type: 'progress', id, step: name });
@@ -51,6 +52,10 @@ async function run(id: number, workflowName: string, yaml: string, planes: reado
   }
   const config = checked.config;
   const workflow = workflowFor(workflowName);
+  if (workflow.descriptor.family === 'cellpose') {
+    const { useModelFiles } = await timed('load onnxruntime-web', () => import('./cellpose.js'));
+    useModelFiles(models);
+  }
   const k = await timed('load kernels', loadKernels);
   const masks = workflow.descriptor.masks;
   const stacks = await timed('read', () => selectChannels(planesReader(planes), config, masks));
@@ -87,7 +92,7 @@ scope.onmessage = async ({ data: msg }) => {
         break;
       }
       case 'run':
-        await run(msg.id, msg.workflow, msg.yaml, msg.planes);
+        await run(msg.id, msg.workflow, msg.yaml, msg.planes, msg.models);
         break;
       case 'h5': {
         const { segmentationH5 } = await import('./h5.js');
