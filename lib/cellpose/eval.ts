@@ -31,6 +31,7 @@ import {
   type ChannelImage,
   type ChannelNormalization,
   type Region,
+  type RunTiledOptions,
   type Size,
   type TiledPlanes,
 } from './transforms.js';
@@ -142,7 +143,7 @@ async function masksAt(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: Cel
     input = resizeLinearRegion(x, win, whole, scaled, region);
   }
   const batchSize = o.batchSize ?? 8;
-  let y = await runTiledRegion(input, region, scaled, net.run, { nout: 3, batchSize, signal: o.signal });
+  let y = await runTiledRegion(input, region, scaled, net.run, { nout: 3, batchSize, signal: o.signal, blend: blendWith(k) });
   let flowsWhole = scaled;
   if (r.resample && r.rescale !== 1) {
     y = resizePlanesRegion(y, region, scaled, whole, win);
@@ -173,6 +174,11 @@ async function masksAt(k: Kernels, x: ChannelImage, net: CellposeNetwork, o: Cel
     masks = k.cellposeCleanMasks(resizeLabelsNearestRegion(raw, region, flowsWhole, whole, win), common);
   }
   return { masks, style: y.style, outputs: y, niter: common.niter };
+}
+
+/** average_tiles on the kernels. */
+function blendWith(k: Kernels): RunTiledOptions['blend'] {
+  return (tiles, region) => k.cellposeBlendTiles(tiles, region);
 }
 
 /**
@@ -206,7 +212,7 @@ async function estimateDiameter(k: Kernels, x: ChannelImage, net: CellposeNetwor
   const styleScale = net.info.diamMean / net.info.diamLabels;
   const scaled = styleScale !== 1 ? rescaledSize(x.height, x.width, styleScale) : { width: x.width, height: x.height };
   const resized = styleScale !== 1 ? resizeLinearRegion(x, { x: 0, y: 0 }, x, scaled, { x: 0, y: 0, ...scaled }) : x;
-  const styled = await runTiledRegion(resized, { x: 0, y: 0, width: resized.width, height: resized.height }, resized, net.run, { batchSize: o.batchSize ?? 8, signal: o.signal });
+  const styled = await runTiledRegion(resized, { x: 0, y: 0, width: resized.width, height: resized.height }, resized, net.run, { batchSize: o.batchSize ?? 8, signal: o.signal, blend: blendWith(k) });
   // an all-zero style is NaN in Cellpose, whose estimate then falls back to diam_mean
   const style = styled.style;
   let diamStyle = style && style.some((v) => v !== 0) ? styleDiameter(style, size) : NaN;

@@ -17,6 +17,7 @@
  */
 import { InputError } from '../errors.js';
 import type { Image2D, PixelArray } from '../image.js';
+import type { TileBlend } from '../kernels/validate.js';
 import { nextTurn } from '../workflows/types.js';
 
 /** A float32 image of `channels` interleaved channels per pixel (`[H, W, C]`, row-major). */
@@ -820,6 +821,8 @@ export interface RunTiledOptions {
   signal?: AbortSignal;
   bsize?: number;
   tileOverlap?: number;
+  /** average_tiles in one call (Kernels#cellposeBlendTiles, bit for bit the same); without it, blended here. */
+  blend?: (tiles: TileBlend, region: Size) => Float32Array;
 }
 
 /**
@@ -965,8 +968,11 @@ export async function runTiledRegion(
   const outPer = nout * th * tw;
   const mask = taperMask(th, tw);
   const { width, height } = region;
-  const sum = new Float32Array(nout * height * width);
-  const navg = new Float64Array(height * width);
+  // With a blend kernel the outputs are kept and blended in one call; else tile by tile here (the reference).
+  const blend = options.blend;
+  const kept = blend ? new Float32Array(tiles.length * outPer) : null;
+  const sum = kept ? null : new Float32Array(nout * height * width);
+  const navg = kept ? null : new Float64Array(height * width);
   let styles: Float32Array | null = null;
   let styleLength: number | undefined;
   for (let b = 0; b < tiles.length; b += batchSize) {
@@ -986,9 +992,12 @@ export async function runTiledRegion(
       throw new InputError(`runTiled: the network returned ${out.length} values for ${batch.length} tiles of ${nout}×${th}×${tw}`, 'ERR_SCSEG_SHAPE');
     }
     // average_tiles: y·mask (float64) added into a float32 sum, the mask into a float64 sum, tile by tile
-    for (let t = 0; t < batch.length; t++) {
-      const k = batch[t];
-      addTile(sum, navg, out, t * outPer, mask, nout, th, tw, width, height, grid.ysub[k][0] - ry, grid.xsub[k][0] - rx);
+    if (kept) kept.set(out, b * outPer);
+    else {
+      for (let t = 0; t < batch.length; t++) {
+        const k = batch[t];
+        addTile(sum!, navg!, out, t * outPer, mask, nout, th, tw, width, height, grid.ysub[k][0] - ry, grid.xsub[k][0] - rx);
+      }
     }
     const style = result instanceof Float32Array ? undefined : result.style;
     if (style) {
@@ -1000,11 +1009,22 @@ export async function runTiledRegion(
       styles.set(style, b * styleLength);
     }
   }
-  // divided by the summed mask, in place
-  const hw = height * width;
-  for (let c = 0; c < nout; c++) {
-    const o = c * hw;
-    for (let i = 0; i < hw; i++) sum[o + i] = sum[o + i] / navg[i];
+  let planes: Float32Array;
+  if (kept) {
+    const origins = new Int32Array(2 * tiles.length);
+    tiles.forEach((k, t) => {
+      origins[2 * t] = grid.ysub[k][0] - ry;
+      origins[2 * t + 1] = grid.xsub[k][0] - rx;
+    });
+    planes = blend!({ y: kept, origins, mask, channels: nout, tileHeight: th, tileWidth: tw }, { width, height });
+  } else {
+    // divided by the summed mask, in place
+    const hw = height * width;
+    for (let c = 0; c < nout; c++) {
+      const o = c * hw;
+      for (let i = 0; i < hw; i++) sum![o + i] = sum![o + i] / navg![i];
+    }
+    planes = sum!;
   }
-  return { planes: sum, width, height, channels: nout, style: styles ? imageStyle(styles, tiles.length) : null };
+  return { planes, width, height, channels: nout, style: styles ? imageStyle(styles, tiles.length) : null };
 }

@@ -153,6 +153,18 @@ export interface KernelBindings {
   ): void;
   cellposeCleanMasks(labels: Uint32Array, width: number, height: number, minSize: number, fixLabelGapQuirk: boolean): void;
   cellposeMasksToFlows(labels: Uint32Array, width: number, height: number, flows: Float32Array, threads: number): void;
+  cellposeBlendTiles(
+    y: Float32Array,
+    origins: Int32Array,
+    mask: Float64Array,
+    channels: number,
+    tileHeight: number,
+    tileWidth: number,
+    width: number,
+    height: number,
+    out: Float32Array,
+    threads: number,
+  ): void;
   // QC overlay (native/binding/qc_overlay.cpp); rgba holds ceil(width/factor) × ceil(height/factor) × 4 bytes,
   // colors 3 bytes per mask; the masks come last
   qcOverlay(

@@ -20,9 +20,10 @@ import {
   type KernelName,
   type QcOverlayParams,
   type Shape,
+  type TileBlend,
 } from './validate.js';
 
-export type { CellposeCleanOptions, CellposeMaskOptions, FlowField, QcOverlayParams } from './validate.js';
+export type { CellposeCleanOptions, CellposeMaskOptions, FlowField, QcOverlayParams, TileBlend } from './validate.js';
 
 /** Native errors carry a `code`; map them onto our hierarchy so callers see one error type per cause. */
 function rethrow(err: unknown, kernel: string, valueError?: string): never {
@@ -537,6 +538,26 @@ export class Kernels {
       const flows = new Float32Array(2 * labels.data.length);
       b.cellposeMasksToFlows(labels.data, labels.width, labels.height, flows, threads);
       return { data: flows, width: labels.width, height: labels.height };
+    });
+  }
+
+  /**
+   * Cellpose's `average_tiles` over a `region` (native/cellpose_tiles.hpp): each tile's outputs times the taper mask
+   * added into a float32 sum in tile order (product and addition in float64), the mask into a float64 sum, then the
+   * quotient as float32 — the planes [channels, height, width]. Tile pixels outside the region are skipped; a region
+   * pixel no tile covers is NaN (0 / 0).
+   */
+  cellposeBlendTiles(tiles: TileBlend, region: { width: number; height: number }): Float32Array {
+    return this.call('cellposeBlendTiles', [tiles, region], (b, threads) => {
+      const n = tiles.channels * region.width * region.height;
+      let out: Float32Array;
+      try {
+        out = new Float32Array(n);
+      } catch (err) {
+        throw new InputError(`cellposeBlendTiles: ${n} blended values (${tiles.channels} × ${region.width} × ${region.height}) do not fit in memory`, 'ERR_SCSEG_TOO_LARGE', { cause: err });
+      }
+      b.cellposeBlendTiles(tiles.y, tiles.origins, tiles.mask, tiles.channels, tiles.tileHeight, tiles.tileWidth, region.width, region.height, out, threads);
+      return out;
     });
   }
 

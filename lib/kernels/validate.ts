@@ -130,7 +130,7 @@ export function assertThreads(value: unknown, max: number, what = 'threads'): as
 /** The fast-marching kernels hold more state per pixel: limits.maxFastMarchingPixels bounds them. */
 const FAST_MARCHING = new Set<KernelName>(['fmmDistance', 'distanceWatershed', 'travelTime', 'travelTimeWatershed']);
 /** So do the Cellpose dynamics: limits.maxCellposePixels. */
-const CELLPOSE = new Set<KernelName>(['cellposeMasks', 'cellposeCleanMasks', 'cellposeMasksToFlows']);
+const CELLPOSE = new Set<KernelName>(['cellposeMasks', 'cellposeCleanMasks', 'cellposeMasksToFlows', 'cellposeBlendTiles']);
 
 /** The image fits the backend's memory (only WASM's 4 GiB ever binds, and torch's int32 histogram natively). */
 export function assertCapacity(kernel: KernelName, shape: Shape, limits: KernelLimits, backend: BackendName): void {
@@ -227,6 +227,44 @@ export interface FlowField {
   readonly data: Float32Array;
   readonly width: number;
   readonly height: number;
+}
+
+/**
+ * cellposeBlendTiles' tiles: the network's outputs of each tile and where each tile lies in the region blended
+ * (Cellpose's average_tiles).
+ */
+export interface TileBlend {
+  /** The tiles' outputs, [tiles, channels, tileHeight, tileWidth]. */
+  readonly y: Float32Array;
+  /** Each tile's top-left pixel as (row, column) in the region's coordinates; tiles may reach outside the region. */
+  readonly origins: Int32Array;
+  /** The taper mask, [tileHeight, tileWidth]. */
+  readonly mask: Float64Array;
+  readonly channels: number;
+  readonly tileHeight: number;
+  readonly tileWidth: number;
+}
+
+function assertTileBlend(t: TileBlend, region: { width: number; height: number }): Shape {
+  assertOptions(t, 'cellposeBlendTiles', '{ y, origins, mask, channels, tileHeight, tileWidth }');
+  const what = (k: string) => `cellposeBlendTiles ${k}`;
+  for (const [k, C] of [['y', Float32Array], ['origins', Int32Array], ['mask', Float64Array]] as const) {
+    if (!isTypedArrayOf(t[k], C)) throw new InputError(`${what(k)} must be a ${C.name}, got ${typeName(t[k])}`, 'ERR_SCSEG_DTYPE');
+  }
+  assertIntegerInRange(t.channels, 1, 64, what('channels'));
+  assertIntegerInRange(t.tileHeight, 1, 1 << 16, what('tileHeight'));
+  assertIntegerInRange(t.tileWidth, 1, 1 << 16, what('tileWidth'));
+  assertOptions(region, 'cellposeBlendTiles', 'the region { width, height }');
+  assertIntegerInRange(region.width, 1, Number.MAX_SAFE_INTEGER, what('width'));
+  assertIntegerInRange(region.height, 1, Number.MAX_SAFE_INTEGER, what('height'));
+  const tile = t.tileHeight * t.tileWidth;
+  if (t.origins.length % 2 !== 0) throw new InputError(`${what('origins')} must hold (row, column) pairs, got ${t.origins.length} values`, 'ERR_SCSEG_SHAPE');
+  if (t.mask.length !== tile) throw new InputError(`${what('mask')} must have ${tile} values (tileHeight × tileWidth), got ${t.mask.length}`, 'ERR_SCSEG_SHAPE');
+  const want = (t.origins.length / 2) * t.channels * tile;
+  if (t.y.length !== want) {
+    throw new InputError(`${what('y')} must have ${want} values (${t.origins.length / 2} tiles × ${t.channels} × ${t.tileHeight} × ${t.tileWidth}), got ${t.y.length}`, 'ERR_SCSEG_SHAPE');
+  }
+  return { width: region.width, height: region.height };
 }
 
 /** cellposeMasks' options; every one but niter has Cellpose's default. */
@@ -593,6 +631,10 @@ export const kernelChecks = {
   cellposeMasksToFlows(_limits: KernelLimits, labels: Image2D<Uint32Array>): Shape {
     assertLabelImage(labels, 'cellposeMasksToFlows labels');
     return labels;
+  },
+  // NaN and ±Infinity in the outputs are carried through (cellposeMasks rejects non-finite flows): no value check.
+  cellposeBlendTiles(_limits: KernelLimits, tiles: TileBlend, region: { width: number; height: number }): Shape {
+    return assertTileBlend(tiles, region);
   },
   qcOverlay(_limits: KernelLimits, background: Image2D, masks: readonly Image2D<Uint32Array>[], params: QcOverlayParams): Shape {
     // NaN and ±Infinity are part of what the overlay shows (NaN pixels are skipped): no value check.

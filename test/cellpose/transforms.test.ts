@@ -11,8 +11,9 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
   averageTiles, cellposeInput, expCorrectlyRounded, cropChannels, cutTiles, minMaxScale, normalizeCellpose, numpyPercentile, padImage,
-  padding, rescaledSize, resizeLinear, runTiled, taperMask, tileGrid, type ChannelImage,
+  padding, rescaledSize, resizeLinear, runTiled, runTiledRegion, taperMask, tileGrid, type ChannelImage,
 } from '../../lib/cellpose/transforms.js';
+import { kernels } from '../../lib/kernels/index.js';
 import type { Image2D, PixelArray } from '../../lib/image.js';
 import { expectInputError } from '../helpers/errors.js';
 import { exampleData, firstBitDifference, fixturesDir, hashNoise, readPlanes } from '../helpers/fixtures.js';
@@ -243,6 +244,58 @@ describe('run_net + resample with a stand-in network (bit for bit)', () => {
     const x = normalizeCellpose(cellposeInput([inputs.example3_nuc], [1, 0]));
     const out = await runTiled(x, identityNet, { rescale: 0.5, resample: false });
     expect([out.height, out.width]).toEqual([48, 40]);
+  });
+});
+
+describe(`average_tiles on the ${process.env.SCSEG_BACKEND ?? 'auto'} kernels (cellposeBlendTiles): Cellpose's bits`, () => {
+  const k1 = kernels(undefined, { threads: 1 });
+  const k2 = kernels(undefined, { threads: 2 });
+  const blend1 = k1.cellposeBlendTiles.bind(k1);
+  const blend2 = k2.cellposeBlendTiles.bind(k2);
+  for (const c of manifest.average) {
+    it(`${c.size.join('×')}: ${c.tiles} tiles × ${c.nout} outputs`, () => {
+      const g = tileGrid(c.size[0], c.size[1]);
+      const y = hashNoise(c.seed, g.ysub.length * c.nout * g.tileHeight * g.tileWidth);
+      const origins = Int32Array.from(g.ysub.flatMap((ys, k) => [ys[0], g.xsub[k][0]]));
+      const tiles = { y, origins, mask: taperMask(g.tileHeight, g.tileWidth), channels: c.nout, tileHeight: g.tileHeight, tileWidth: g.tileWidth };
+      const out = blend2(tiles, { width: g.width, height: g.height });
+      expect(sha256(out)).toBe(c.sha256);
+      expect(firstBitDifference(blend1(tiles, { width: g.width, height: g.height }), out)).toBe(-1);
+    });
+  }
+  for (const c of manifest.runNet.slice(0, 3)) {
+    it(`run_net of ${c.name} (rescale ${c.rescale.toFixed(4)}) blended by the kernel`, async () => {
+      if (c.planes[0] === 'example3_full_nuc') return;
+      const x = normalizeCellpose(cellposeInput((c.planes as string[]).map((p) => inputs[p]), c.channels));
+      const out = await runTiled(x, identityNet, { rescale: c.rescale, blend: blend2 });
+      expect(sha256(out.data)).toBe(c.sha256);
+    });
+  }
+  it('a window whose tiles reach past it on every side: the same bits as the JavaScript blending', async () => {
+    const whole = { width: 700, height: 530 };
+    const img: ChannelImage = { data: hashNoise(7, 2 * whole.width * whole.height), width: whole.width, height: whole.height, channels: 2 };
+    const region = { x: 111, y: 97, width: 389, height: 301 };
+    const win = cropChannels(img, region.y, region.x, region.height, region.width);
+    const js = await runTiledRegion(win, region, whole, identityNet);
+    for (const blend of [blend1, blend2]) {
+      const viaKernel = await runTiledRegion(win, region, whole, identityNet, { blend });
+      expect([viaKernel.width, viaKernel.height, viaKernel.channels]).toEqual([js.width, js.height, js.channels]);
+      expect(firstBitDifference(viaKernel.planes, js.planes)).toBe(-1);
+    }
+  });
+  it('bad tiles are a typed error naming what is wrong', () => {
+    const mask = taperMask(4, 4);
+    const good = { y: new Float32Array(2 * 16), origins: Int32Array.of(0, 0, 2, 2), mask, channels: 1, tileHeight: 4, tileWidth: 4 };
+    expect(blend1(good, { width: 6, height: 6 })).toHaveLength(36);
+    expectInputError(() => blend1({ ...good, y: new Float32Array(31) }, { width: 6, height: 6 }), 'ERR_SCSEG_SHAPE', /y must have 32 values/);
+    expectInputError(() => blend1({ ...good, origins: Int32Array.of(0, 0, 2) }, { width: 6, height: 6 }), 'ERR_SCSEG_SHAPE', /origins/);
+    expectInputError(() => blend1({ ...good, mask: new Float64Array(15) }, { width: 6, height: 6 }), 'ERR_SCSEG_SHAPE', /mask/);
+    expectInputError(() => blend1({ ...good, y: new Float64Array(32) as never }, { width: 6, height: 6 }), 'ERR_SCSEG_DTYPE', /Float32Array/);
+    expectInputError(() => blend1({ ...good, channels: 0 }, { width: 6, height: 6 }), 'ERR_SCSEG_ARGUMENT', /channels/);
+    expectInputError(() => blend1(good, { width: 0, height: 6 }), 'ERR_SCSEG_ARGUMENT', /width/);
+    // a pixel no tile covers is 0 / 0, as in the JavaScript blending
+    const far = blend1({ ...good, origins: Int32Array.of(100, 100, -50, 3) }, { width: 6, height: 6 });
+    expect(far.every(Number.isNaN)).toBe(true);
   });
 });
 

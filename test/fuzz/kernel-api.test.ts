@@ -117,6 +117,27 @@ const CALLS: Record<string, Call> = {
   },
   cellposeCleanMasks: (k, r) => { const d = dims(r); return k.cellposeCleanMasks(image(r, Uint32Array, d) as never, options(r, { minSize: () => num(r, [0, 15]), fixLabelGapQuirk: () => r() < 0.5 }) as never); },
   cellposeMasksToFlows: (k, r) => { const d = dims(r); return k.cellposeMasksToFlows(image(r, Uint32Array, d) as never); },
+  cellposeBlendTiles: (k, r) => {
+    const th = num(r, [1, 3, 8, 0]);
+    const tw = num(r, [1, 4, 8, -1]);
+    const n = int(r, 4);
+    const channels = num(r, [1, 2, 3, 0, 65]);
+    // the lengths the arguments call for (when they are numbers at all), sometimes one off
+    const size = (...f: unknown[]) => {
+      const m = f.every((v) => typeof v === 'number') ? (f as number[]).reduce((a, v) => a * v, 1) : 1;
+      return Math.max(0, (Number.isSafeInteger(m) && m < 1e6 ? m : 1) + pick(r, [0, 0, 0, -1, 1]));
+    };
+    const fields = {
+      y: () => data(r, pick(r, [Float32Array, Float32Array, Float64Array]), size(n, channels, th, tw)),
+      origins: () => (r() < 0.9 ? Int32Array.from({ length: size(2 * n) }, () => pick(r, [0, 3, -5, 2 ** 31 - 1, -(2 ** 31)])) : pick(r, ODD)),
+      mask: () => data(r, pick(r, [Float64Array, Float64Array, Float32Array]), size(th, tw)),
+      channels: () => channels, tileHeight: () => th, tileWidth: () => tw,
+    };
+    // all fields most of the time (a call can pass), else some missing or an odd value
+    const tiles = r() < 0.8 ? Object.fromEntries(Object.entries(fields).map(([f, gen]) => [f, gen()])) : options(r, fields);
+    const d = dims(r);
+    return k.cellposeBlendTiles(tiles as never, (r() < 0.95 ? { width: d.width, height: d.height } : pick(r, ODD)) as never);
+  },
   qcOverlay: (k, r) => {
     const d = dims(r);
     const masks = r() < 0.05 ? pick(r, ODD) : Array.from({ length: int(r, 4) }, () => image(r, Uint32Array, d));
