@@ -5,8 +5,9 @@
 // Two algorithms, same results:
 // - radius <= 4 (disk of at most 49 pixels, the sizes scPortrait configs use): a median-selection network
 //   (Batcher's odd-even merge sort, pruned at compile time to the comparators the middle element depends on)
-//   applied to 128-bit vectors of neighbouring pixels; min/max are exact selections, so the result is the
-//   same element scipy picks. Cost per pixel is fixed for each radius (~319 comparators / 8 pixels at r=4).
+//   applied to 128-bit vectors of neighbouring pixels (256-bit where the CPU has AVX2, chosen at run time); min/max
+//   are exact selections, so the result is the same element scipy picks. Cost per pixel is fixed for each radius
+//   (~319 comparators per vector at r=4).
 // - larger radii: pixel values are replaced by dense ranks, then a rank histogram slides along a snake path
 // (right on even rows, left on odd rows, one step down between rows). Each step adds and removes one disk edge
 // (2r+1 pixels each) and moves the median pointer past the few elements it shifted; a two-level
@@ -266,11 +267,24 @@ struct NetworkLane<float> {
   static float out(type v) { return v; }
 };
 
-template <typename L>
-struct Vec128 {
-  typedef L type __attribute__((vector_size(16)));
-  static constexpr int kLanes = 16 / int(sizeof(L));
+template <typename L, int Bytes = 16>
+struct VecN {
+  typedef L type __attribute__((vector_size(Bytes)));
+  static constexpr int kLanes = Bytes / int(sizeof(L));
 };
+template <typename L>
+using Vec128 = VecN<L, 16>;
+
+// Everything the network body calls is forced inline, so that the body compiles with the instruction set of the
+// entry point it is inlined into (SSE2 by default, AVX2 in medianNetworkRowsAvx2): the generic vector code then
+// becomes 256-bit vpminsw / vpmaxsw there. Inlining callees without a target into a function with one is allowed.
+#if defined(__GNUC__)
+#define SCSEG_FORCE_INLINE inline __attribute__((always_inline))
+#define SCSEG_LAMBDA_INLINE __attribute__((always_inline))
+#else
+#define SCSEG_FORCE_INLINE inline
+#define SCSEG_LAMBDA_INLINE
+#endif
 
 // Lane-wise min/max. GCC turns the generic compare+select into three logic ops on SSE2, so x86 gets the
 // single-instruction forms explicitly; clang (WASM SIMD) already emits i16x8.min_s & co from the select.
@@ -302,20 +316,25 @@ inline VecF32 vmax(VecF32 a, VecF32 b) { return (VecF32)_mm_max_ps((__m128)b, (_
 #endif
 
 template <const auto& Net, size_t Base, typename V, size_t... I>
-inline void applyComparators(V* v, std::index_sequence<I...>) {
+SCSEG_FORCE_INLINE void applyComparators(V* v, std::index_sequence<I...>) {
   (
-      [&] {
+      [&]() SCSEG_LAMBDA_INLINE {
         constexpr Comparator c = Net.cmp[Base + I];
         const V a = v[c.lo], b = v[c.hi];
-        v[c.lo] = vmin(a, b);
-        v[c.hi] = vmax(a, b);
+        if constexpr (sizeof(V) == 16) {
+          v[c.lo] = vmin(a, b);
+          v[c.hi] = vmax(a, b);
+        } else {  // 256-bit: only inside AVX2 code, where the compare-and-select becomes vpmin / vpmax
+          v[c.lo] = a < b ? a : b;
+          v[c.hi] = a < b ? b : a;
+        }
       }(),
       ...);
 }
 
 // Fully unrolled network, in chunks of 64 comparators (compilers cap the length of one fold expression).
 template <const auto& Net, size_t Base = 0, typename V>
-inline void applyNetwork(V* v) {
+SCSEG_FORCE_INLINE void applyNetwork(V* v) {
   constexpr size_t kTotal = size_t(Net.size);
   if constexpr (Base < kTotal) {
     constexpr size_t kChunk = kTotal - Base < 64 ? kTotal - Base : 64;
@@ -338,13 +357,13 @@ struct DiskNetwork {
   static constexpr MedianNetwork<area()> net{};
 };
 
-// Output rows [y0, y1).
-template <typename T, int Radius>
-void medianNetworkRows(const T* in, int64_t H, int64_t W, int64_t y0, int64_t y1, T* out) {
+// Output rows [y0, y1), with vectors of `Bytes` bytes.
+template <typename T, int Radius, int Bytes>
+SCSEG_FORCE_INLINE void medianNetworkRowsBody(const T* in, int64_t H, int64_t W, int64_t y0, int64_t y1, T* out) {
   using Lane = NetworkLane<T>;
   using L = typename Lane::type;
-  using V = typename Vec128<L>::type;
-  constexpr int kLanes = Vec128<L>::kLanes;
+  using V = typename VecN<L, Bytes>::type;
+  constexpr int kLanes = VecN<L, Bytes>::kLanes;
   constexpr auto& net = DiskNetwork<Radius>::net;
   constexpr int kArea = DiskNetwork<Radius>::area();
   const int r = Radius;
@@ -387,7 +406,34 @@ void medianNetworkRows(const T* in, int64_t H, int64_t W, int64_t y0, int64_t y1
 }
 
 template <typename T, int Radius>
+void medianNetworkRows(const T* in, int64_t H, int64_t W, int64_t y0, int64_t y1, T* out) {
+  medianNetworkRowsBody<T, Radius, 16>(in, H, W, y0, y1, out);
+}
+
+// x86-64 CPUs with AVX2 (checked at run time; the build stays baseline x86-64) run the same network on 256-bit
+// vectors: twice the pixels per comparator. min/max select exactly, so the outputs are the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__wasm__)
+#define SCSEG_MEDIAN_AVX2 1
+template <typename T, int Radius>
+__attribute__((target("avx2"))) void medianNetworkRowsAvx2(const T* in, int64_t H, int64_t W, int64_t y0, int64_t y1, T* out) {
+  medianNetworkRowsBody<T, Radius, 32>(in, H, W, y0, y1, out);
+}
+inline bool cpuHasAvx2() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+#endif
+
+template <typename T, int Radius>
 void medianNetworkDisk(const T* in, int64_t H, int64_t W, T* out, size_t threads) {
+#if defined(SCSEG_MEDIAN_AVX2)
+  if (cpuHasAvx2()) {
+    parallelFor(threads, size_t(H), rowsPerChunk(W), [&](size_t y0, size_t y1) {
+      medianNetworkRowsAvx2<T, Radius>(in, H, W, int64_t(y0), int64_t(y1), out);
+    });
+    return;
+  }
+#endif
   parallelFor(threads, size_t(H), rowsPerChunk(W), [&](size_t y0, size_t y1) {
     medianNetworkRows<T, Radius>(in, H, W, int64_t(y0), int64_t(y1), out);
   });
