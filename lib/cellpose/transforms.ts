@@ -51,6 +51,8 @@ function checkImage(img: ChannelImage, what: string): void {
 }
 
 function checkFinite(data: ArrayLike<number>, what: string): void {
+  // integer pixels are finite by type
+  if (data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Uint32Array) return;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (v - v !== 0) {
@@ -242,13 +244,15 @@ export class NormalizationStats {
         `NormalizationStats.add: a ${img.width}×${img.height}×${img.channels} window at ${x0},${y0} is outside the ` +
           `${this.width}×${this.height}×${this.channels} image`, 'ERR_SCSEG_SHAPE');
     }
-    checkFinite(img.data, 'normalizeCellpose: the image');
     const { data, width, height, channels: cn } = img;
     for (let c = 0; c < cn; c++) {
       let lo = this.lo[c];
       let hi = this.hi[c];
       for (let i = c; i < data.length; i += cn) {
         const v = data[i];
+        if (v - v !== 0) {
+          throw new InputError(`normalizeCellpose: the image contains NaN or ±Infinity (at index ${i}); Cellpose's input must be finite`, 'ERR_SCSEG_VALUE');
+        }
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
@@ -256,10 +260,15 @@ export class NormalizationStats {
       this.hi[c] = hi;
       const out = this.values[c];
       let m = this.filled[c];
-      const firstRow = (this.sy - (y0 % this.sy)) % this.sy;
-      const firstCol = (this.sx - (x0 % this.sx)) % this.sx;
-      for (let y = firstRow; y < height; y += this.sy) {
-        for (let x = firstCol; x < width; x += this.sx) out[m++] = data[(y * width + x) * cn + c];
+      if (this.sy === 1 && this.sx === 1) {
+        // every pixel (images up to 224³): one strided copy
+        for (let i = c; i < data.length; i += cn) out[m++] = data[i];
+      } else {
+        const firstRow = (this.sy - (y0 % this.sy)) % this.sy;
+        const firstCol = (this.sx - (x0 % this.sx)) % this.sx;
+        for (let y = firstRow; y < height; y += this.sy) {
+          for (let x = firstCol; x < width; x += this.sx) out[m++] = data[(y * width + x) * cn + c];
+        }
       }
       this.filled[c] = m;
     }
@@ -288,16 +297,17 @@ export function applyNormalization(img: ChannelImage, norms: readonly ChannelNor
     throw new InputError(`applyNormalization: ${norms.length} channel normalisations for ${img.channels} channels`, 'ERR_SCSEG_SHAPE');
   }
   const cn = img.channels;
-  const out = Float32Array.from(img.data);
+  const data = img.data;
+  const out = new Float32Array(data.length);
   norms.forEach(({ flat, p1, p99 }, c) => {
-    if (flat) return;
-    if (p99 - p1 > 1e-3) {
+    if (flat) {
+      for (let i = c; i < out.length; i += cn) out[i] = data[i];
+    } else if (p99 - p1 > 1e-3) {
       const low = f32(p1);
       const range = f32(p99 - p1);
-      for (let i = c; i < out.length; i += cn) out[i] = f32(f32(out[i] - low) / range);
-    } else {
-      for (let i = c; i < out.length; i += cn) out[i] = 0;
+      for (let i = c; i < out.length; i += cn) out[i] = f32(f32(data[i] - low) / range);
     }
+    // else: zeros, as allocated
   });
   return { data: out, width: img.width, height: img.height, channels: cn };
 }
