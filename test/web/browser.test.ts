@@ -169,6 +169,25 @@ if (!haveChromium) {
       expect(await page.textContent('#cells')).toMatch(/^\d+ cells/);
     });
 
+    it('names a file that is not a TIFF, or a TIFF cut short, and stays usable', async () => {
+      const tiff = fs.readFileSync(EXAMPLE_FILES[0]);
+      const cases: [string, Buffer, string][] = [
+        ['cut.tif', tiff.subarray(0, tiff.length >> 1), `cut.tif: truncated or corrupt TIFF: page 0 reaches past the end of the ${tiff.length >> 1}-byte file`],
+        ['head.tif', tiff.subarray(0, 200), 'head.tif: truncated or corrupt TIFF: its directory reaches past the end of the 200-byte file'],
+        ['empty.tif', Buffer.alloc(0), 'empty.tif: empty file'],
+        ['cells.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), 'cells.png: not a TIFF file (it looks like a PNG image); the page opens TIFF images only'],
+        ['notes.txt', Buffer.from('hello, not an image\n'), 'notes.txt: not a TIFF file; the page opens TIFF images only'],
+      ];
+      for (const [name, buffer, message] of cases) {
+        await page.setInputFiles('#file', { name, mimeType: 'image/tiff', buffer });
+        await page.waitForFunction((n) => document.body.dataset.state === 'error' && document.getElementById('status')!.textContent!.startsWith(`${n}:`), name, { timeout: 10_000 });
+        expect(await page.textContent('#status')).toBe(message);
+      }
+      await page.setInputFiles('#file', BBBC039);
+      await loaded(page, `${path.basename(BBBC039)}: 1 channel(s), 696×520 uint16`);
+      expect(errors).toEqual([]);
+    });
+
     it('DAPISegmentationCellpose on onnxruntime-web with the stand-in model: the Node path\'s masks (ARI ≥ 0.999)', async () => {
       await page.click('#load-example');
       await loaded(page, 'Ch1.tif + Ch2.tif: 2 channel(s), 400×400 uint16');
