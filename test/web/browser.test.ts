@@ -169,6 +169,48 @@ if (!haveChromium) {
       expect(await page.textContent('#cells')).toMatch(/^\d+ cells/);
     });
 
+    it('a new user\'s first steps: a config to start from, files in name order, busy inputs locked, stale results cleared', async () => {
+      // A fresh page offers the example config (sections for every workflow), not an empty one flagged as a problem.
+      const fresh = await browser.newPage();
+      await fresh.goto(server.url);
+      await fresh.waitForSelector('body[data-state="idle"]', { timeout: 20_000 });
+      expect(await fresh.inputValue('#config')).toBe(EXAMPLE_CONFIG);
+      expect(await fresh.locator('#config-messages .problem').count()).toBe(0);
+      expect(await fresh.textContent('#config-messages')).toContain('WGASegmentation: ok');
+      await fresh.close();
+
+      // Channels in the order of their names, whatever order the file dialog hands them over in.
+      await page.setInputFiles('#file', [EXAMPLE_FILES[1], EXAMPLE_FILES[0]]);
+      await loaded(page, 'Ch1.tif + Ch2.tif: 2 channel(s), 400×400 uint16');
+
+      // While a run is under way, no other image, example, workflow or model can be picked (the result would land
+      // beside another image).
+      await page.selectOption('#workflow', 'WGASegmentation');
+      await page.fill('#config', EXAMPLE_CONFIG);
+      const locked = await page.evaluate(() => {
+        document.getElementById('run')!.click();
+        return ['file', 'load-example', 'workflow', 'models'].map((id) => (document.getElementById(id) as HTMLInputElement).disabled);
+      });
+      expect(locked).toEqual([true, true, true, true]);
+      await page.waitForSelector('body[data-state="done"]', { timeout: 30_000 });
+      expect(await page.isDisabled('#load-example')).toBe(false);
+
+      // segmentation.h5's chunks are the run's chunk_size, not that of the config as edited since.
+      await page.fill('#config', EXAMPLE_CONFIG.replaceAll('chunk_size: 50', 'chunk_size: 20'));
+      expect((await readLabelsH5(await download(page, '#dl-h5'))).chunks).toEqual([1, 50, 50]);
+
+      // A run that fails does not leave the previous run's cell count and timings beside its error.
+      await segment(page, 'DAPISegmentation', DAPI_BBBC039_CONFIG);
+      expect(await page.textContent('#cells')).toMatch(/^\d+ cells/);
+      await page.fill('#config', DAPI_BBBC039_CONFIG.replace('DAPISegmentation:\n', 'DAPISegmentation:\n  segmentation_channel_nuclei: 5\n'));
+      await page.click('#run');
+      await page.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
+      expect(await page.textContent('#status')).toContain('out of range');
+      expect(await page.textContent('#cells')).toBe('—');
+      expect(await page.locator('#timings tr').count()).toBe(0);
+      expect(errors).toEqual([]);
+    });
+
     it('names a file that is not a TIFF, or a TIFF cut short, and stays usable', async () => {
       const tiff = fs.readFileSync(EXAMPLE_FILES[0]);
       const cases: [string, Buffer, string][] = [
@@ -216,6 +258,12 @@ if (!haveChromium) {
       const messages = (await page.textContent('#config-messages')) ?? '';
       expect(messages).toContain('WGASegmentation.nucleus_segmentation.median_block: must be an odd integer ≥ 1, got "forty" (line 15)');
       expect(messages).toContain('warning: WGASegmentation.nucleus_segmentation.treshold (line 17): unknown key, ignored; did you mean "threshold"?');
+      // A YAML syntax error: the CLI's message, with "config" where the CLI names its file (the core says "<text>").
+      await page.fill('#config', EXAMPLE_CONFIG.replace('median_step: 4', 'median_step: [4'));
+      await page.click('#run');
+      await page.waitForFunction(() => document.getElementById('config-messages')!.textContent!.includes('YAML syntax error'));
+      expect(await page.textContent('#config-messages')).toMatch(/^config: YAML syntax error at line 17, column 9: /);
+      expect(await page.getAttribute('body', 'data-state')).toBe('config-error');
     });
   });
 }

@@ -64,12 +64,16 @@ function refreshButtons(): void {
   ui.run.disabled = running || !image;
   ui.cancel.disabled = !running;
   for (const b of Object.values(ui.downloads)) b.disabled = running || !result;
+  // While a run or a decode is under way the image, the workflow and the models stay as they are: a new image
+  // opened meanwhile would be shown beside the old image's result (and its downloads).
+  for (const input of [ui.file, ui.example, ui.workflow, ui.models]) input.disabled = running;
 }
 
 // ── config: checked as typed, with the CLI's wording (`path: message`, `warning: …`) ──
 function showConfigMessages(problems: readonly ConfigProblem[], warnings: readonly string[]): void {
   ui.messages.replaceChildren(
-    ...problems.map((p) => line(p.path ? `${p.path}: ${p.message}` : p.message, 'problem')),
+    // The core names a config given as text "<text>" (the CLI, its file name).
+    ...problems.map((p) => line(p.path ? `${p.path}: ${p.message}` : p.message.replace(/^<text>: /, 'config: '), 'problem')),
     ...warnings.map((w) => line(`warning: ${w}`, 'warning')),
     ...(problems.length === 0 ? [line(`${ui.workflow.value}: ok`, 'ok')] : []),
   );
@@ -126,12 +130,19 @@ async function openFiles(files: { name: string; bytes: ArrayBuffer }[]): Promise
   }
   refreshButtons();
 }
+/** Several files are channels in the order of their names (Ch1 before Ch2 before Ch10): a file dialog's order is the platform's. */
+const byName = new Intl.Collator(undefined, { numeric: true }).compare;
 ui.file.addEventListener('change', async () => {
-  const files = [...(ui.file.files ?? [])];
-  if (files.length > 0) await openFiles(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))));
+  const files = [...(ui.file.files ?? [])].sort((a, b) => byName(a.name, b.name));
   ui.file.value = '';
+  if (files.length === 0) return;
+  setState('decoding', `reading ${files.map((f) => f.name).join(', ')}…`);
+  refreshButtons();
+  await openFiles(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))));
 });
 ui.example.addEventListener('click', async () => {
+  setState('decoding', 'loading the example…');
+  refreshButtons();
   const files = await Promise.all(
     EXAMPLE.map(async (url) => ({ name: url.split('/').pop()!.replace(/-[\w-]{8}\.tif$/, '.tif'), bytes: await (await fetch(url)).arrayBuffer() })),
   );
@@ -148,6 +159,9 @@ ui.run.addEventListener('click', async () => {
     return;
   }
   result = undefined;
+  ui.cells.textContent = '—';
+  ui.timings.replaceChildren();
+  viewer.clearMasks();
   const started = performance.now();
   setState('running', kernelsReady ? 'starting…' : 'loading kernels…');
   refreshButtons();
@@ -206,10 +220,9 @@ ui.downloads.csv.addEventListener('click', () => result && save('classes.csv', c
 ui.downloads.png.addEventListener('click', () => result && save('qc_overlay.png', result.qcPng as BlobPart, 'image/png'));
 ui.downloads.h5.addEventListener('click', async () => {
   if (!result) return;
-  const chunkSize = validateConfig({ text: ui.config.value }, result.workflow as WorkflowAlias).config?.chunkSize ?? 50;
   ui.downloads.h5.disabled = true;
   try {
-    const reply = await client.request({ type: 'h5', masks: result.masks, chunkSize });
+    const reply = await client.request({ type: 'h5', masks: result.masks, chunkSize: result.chunkSize });
     if (reply.type === 'h5') save('segmentation.h5', reply.bytes as BlobPart, 'application/x-hdf5');
   } catch (err) {
     ui.status.textContent = `segmentation.h5: ${(err as Error).message}`;
@@ -217,4 +230,7 @@ ui.downloads.h5.addEventListener('click', async () => {
   ui.downloads.h5.disabled = false;
 });
 
+// A config to start from (scPortrait's example: sections for every workflow of the page), rather than an empty one
+// that the check would greet with a problem before anything was done.
+ui.config.value = exampleConfig;
 checkConfig();

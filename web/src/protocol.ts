@@ -27,6 +27,8 @@ export interface RunResult {
   /** The plane the overlay is drawn on, as the CLI's: the last mask's first channel after selection. */
   background: Image2D;
   warnings: string[];
+  /** The config's chunk_size, for segmentation.h5's chunks (the config as it was when the run started). */
+  chunkSize: number;
 }
 
 export type FromWorker =

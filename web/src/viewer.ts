@@ -95,6 +95,12 @@ export class Viewer {
     else this.draw();
   }
 
+  /** Drops the outlines (a run started; its result replaces them). */
+  clearMasks(): void {
+    this.layers = [];
+    this.draw();
+  }
+
   setVisible(name: string, visible: boolean): void {
     for (const l of this.layers) if (l.name === name) l.visible = visible;
     this.draw();

@@ -91,6 +91,7 @@ async function run(id: number, workflowName: string, yaml: string, planes: reado
     qcPng,
     background,
     warnings: checked.warnings,
+    chunkSize: config.chunkSize,
   };
   // Masks and the PNG move to the page; the background plane is the page's own input, copied.
   scope.postMessage({ type: 'result', id, result: out }, [...new Set(result.masks.map((m) => m.data.buffer as ArrayBuffer))].concat(qcPng.buffer as ArrayBuffer));
