@@ -13,6 +13,8 @@ import { DAPI_BBBC039_CONFIG, exampleData, imagesDir, readPlanes, repoRoot } fro
 import { adjustedRandIndex } from '../../benchmarks/python-original/metrics.js';
 import { loadH5wasm } from '../../lib/io/h5wasm.js';
 import { serveStatic } from './static-server.js';
+import { writeTiff } from '../bad-input/files.js';
+import { QC_COLORS } from '../../lib/io/qc-render.js';
 
 const CHROMIUM = process.env.SCSEG_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -227,6 +229,47 @@ if (!haveChromium) {
       }
       await page.setInputFiles('#file', BBBC039);
       await loaded(page, `${path.basename(BBBC039)}: 1 channel(s), 696×520 uint16`);
+      expect(errors).toEqual([]);
+    });
+
+    it('outlines stay whole when a large field is shown smaller than its size', async () => {
+      // BBBC039 tiled 2 × 2 (1392×1040), fitted into the 800-pixel view (scale 0.57): each nucleus outline pixel
+      // must reach the screen (the full-size outlines, sampled, put 11.5k pixels on it instead of 26.6k: one in
+      // five positions missed, dotted rings).
+      const [field] = await readPlanes([BBBC039]);
+      const [W, H] = [field.width * 2, field.height * 2];
+      const tiled = new Uint16Array(W * H);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) tiled[y * W + x] = field.data[(y % field.height) * field.width + (x % field.width)];
+      const file = writeTiff(path.join(artifacts, 'web-bbbc039-2x2.tif'), [tiled], W, H);
+      await page.setInputFiles('#file', file);
+      await loaded(page, `web-bbbc039-2x2.tif: 1 channel(s), ${W}×${H} uint16`);
+      await segment(page, 'DAPISegmentation', DAPI_BBBC039_CONFIG);
+      const { data: labels } = readNpy(await download(page, '#dl-npy'));
+      // Where the outline pixels land on the canvas when it fits the image (Viewer.fit): one screen pixel each.
+      const side = 800;
+      const scale = Math.min(side / W, side / H);
+      const [ox, oy] = [(side - W * scale) / 2, (side - H * scale) / 2];
+      const expected = new Set<number>();
+      for (let y = 0, i = 0; y < H; y++) {
+        for (let x = 0; x < W; x++, i++) {
+          const v = labels[i];
+          if (v !== 0 && ((x > 0 && labels[i - 1] !== v) || (x + 1 < W && labels[i + 1] !== v) || (y > 0 && labels[i - W] !== v) || (y + 1 < H && labels[i + W] !== v))) {
+            expected.add(Math.floor(y * scale + oy) * side + Math.floor(x * scale + ox));
+          }
+        }
+      }
+      const shown = await page.evaluate((color) => {
+        const canvas = document.getElementById('view') as HTMLCanvasElement;
+        const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        const at: number[] = [];
+        for (let i = 0; i < px.length; i += 4) if (px[i] === color[0] && px[i + 1] === color[1] && px[i + 2] === color[2]) at.push(i / 4);
+        return at;
+      }, [...QC_COLORS[0]]);
+      const near = new Set(shown);
+      const reached = [...expected].filter((p) => near.has(p) || near.has(p + 1) || near.has(p + side) || near.has(p + side + 1)).length;
+      console.log(`outlines at scale ${scale.toFixed(3)}: ${reached} of ${expected.size} screen positions drawn (${shown.length} outline pixels on the canvas)`);
+      expect(reached / expected.size).toBeGreaterThan(0.99);
+      await page.locator('#view-pane').screenshot({ path: path.join(artifacts, 'web-dapi-zoomed-out.png') });
       expect(errors).toEqual([]);
     });
 

@@ -31,25 +31,62 @@ export function greyLayer(plane: Image2D): HTMLCanvasElement {
   });
 }
 
-/** A labelled pixel with a 4-neighbour of another label, in `color`; everything else transparent. */
-export function outlineLayer(mask: Image2D<Uint32Array>, color: readonly number[]): HTMLCanvasElement {
+/** The outline pixels of a mask (1): a labelled pixel with a 4-neighbour of another label. */
+export function outlineBits(mask: Image2D<Uint32Array>): Uint8Array {
   const { width: W, height: H, data: L } = mask;
-  const c = word(color[0], color[1], color[2]);
-  return layer(W, H, (px) => {
-    for (let y = 0, i = 0; y < H; y++) {
-      for (let x = 0; x < W; x++, i++) {
-        const v = L[i];
-        if (v !== 0 && ((x > 0 && L[i - 1] !== v) || (x + 1 < W && L[i + 1] !== v) || (y > 0 && L[i - W] !== v) || (y + 1 < H && L[i + W] !== v))) px[i] = c;
-      }
+  const bits = new Uint8Array(W * H);
+  for (let y = 0, i = 0; y < H; y++) {
+    for (let x = 0; x < W; x++, i++) {
+      const v = L[i];
+      if (v !== 0 && ((x > 0 && L[i - 1] !== v) || (x + 1 < W && L[i + 1] !== v) || (y > 0 && L[i - W] !== v) || (y + 1 < H && L[i + W] !== v))) bits[i] = 1;
     }
-  });
+  }
+  return bits;
+}
+
+/** Bits at half the size (rounded up): a pixel is set when any of its 2×2 block is. */
+function halve(bits: Uint8Array, W: number, H: number): { bits: Uint8Array; width: number; height: number } {
+  const [w, h] = [Math.ceil(W / 2), Math.ceil(H / 2)];
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (bits[y * W + x]) out[(y >> 1) * w + (x >> 1)] = 1;
+  return { bits: out, width: w, height: h };
+}
+
+/**
+ * A mask's outlines in one colour, as canvases at full size and at 1/2, 1/4, … (a pixel set when any pixel of its
+ * block is an outline). Drawn smaller than its size, a 1-pixel outline would lose most of its pixels to nearest-
+ * neighbour sampling (a 2048² field fitted into 800 pixels showed dotted rings); the level drawn is the first whose
+ * pixels cover at least one screen pixel each.
+ */
+export class OutlineLayer {
+  private readonly levels: { bits: Uint8Array; width: number; height: number; canvas?: HTMLCanvasElement }[];
+  private readonly color: number;
+
+  constructor(mask: Image2D<Uint32Array>, color: readonly number[]) {
+    this.levels = [{ bits: outlineBits(mask), width: mask.width, height: mask.height }];
+    this.color = word(color[0], color[1], color[2]);
+  }
+
+  /** The canvas for a display scale (screen pixels per image pixel) and the image pixels per canvas pixel. */
+  at(scale: number): { canvas: HTMLCanvasElement; factor: number } {
+    const k = scale >= 1 ? 0 : Math.min(12, Math.ceil(Math.log2(1 / scale) - 1e-9));
+    while (this.levels.length <= k) {
+      const last = this.levels[this.levels.length - 1];
+      this.levels.push(halve(last.bits, last.width, last.height));
+    }
+    const level = this.levels[k];
+    level.canvas ??= layer(level.width, level.height, (px) => {
+      for (let i = 0; i < level.bits.length; i++) if (level.bits[i]) px[i] = this.color;
+    });
+    return { canvas: level.canvas, factor: 2 ** k };
+  }
 }
 
 export const MASK_COLORS = QC_COLORS;
 
 export class Viewer {
   private base: HTMLCanvasElement | undefined;
-  private layers: { name: string; canvas: HTMLCanvasElement; visible: boolean }[] = [];
+  private layers: { name: string; outlines: OutlineLayer; visible: boolean }[] = [];
   private scale = 1;
   private ox = 0;
   private oy = 0;
@@ -88,7 +125,7 @@ export class Viewer {
     this.base = greyLayer(background);
     this.layers = masks.map(({ name, mask }, i) => ({
       name,
-      canvas: outlineLayer(mask, MASK_COLORS[i % MASK_COLORS.length]),
+      outlines: new OutlineLayer(mask, MASK_COLORS[i % MASK_COLORS.length]),
       visible: keep.get(name) ?? true,
     }));
     if (sizeChanged) this.fit();
@@ -120,9 +157,15 @@ export class Viewer {
     ctx.fillStyle = '#111';
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     if (!this.base) return;
-    ctx.imageSmoothingEnabled = false;
     ctx.setTransform(this.scale, 0, 0, this.scale, this.ox, this.oy);
+    // Pixels stay pixels when magnified; a picture shrunk is filtered (sampled, it would alias).
+    ctx.imageSmoothingEnabled = this.scale < 1;
     ctx.drawImage(this.base, 0, 0);
-    for (const l of this.layers) if (l.visible) ctx.drawImage(l.canvas, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    for (const l of this.layers) {
+      if (!l.visible) continue;
+      const { canvas, factor } = l.outlines.at(this.scale);
+      ctx.drawImage(canvas, 0, 0, canvas.width * factor, canvas.height * factor);
+    }
   }
 }
