@@ -213,7 +213,7 @@ if (!haveChromium) {
       expect(errors).toEqual([]);
     });
 
-    it('names a file that is not a TIFF, or a TIFF cut short, and stays usable', async () => {
+    it('names a file that is not a TIFF, a TIFF cut short, channel files that do not match, and stays usable', async () => {
       const tiff = fs.readFileSync(EXAMPLE_FILES[0]);
       const cases: [string, Buffer, string][] = [
         ['cut.tif', tiff.subarray(0, tiff.length >> 1), `cut.tif: truncated or corrupt TIFF: page 0 reaches past the end of the ${tiff.length >> 1}-byte file`],
@@ -226,6 +226,18 @@ if (!haveChromium) {
         await page.setInputFiles('#file', { name, mimeType: 'image/tiff', buffer });
         await page.waitForFunction((n) => document.body.dataset.state === 'error' && document.getElementById('status')!.textContent!.startsWith(`${n}:`), name, { timeout: 10_000 });
         expect(await page.textContent('#status')).toBe(message);
+      }
+      // Channel files of different dtypes or shapes are refused, as the CLI refuses them (a uint8 and a uint16 file
+      // were taken together, labelled with the first file's dtype).
+      const u8 = writeTiff(path.join(artifacts, 'a8.tif'), [new Uint8Array(400 * 400).fill(7)], 400, 400);
+      const small = writeTiff(path.join(artifacts, 'small.tif'), [new Uint16Array(300 * 200).fill(7)], 300, 200);
+      for (const [files, message] of [
+        [[u8, EXAMPLE_FILES[0]], 'Ch1.tif: 400×400 uint16 does not match a8.tif: 400×400 uint8; all channel files must have one shape and dtype'],
+        [[EXAMPLE_FILES[0], small], 'small.tif: 300×200 uint16 does not match Ch1.tif: 400×400 uint16; all channel files must have one shape and dtype'],
+      ] as const) {
+        await page.setInputFiles('#file', [...files]);
+        await page.waitForFunction((m) => document.getElementById('status')!.textContent === m, message, { timeout: 10_000 });
+        expect(await page.getAttribute('body', 'data-state')).toBe('error');
       }
       await page.setInputFiles('#file', BBBC039);
       await loaded(page, `${path.basename(BBBC039)}: 1 channel(s), 696×520 uint16`);

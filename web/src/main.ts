@@ -105,21 +105,29 @@ ui.models.addEventListener('change', async () => {
 });
 
 // ── input ──
+const dtypeOf = (plane: Image2D) => plane.data.constructor.name.replace('Array', '').toLowerCase();
+const describe = (plane: Image2D) => `${plane.width}×${plane.height} ${dtypeOf(plane)}`;
+
 async function openFiles(files: { name: string; bytes: ArrayBuffer }[]): Promise<void> {
   setState('decoding', `decoding ${files.map((f) => f.name).join(', ')}…`);
   refreshButtons();
   try {
     const planes: Image2D[] = [];
+    // Each file's pixels as the CLI's FileListSource checks them: one shape and one dtype for all channels (a uint8
+    // and a uint16 file side by side would be normalised as if they were alike).
+    let first: { name: string; kind: string } | undefined;
     for (const f of files) {
       const reply = await client.request({ type: 'decode', name: f.name, bytes: f.bytes }, [f.bytes]);
-      if (reply.type === 'decoded') planes.push(...reply.image.planes);
+      if (reply.type !== 'decoded') continue;
+      const kind = describe(reply.image.planes[0]);
+      first ??= { name: f.name, kind };
+      if (kind !== first.kind) throw new Error(`${f.name}: ${kind} does not match ${first.name}: ${first.kind}; all channel files must have one shape and dtype`);
+      planes.push(...reply.image.planes);
     }
     const { width, height } = planes[0];
-    const bad = planes.findIndex((p) => p.width !== width || p.height !== height);
-    if (bad >= 0) throw new Error(`channel ${bad} is ${planes[bad].width}×${planes[bad].height}, channel 0 is ${width}×${height}`);
     image = { name: files.map((f) => f.name).join(' + '), planes };
     result = undefined;
-    const dtype = planes[0].data.constructor.name.replace('Array', '').toLowerCase();
+    const dtype = dtypeOf(planes[0]);
     ui.imageInfo.textContent = `${image.name}: ${planes.length} channel(s), ${width}×${height} ${dtype}`;
     ui.cells.textContent = '—';
     ui.timings.replaceChildren();
