@@ -213,7 +213,7 @@ if (!haveChromium) {
       expect(errors).toEqual([]);
     });
 
-    it('names a file that is not a TIFF, a TIFF cut short, channel files that do not match, and stays usable', async () => {
+    it('names a file that is not a TIFF, a TIFF cut short, channel files that do not match; opens a dropped file', async () => {
       const tiff = fs.readFileSync(EXAMPLE_FILES[0]);
       const cases: [string, Buffer, string][] = [
         ['cut.tif', tiff.subarray(0, tiff.length >> 1), `cut.tif: truncated or corrupt TIFF: page 0 reaches past the end of the ${tiff.length >> 1}-byte file`],
@@ -239,7 +239,15 @@ if (!haveChromium) {
         await page.waitForFunction((m) => document.getElementById('status')!.textContent === m, message, { timeout: 10_000 });
         expect(await page.getAttribute('body', 'data-state')).toBe('error');
       }
-      await page.setInputFiles('#file', BBBC039);
+      // Dropped on the page, a file is opened (left to the browser, the page would be replaced by the file).
+      await page.evaluate(
+        ([name, base64]) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name));
+          document.getElementById('view')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        },
+        [path.basename(BBBC039), fs.readFileSync(BBBC039).toString('base64')],
+      );
       await loaded(page, `${path.basename(BBBC039)}: 1 channel(s), 696×520 uint16`);
       expect(errors).toEqual([]);
     });

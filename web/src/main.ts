@@ -98,10 +98,14 @@ ui.workflow.addEventListener('change', () => {
   ui.modelsRow.hidden = !ui.workflow.value.includes('Cellpose');
   checkConfig();
 });
-ui.models.addEventListener('change', async () => {
-  models = await Promise.all([...(ui.models.files ?? [])].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+async function useModels(files: readonly File[]): Promise<void> {
+  models = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
   ui.modelsInfo.textContent = models.map((m) => `${m.name} (${(m.bytes.length / 1024).toFixed(0)} kB)`).join(', ') || 'none chosen';
+}
+ui.models.addEventListener('change', async () => {
+  const files = [...(ui.models.files ?? [])];
   ui.models.value = '';
+  await useModels(files);
 });
 
 // ── input ──
@@ -140,13 +144,28 @@ async function openFiles(files: { name: string; bytes: ArrayBuffer }[]): Promise
 }
 /** Several files are channels in the order of their names (Ch1 before Ch2 before Ch10): a file dialog's order is the platform's. */
 const byName = new Intl.Collator(undefined, { numeric: true }).compare;
-ui.file.addEventListener('change', async () => {
-  const files = [...(ui.file.files ?? [])].sort((a, b) => byName(a.name, b.name));
-  ui.file.value = '';
+async function openPicked(picked: readonly File[]): Promise<void> {
+  const files = [...picked].sort((a, b) => byName(a.name, b.name));
   if (files.length === 0) return;
   setState('decoding', `reading ${files.map((f) => f.name).join(', ')}…`);
   refreshButtons();
   await openFiles(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))));
+}
+ui.file.addEventListener('change', async () => {
+  const files = [...(ui.file.files ?? [])];
+  ui.file.value = '';
+  await openPicked(files);
+});
+// Files dropped anywhere on the page are opened as if picked (.onnx files as the Cellpose models); left to the
+// browser, a dropped TIFF would replace the page (and its results) with the file itself.
+document.addEventListener('dragover', (e) => e.preventDefault());
+document.addEventListener('drop', async (e) => {
+  e.preventDefault();
+  const dropped = [...(e.dataTransfer?.files ?? [])];
+  if (dropped.length === 0 || ui.file.disabled) return;
+  const onnx = dropped.filter((f) => f.name.toLowerCase().endsWith('.onnx'));
+  if (onnx.length > 0) await useModels(onnx);
+  await openPicked(dropped.filter((f) => !onnx.includes(f)));
 });
 ui.example.addEventListener('click', async () => {
   setState('decoding', 'loading the example…');
