@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { kernels, loadConfig, planesReader, selectChannels, workflowFor, type WorkflowAlias } from '../../lib/index.js';
 import { DAPI_BBBC039_CONFIG, exampleData, imagesDir, readPlanes, repoRoot } from '../helpers/fixtures.js';
 import { adjustedRandIndex } from '../../benchmarks/python-original/metrics.js';
@@ -239,6 +239,20 @@ if (!haveChromium) {
         await page.waitForFunction((m) => document.getElementById('status')!.textContent === m, message, { timeout: 10_000 });
         expect(await page.getAttribute('body', 'data-state')).toBe('error');
       }
+      // The example not served (a partial copy of web/dist, the server gone): said so, and the page stays usable.
+      // (Was: a failed fetch left the page 'decoding' with its inputs locked; a 404 page was decoded as a TIFF.)
+      for (const [answer, message] of [
+        [(route: Route) => route.abort('failed'), 'example Ch2.tif: Failed to fetch'],
+        [(route: Route) => route.fulfill({ status: 404, body: 'not here' }), 'example Ch2.tif: 404 Not Found from the server'],
+      ] as const) {
+        await page.route('**/Ch2-*.tif', answer);
+        await page.click('#load-example');
+        await page.waitForFunction(() => document.body.dataset.state === 'error', undefined, { timeout: 10_000 });
+        expect(await page.textContent('#status')).toBe(message);
+        expect(await page.isEnabled('#load-example')).toBe(true);
+        await page.unroute('**/Ch2-*.tif');
+      }
+      expect(errors.splice(0)).toEqual([expect.stringContaining('ERR_FAILED'), expect.stringContaining('404 (Not Found)')]); // Chromium's own lines
       // Dropped on the page, a file is opened (left to the browser, the page would be replaced by the file).
       await page.evaluate(
         ([name, base64]) => {

@@ -149,7 +149,18 @@ async function openPicked(picked: readonly File[]): Promise<void> {
   if (files.length === 0) return;
   setState('decoding', `reading ${files.map((f) => f.name).join(', ')}…`);
   refreshButtons();
-  await openFiles(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))));
+  const read = await reading(() => Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))));
+  if (read) await openFiles(read);
+}
+/** Bytes to decode, or undefined after saying why they could not be had (a file gone since it was picked, the example not served): the page is not left 'decoding'. */
+async function reading<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    setState('error', (err as Error).message);
+    refreshButtons();
+    return undefined;
+  }
 }
 ui.file.addEventListener('change', async () => {
   const files = [...(ui.file.files ?? [])];
@@ -170,9 +181,17 @@ document.addEventListener('drop', async (e) => {
 ui.example.addEventListener('click', async () => {
   setState('decoding', 'loading the example…');
   refreshButtons();
-  const files = await Promise.all(
-    EXAMPLE.map(async (url) => ({ name: url.split('/').pop()!.replace(/-[\w-]{8}\.tif$/, '.tif'), bytes: await (await fetch(url)).arrayBuffer() })),
+  const files = await reading(() =>
+    Promise.all(
+      EXAMPLE.map(async (url) => {
+        const name = url.split('/').pop()!.replace(/-[\w-]{8}\.tif$/, '.tif');
+        const response = await fetch(url).catch((err: Error) => Promise.reject(new Error(`example ${name}: ${err.message}`)));
+        if (!response.ok) throw new Error(`example ${name}: ${response.status} ${response.statusText} from the server`);
+        return { name, bytes: await response.arrayBuffer() };
+      }),
+    ),
   );
+  if (!files) return;
   ui.config.value = exampleConfig;
   checkConfig();
   await openFiles(files);
@@ -254,7 +273,7 @@ ui.downloads.h5.addEventListener('click', async () => {
   } catch (err) {
     ui.status.textContent = `segmentation.h5: ${(err as Error).message}`;
   }
-  ui.downloads.h5.disabled = false;
+  refreshButtons(); // a run started meanwhile keeps the downloads off
 });
 
 // A config to start from (scPortrait's example: sections for every workflow of the page), rather than an empty one
