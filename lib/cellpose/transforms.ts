@@ -50,14 +50,16 @@ function checkImage(img: ChannelImage, what: string): void {
   }
 }
 
+function notFinite(what: string, at: number): InputError {
+  return new InputError(`${what} contains NaN or ±Infinity (at index ${at}); Cellpose's input must be finite`, 'ERR_SCSEG_VALUE');
+}
+
 function checkFinite(data: ArrayLike<number>, what: string): void {
   // integer pixels are finite by type
   if (data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Uint32Array) return;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (v - v !== 0) {
-      throw new InputError(`${what} contains NaN or ±Infinity (at index ${i}); Cellpose's input must be finite`, 'ERR_SCSEG_VALUE');
-    }
+    if (v - v !== 0) throw notFinite(what, i);
   }
 }
 
@@ -250,9 +252,7 @@ export class NormalizationStats {
       let hi = this.hi[c];
       for (let i = c; i < data.length; i += cn) {
         const v = data[i];
-        if (v - v !== 0) {
-          throw new InputError(`normalizeCellpose: the image contains NaN or ±Infinity (at index ${i}); Cellpose's input must be finite`, 'ERR_SCSEG_VALUE');
-        }
+        if (v - v !== 0) throw notFinite('normalizeCellpose: the image', i);
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
@@ -260,15 +260,10 @@ export class NormalizationStats {
       this.hi[c] = hi;
       const out = this.values[c];
       let m = this.filled[c];
-      if (this.sy === 1 && this.sx === 1) {
-        // every pixel (images up to 224³): one strided copy
-        for (let i = c; i < data.length; i += cn) out[m++] = data[i];
-      } else {
-        const firstRow = (this.sy - (y0 % this.sy)) % this.sy;
-        const firstCol = (this.sx - (x0 % this.sx)) % this.sx;
-        for (let y = firstRow; y < height; y += this.sy) {
-          for (let x = firstCol; x < width; x += this.sx) out[m++] = data[(y * width + x) * cn + c];
-        }
+      const firstRow = (this.sy - (y0 % this.sy)) % this.sy;
+      const firstCol = (this.sx - (x0 % this.sx)) % this.sx;
+      for (let y = firstRow; y < height; y += this.sy) {
+        for (let x = firstCol; x < width; x += this.sx) out[m++] = data[(y * width + x) * cn + c];
       }
       this.filled[c] = m;
     }
@@ -736,27 +731,28 @@ export function averageTiles(y: Float32Array, nout: number, grid: TileGrid): Flo
   if (!Number.isInteger(nout) || nout < 1 || y.length !== ntiles * nout * th * tw) {
     throw new InputError(`averageTiles: ${y.length} values for ${ntiles} tiles of ${nout}×${th}×${tw}`, 'ERR_SCSEG_SHAPE');
   }
-  const mask = taperMask(th, tw);
+  const origins = Int32Array.from(grid.ysub.flatMap((ys, k) => [ys[0], grid.xsub[k][0]]));
+  return blendTiles({ y, origins, mask: taperMask(th, tw), channels: nout, tileHeight: th, tileWidth: tw }, { width, height });
+}
+
+/**
+ * `average_tiles` in JavaScript with Kernels#cellposeBlendTiles' contract (the kernel's reference): each tile's
+ * outputs times the taper mask added into a float32 sum in tile order, the mask into a float64 sum, then the quotient;
+ * tile pixels outside the region are skipped. Returns channels-first Float32Array [channels, height, width].
+ */
+export function blendTiles(t: TileBlend, region: Size): Float32Array {
+  const { y, origins, mask, channels: nout, tileHeight: th, tileWidth: tw } = t;
+  const { width, height } = region;
   const sum = new Float32Array(nout * height * width);
   const navg = new Float64Array(height * width);
-  for (let k = 0; k < ntiles; k++) {
-    const y0 = grid.ysub[k][0];
-    const x0 = grid.xsub[k][0];
-    for (let c = 0; c < nout; c++) {
-      const t = (k * nout + c) * th * tw;
-      const o = c * height * width;
-      for (let r = 0; r < th; r++) {
-        const row = o + (y0 + r) * width + x0;
-        for (let x = 0; x < tw; x++) sum[row + x] = sum[row + x] + y[t + r * tw + x] * mask[r * tw + x];
-      }
-    }
-    for (let r = 0; r < th; r++) {
-      const row = (y0 + r) * width + x0;
-      for (let x = 0; x < tw; x++) navg[row + x] += mask[r * tw + x];
-    }
+  for (let k = 0; k < origins.length / 2; k++) {
+    addTile(sum, navg, y, k * nout * th * tw, mask, nout, th, tw, width, height, origins[2 * k], origins[2 * k + 1]);
   }
   const hw = height * width;
-  for (let c = 0; c < nout; c++) for (let i = 0; i < hw; i++) sum[c * hw + i] = sum[c * hw + i] / navg[i];
+  for (let c = 0; c < nout; c++) {
+    const o = c * hw;
+    for (let i = 0; i < hw; i++) sum[o + i] = sum[o + i] / navg[i];
+  }
   return sum;
 }
 
@@ -831,7 +827,7 @@ export interface RunTiledOptions {
   signal?: AbortSignal;
   bsize?: number;
   tileOverlap?: number;
-  /** average_tiles in one call (Kernels#cellposeBlendTiles, bit for bit the same); without it, blended here. */
+  /** average_tiles (Kernels#cellposeBlendTiles, bit for bit the same); default: blendTiles, in JavaScript. */
   blend?: (tiles: TileBlend, region: Size) => Float32Array;
 }
 
@@ -978,11 +974,8 @@ export async function runTiledRegion(
   const outPer = nout * th * tw;
   const mask = taperMask(th, tw);
   const { width, height } = region;
-  // With a blend kernel the outputs are kept and blended in one call; else tile by tile here (the reference).
-  const blend = options.blend;
-  const kept = blend ? new Float32Array(tiles.length * outPer) : null;
-  const sum = kept ? null : new Float32Array(nout * height * width);
-  const navg = kept ? null : new Float64Array(height * width);
+  // the outputs of every tile, blended in one call at the end
+  const kept = new Float32Array(tiles.length * outPer);
   let styles: Float32Array | null = null;
   let styleLength: number | undefined;
   for (let b = 0; b < tiles.length; b += batchSize) {
@@ -1001,14 +994,7 @@ export async function runTiledRegion(
     if (out.length !== batch.length * outPer) {
       throw new InputError(`runTiled: the network returned ${out.length} values for ${batch.length} tiles of ${nout}×${th}×${tw}`, 'ERR_SCSEG_SHAPE');
     }
-    // average_tiles: y·mask (float64) added into a float32 sum, the mask into a float64 sum, tile by tile
-    if (kept) kept.set(out, b * outPer);
-    else {
-      for (let t = 0; t < batch.length; t++) {
-        const k = batch[t];
-        addTile(sum!, navg!, out, t * outPer, mask, nout, th, tw, width, height, grid.ysub[k][0] - ry, grid.xsub[k][0] - rx);
-      }
-    }
+    kept.set(out, b * outPer);
     const style = result instanceof Float32Array ? undefined : result.style;
     if (style) {
       styleLength ??= style.length / batch.length;
@@ -1019,22 +1005,11 @@ export async function runTiledRegion(
       styles.set(style, b * styleLength);
     }
   }
-  let planes: Float32Array;
-  if (kept) {
-    const origins = new Int32Array(2 * tiles.length);
-    tiles.forEach((k, t) => {
-      origins[2 * t] = grid.ysub[k][0] - ry;
-      origins[2 * t + 1] = grid.xsub[k][0] - rx;
-    });
-    planes = blend!({ y: kept, origins, mask, channels: nout, tileHeight: th, tileWidth: tw }, { width, height });
-  } else {
-    // divided by the summed mask, in place
-    const hw = height * width;
-    for (let c = 0; c < nout; c++) {
-      const o = c * hw;
-      for (let i = 0; i < hw; i++) sum![o + i] = sum![o + i] / navg![i];
-    }
-    planes = sum!;
-  }
+  const origins = new Int32Array(2 * tiles.length);
+  tiles.forEach((k, t) => {
+    origins[2 * t] = grid.ysub[k][0] - ry;
+    origins[2 * t + 1] = grid.xsub[k][0] - rx;
+  });
+  const planes = (options.blend ?? blendTiles)({ y: kept, origins, mask, channels: nout, tileHeight: th, tileWidth: tw }, { width, height });
   return { planes, width, height, channels: nout, style: styles ? imageStyle(styles, tiles.length) : null };
 }
