@@ -42,6 +42,9 @@
 #include <cstdint>
 #include <limits>
 #include <vector>
+#if !defined(__wasm__)
+#include <thread>
+#endif
 
 #include "common.hpp"
 #include "components.hpp"
@@ -225,19 +228,35 @@ constexpr double kSecondOrderWeight = 9.0 / 4.0;
 }  // namespace fmm_detail
 
 // What the march has frozen so far, for a reader on another thread (travel_watershed.hpp floods behind the front):
-// (TiledGrid index, final value) of each pixel in freeze order, seeds first. The reader may use the first
-// `published` entries (acquire); `finished` is set once the march is over (also on an early error return).
+// (TiledGrid index, final value) of each pixel in freeze order, seeds first, in a ring of `capacity` entries (a
+// power of two; entry k lives at k & (capacity − 1)). The reader may use entries [consumed, published) (acquire)
+// and then raises `consumed` (release) to hand their slots back; the march waits for a free slot, so the ring
+// holds only the stretch between the front and the flood instead of 16 bytes for every pixel. `finished` is set
+// once the march is over (also on an early error return); a reader that stops early sets `abandoned`, and the
+// march then logs nothing more rather than wait for it.
 struct FreezeLog {
   struct Entry {
     uint32_t site;
     double value;
   };
-  Entry* entries;  // room for every pixel of the image
+  Entry* entries;
+  size_t capacity;
   std::atomic<size_t> published{0};
+  std::atomic<size_t> consumed{0};
   std::atomic<bool> finished{false};
+  std::atomic<bool> abandoned{false};
+
+  const Entry& at(size_t k) const { return entries[k & (capacity - 1)]; }
 };
 
 namespace fmm_detail {
+
+// Gives the core away while waiting on the other thread (no threads, so never reached, on WASM).
+inline void yieldThread() {
+#if !defined(__wasm__)
+  std::this_thread::yield();
+#endif
+}
 
 class Marcher {
  public:
@@ -250,7 +269,7 @@ class Marcher {
   void run(uint32_t pixels) {
     if (log_) {
       for (uint32_t i = 0; i < pixels; ++i)
-        if (kind(i) == kFrozen) log_->entries[logged_++] = FreezeLog::Entry{i, cells_[i].t};
+        if (kind(i) == kFrozen) logFrozen(i);
       publish();
     }
     buildInitialBand(pixels);
@@ -466,7 +485,7 @@ class Marcher {
       if (targetsLeft_ == 0) return false;
     }
     if (log_) {
-      for (const uint32_t p : step) log_->entries[logged_++] = FreezeLog::Entry{p, cells_[p].t};
+      for (const uint32_t p : step) logFrozen(p);
       if (logged_ - published_ >= 64) publish();  // batched: each store costs the reader a cache miss
     }
     constexpr size_t kAhead = 4;
@@ -488,9 +507,40 @@ class Marcher {
   size_t logged_ = 0, published_ = 0;
   FrontQueue front_;
 
+  size_t consumed_ = 0;  // the reader's `consumed` as last seen: slots below logged_ − capacity + consumed_ are free
+  bool dropLog_ = false;  // the reader has abandoned the log
+
   void publish() {
+    if (dropLog_) return;
     log_->published.store(logged_, std::memory_order_release);
     published_ = logged_;
+  }
+
+  SCSEG_FMM_INLINE void logFrozen(uint32_t p) {
+    if (logged_ - consumed_ >= log_->capacity && !waitForRoom()) return;
+    FreezeLog::Entry& e = log_->entries[logged_ & (log_->capacity - 1)];
+    e.site = p;
+    e.value = cells_[p].t;
+    ++logged_;
+  }
+
+  // The ring is full: publish what is there and wait for the reader to free a slot. False (and nothing is logged
+  // from then on) if the reader has abandoned the log.
+#if defined(__GNUC__)
+  __attribute__((noinline))
+#endif
+  bool waitForRoom() {
+    if (dropLog_) return false;
+    publish();
+    for (unsigned spins = 0;; ++spins) {
+      consumed_ = log_->consumed.load(std::memory_order_acquire);
+      if (logged_ - consumed_ < log_->capacity) return true;
+      if (log_->abandoned.load(std::memory_order_acquire)) {
+        dropLog_ = true;
+        return false;
+      }
+      if (spins > 64) yieldThread();
+    }
   }
 };
 

@@ -39,6 +39,7 @@ namespace scseg {
 namespace travel_watershed_detail {
 
 constexpr uint32_t kKnown = 2, kDeferred = 4;  // FloodSite::open bits beside detail::fillSites' 1 = open
+constexpr size_t kFreezeLogEntries = size_t(1) << 18;  // the freeze log's ring at most (a power of two; 4 MiB)
 
 #if SCSEG_TRAVEL_WATERSHED_THREADS
 // The flood's value source while the march runs on another thread (see the file comment).
@@ -72,6 +73,10 @@ class FollowedValues {
 
   template <typename Queue>
   bool ready(Queue& queue) {
+    // Now and then take in the log even with work at hand: the march waits once its ring is full.
+    if ((++pops_ & 63) == 0 && !finished_ &&
+        log_.published.load(std::memory_order_relaxed) - consumed_ >= log_.capacity / 2)
+      ingest(&queue);
     for (unsigned idle = 0;;) {
       if (gaveUp_) return false;
       if (finished_) return !queue.empty();
@@ -89,16 +94,25 @@ class FollowedValues {
     }
   }
 
+  // The flood stopped before the march did (it gave up): takes in the rest of the log as it comes, without
+  // flooding, so that the march can finish (it waits for room in the ring) and every value is known.
+  void drain() {
+    for (unsigned idle = 0;;) {
+      const size_t published = log_.published.load(std::memory_order_acquire);
+      if (published != consumed_) {
+        takeValues(published);
+        idle = 0;
+        continue;
+      }
+      if (log_.finished.load(std::memory_order_acquire) && log_.published.load(std::memory_order_acquire) == consumed_) return;
+      if (++idle > 64) std::this_thread::yield();
+    }
+  }
+
   // After the march has ended: takes in what is left of the log, then gives every pixel never delivered
   // (unreachable) the largest travel time.
   void complete(const TiledGrid& grid, size_t W, size_t H) {
-    const size_t published = log_.published.load(std::memory_order_acquire);
-    for (; consumed_ < published; ++consumed_) {
-      const FreezeLog::Entry& e = log_.entries[consumed_];
-      maxKey_ = std::max(maxKey_, e.value);
-      sites_[e.site].value = e.value;
-      sites_[e.site].open |= kKnown;
-    }
+    takeValues(log_.published.load(std::memory_order_acquire));
     for (size_t y = 0; y < H; ++y)
       for (size_t x = 0; x < W; ++x) {
         detail::FloodSite& s = sites_[grid.at(x, y)];
@@ -123,7 +137,7 @@ class FollowedValues {
       return true;
     }
     for (; consumed_ < published; ++consumed_) {
-      const FreezeLog::Entry& e = log_.entries[consumed_];
+      const FreezeLog::Entry& e = log_.at(consumed_);
       detail::FloodSite& s = sites_[e.site];
       maxKey_ = std::max(maxKey_, e.value);
       if ((s.open & kDeferred) && queue) {
@@ -138,7 +152,19 @@ class FollowedValues {
       s.value = e.value;
       s.open |= kKnown;
     }
+    log_.consumed.store(consumed_, std::memory_order_release);
     return true;
+  }
+
+  // Entries [consumed_, published) as values only (no flooding), their slots handed back.
+  void takeValues(size_t published) {
+    for (; consumed_ < published; ++consumed_) {
+      const FreezeLog::Entry& e = log_.at(consumed_);
+      maxKey_ = std::max(maxKey_, e.value);
+      sites_[e.site].value = e.value;
+      sites_[e.site].open |= kKnown;
+    }
+    log_.consumed.store(consumed_, std::memory_order_release);
   }
 
   FreezeLog& log_;
@@ -146,6 +172,7 @@ class FollowedValues {
   double lag_;
   std::vector<uint32_t> deferred_;
   size_t consumed_ = 0;
+  size_t pops_ = 0;
   double maxKey_ = 0;         // largest travel time delivered (all are >= 0; seeds come first with 0)
   uint64_t maxPopped_ = 0;    // largest key popped in the fast phase
   bool finished_ = false, gaveUp_ = false;
@@ -207,8 +234,13 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
   if (std::isnan(lag)) lag = 0.5 / minSpeed;
 
   const size_t W = static_cast<size_t>(width), H = static_cast<size_t>(height);
-  ScratchArray<FreezeLog::Entry> entries(area, FreezeLog::Entry{0u, 0.0});
-  FreezeLog log{entries.data()};
+  // The ring, instead of an entry for every pixel (16 bytes each): the march waits when it is full. On a 2048² WGA
+  // cytosol march rings of 2^16, 2^20 and 2^23 entries took the same time (the flood keeps close behind the front).
+  // An eighth of the image at most, so that the wrap-around and the wait happen on test-sized images too.
+  size_t capacity = 1024;
+  while (capacity < kFreezeLogEntries && capacity * 8 < area) capacity *= 2;
+  ScratchArray<FreezeLog::Entry> entries(capacity, FreezeLog::Entry{0u, 0.0});
+  FreezeLog log{entries.data(), capacity};
   Status marchStatus = Status::Ok;
   std::thread march;
   try {
@@ -231,6 +263,10 @@ inline Status travelTimeWatershed(const uint8_t* seeds, const uint8_t* allowed, 
   } catch (...) {
     floodError = std::current_exception();
   }
+  if (floodError)
+    log.abandoned.store(true, std::memory_order_release);  // no reader left: the march must not wait for one
+  else if (values->gaveUp())
+    values->drain();
   march.join();
   if (floodError) std::rethrow_exception(floodError);
   if (marchStatus != Status::Ok) return marchStatus;

@@ -37,6 +37,8 @@ export class Diagnostics {
   /** The value as the user wrote it: YAML source text when known, else a short JSON-like rendering. */
   describe(value: unknown, path: string): string {
     const text = this.source.texts.get(path);
+    // `key:` with nothing after it (PyYAML: None) has no text to show.
+    if (text !== undefined && text.trim() === '' && value === null) return 'an empty value';
     // A number PyYAML reads as text is shown as written, unquoted, like the numbers it stands for.
     if (text !== undefined && (typeof value !== 'string' || this.numberAsText(path))) return text;
     if (value === undefined) return 'nothing';

@@ -112,6 +112,15 @@ describe('YAML syntax errors', () => {
     expect(problems('- a\n- b\n')).toEqual([{ path: '', message: 'a config must be a mapping of keys, got a list ["a","b"]' }]);
     expect(problems('')).toEqual([{ path: '', message: 'a config must be a mapping of keys, got an empty document' }]);
   });
+
+  it('a key with nothing after it is described as an empty value, not a blank', () => {
+    expect(problems('WGASegmentation:\n')).toEqual([
+      { path: W, message: 'must be a mapping holding the WGASegmentation parameters, got an empty value (line 1)' },
+    ]);
+    expect(problems(wgaYaml().replace(/  cytosol_segmentation:\n/, '  cytosol_segmentation:\n  cytosol_old:\n'))).toEqual([
+      { path: `${W}.cytosol_segmentation`, message: expect.stringMatching(/^must be a mapping of parameters, got an empty value \(line \d+\)$/) },
+    ]);
+  });
 });
 
 describe('missing sections and keys name the key and its section', () => {

@@ -68,6 +68,9 @@ describe('travelTimeWatershed', () => {
   it.each([
     ['no lag', 0],
     ['a negative lag: pops out of order, so the flood reruns', -1000],
+    // The flood then pops nothing before the march has ended, while the march waits on its freeze-log ring (an
+    // eighth of the image) for the flood to take entries in.
+    ['a lag beyond every travel time: the march waits on the flood', 1e9],
   ])('stays exact whatever the flood lag (%s)', (_name, floodLag) => {
     const s = scene(600, 560, 8, 300);
     const fused = k.travelTimeWatershed(s.seeds, s.allowed, s.speed, s.markers, { floodLag });
