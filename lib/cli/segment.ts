@@ -15,7 +15,7 @@ import { openImage } from '../io/index.js';
 import { kernels, type BackendName } from '../kernels/index.js';
 import { closeSharedWorkers } from '../parallel/shared-pool.js';
 import { ResultsFolder } from '../segmentation/results-folder.js';
-import { digestEntries } from '../segmentation/run-manifest.js';
+import { digestEntries, digestsAsWritten } from '../segmentation/run-manifest.js';
 import { removeCacheTemporaries, shardCacheDir } from '../segmentation/shard-cache.js';
 import { Segmentation } from '../segmentation/segmentation.js';
 import { DEFAULT_OVERLAP_PX, ShardedSegmentation } from '../segmentation/sharded-segmentation.js';
@@ -144,9 +144,12 @@ async function segmentInMemory(run: RunContext): Promise<void> {
     log: logTo(progress, folder, (m) => m.startsWith('segmenting with')),
     writeOnCallingThread: true, // this thread only waits meanwhile: h5wasm loads here during the run
   });
+  // Each output is checksummed for run.json as soon as it is written, while the next one is being written.
+  const digests = digestsAsWritten();
   const result = await segmentation.run({
     input: flags.input,
     output: folder.staging,
+    onFileWritten: digests.onFileWritten,
     zarr: flags.format === 'zarr',
     qc: flags.qc,
     dataset: flags.dataset,
@@ -166,7 +169,7 @@ async function segmentInMemory(run: RunContext): Promise<void> {
     seconds: { ...result.timings, total: seconds },
     cells: result.classes.length,
     masks: [...result.maskNames],
-    files: await digestEntries(folder.staging),
+    files: await digestEntries(folder.staging, digests.map),
   });
   progress.done(`${result.classes.length} cells, ${result.masks.length} mask(s) → ${flags.output} (${seconds.toFixed(2)} s)`);
 }

@@ -84,12 +84,12 @@ export async function writeRunOutputs(
   output: string,
   result: SegmentationResult,
   background: Image2D,
-  run: Pick<InMemoryRun, 'config' | 'kernels' | 'zarr' | 'qc' | 'signal' | 'log'>,
+  run: Pick<InMemoryRun, 'config' | 'kernels' | 'zarr' | 'qc' | 'onFileWritten' | 'signal' | 'log'>,
 ): Promise<WrittenFiles> {
   // A signal raised while the last kernel ran is only delivered once the event loop turns.
   await nextTurn();
   run.signal?.throwIfAborted();
   run.log?.(`writing results to ${output}`);
-  const options = { chunkSize: run.config.chunkSize, zarr: run.zarr, qc: run.qc, kernels: run.kernels };
+  const options = { chunkSize: run.config.chunkSize, zarr: run.zarr, qc: run.qc, kernels: run.kernels, onFileWritten: run.onFileWritten };
   return writeOutputs(output, result, background, options, result.timings);
 }

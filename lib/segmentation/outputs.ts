@@ -20,6 +20,11 @@ export interface OutputOptions {
   qc?: boolean;
   /** HDF5 chunk edge (scPortrait's chunk_size). */
   chunkSize?: number;
+  /**
+   * Called with each file's (or labels.zarr's) final path as soon as it is in place, while the others are still
+   * being written: e.g. to checksum it meanwhile. Not sent to a worker: with a worker writing, it is not called.
+   */
+  onFileWritten?: (file: string) => void;
 }
 
 /** writeOutputs' options: the output options, and the run's kernels. */
@@ -85,6 +90,7 @@ export async function writeOutputs(
   const timed = async (name: string, write: () => Promise<void>, t0 = performance.now()) => {
     await write();
     if (timings) timings[`write ${name}`] = (performance.now() - t0) / 1000;
+    options.onFileWritten?.(path.join(dir, name));
   };
   const files: WrittenFiles = {
     segmentation: path.join(dir, 'segmentation.h5'),

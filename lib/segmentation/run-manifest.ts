@@ -115,13 +115,29 @@ export async function describeInput(file: string): Promise<InputRecord> {
   return { path: abs, ...(await digest(abs)) };
 }
 
-/** Digests of the visible entries of `dir` except run.json. */
-export async function digestEntries(dir: string): Promise<Record<string, Digest>> {
+/**
+ * Digests of the visible entries of `dir` except run.json; `started` holds digests already under way (by entry
+ * name), e.g. begun as each output was written.
+ */
+export async function digestEntries(dir: string, started?: ReadonlyMap<string, Promise<Digest>>): Promise<Record<string, Digest>> {
   const files: Record<string, Digest> = {};
   for (const name of fs.readdirSync(dir).filter((n) => !n.startsWith('.') && n !== MANIFEST_FILE).sort()) {
-    files[name] = await digest(path.join(dir, name));
+    files[name] = await (started?.get(name) ?? digest(path.join(dir, name)));
   }
   return files;
+}
+
+/** Starts each written file's digest at once (for onFileWritten); digestEntries(dir, map) collects them. */
+export function digestsAsWritten(): { map: Map<string, Promise<Digest>>; onFileWritten: (file: string) => void } {
+  const map = new Map<string, Promise<Digest>>();
+  return {
+    map,
+    onFileWritten: (file) => {
+      const pending = digest(file);
+      pending.catch(() => undefined); // awaited by digestEntries; a failure surfaces there
+      map.set(path.basename(file), pending);
+    },
+  };
 }
 
 export function writeManifest(dir: string, manifest: RunManifest): Promise<void> {

@@ -90,7 +90,11 @@ describe('Segmentation runs its workflow off the calling thread', () => {
     const here = path.join(tmp, 'written-here');
     const a = await (await Segmentation.create({ config, workflow: 'WGASegmentation' })).run({ input: inputs, output: inWorker });
     const seg = await Segmentation.create({ config, workflow: 'WGASegmentation', writeOnCallingThread: true });
-    const b = await seg.run({ input: inputs, output: here });
+    // onFileWritten: each file as soon as it is in place, complete (what the CLI checksums meanwhile).
+    const announced: [string, number][] = [];
+    const b = await seg.run({ input: inputs, output: here, onFileWritten: (f) => announced.push([path.basename(f), fs.statSync(f).size]) });
+    expect(announced.map(([f]) => f).sort()).toEqual(['classes.csv', 'qc_overlay.png', 'segmentation.h5']);
+    for (const [f, size] of announced) expect([f, size]).toEqual([f, fs.statSync(path.join(here, f)).size]);
     expect(Object.keys(b)).not.toContain('background');
     expect(Object.keys(b.files!).sort()).toEqual(['classes', 'qc', 'segmentation']);
     for (const f of ['classes.csv', 'qc_overlay.png']) {
