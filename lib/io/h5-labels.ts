@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { beginAtomicFile, type PendingOutput } from './atomic.js';
+import { H5WriteCoalescer } from './h5-coalesce.js';
 import { H5_LABELS_DATASET } from './hdf5.js';
 import { hdf5Cause, loadH5wasm, type H5Lib, type H5Module } from './h5wasm.js';
 import { IO_WRITE } from './source.js';
@@ -15,13 +16,16 @@ type H5File = InstanceType<H5Lib['File']>;
 
 export class H5LabelsDataset {
   private ptr = 0;
+  private readonly coalescer: H5WriteCoalescer | undefined;
 
   private constructor(
     private readonly module: H5Module,
     private readonly pending: PendingOutput,
     private out: H5File | undefined,
     private readonly capacity: number,
-  ) {}
+  ) {
+    this.coalescer = H5WriteCoalescer.for(module);
+  }
 
   /**
    * A temp file beside `file` with an empty dataset of `shape` and `chunks` (gzip `compression` 1–9, 0: none), and
@@ -86,11 +90,14 @@ export class H5LabelsDataset {
     const words = new Uint32Array(this.module.HEAPU8.buffer, this.ptr, 2 * count);
     for (let k = 0, s = start; k < 2 * count; k += 2, s++) words[k] = src[s];
     let status: number;
-    try {
-      status = this.module.set_dataset_data(
+    const call = () =>
+      this.module.set_dataset_data(
         this.out!.file_id, `/${H5_LABELS_DATASET}`,
         extent.map(BigInt), offset.map(BigInt), extent.map(() => 1n), BigInt(this.ptr),
       );
+    try {
+      // The band's chunks land one after another in the file: written together, not 20 kB at a time.
+      status = this.coalescer ? this.coalescer.run(call) : call();
     } catch (e) {
       throw new Error(hdf5Cause(e), { cause: e });
     }

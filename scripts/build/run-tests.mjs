@@ -29,7 +29,7 @@ const cliEntry = path.join(root, 'dist', 'lib', 'cli', 'main.js');
 // elsewhere), and the kernel suites that test every backend themselves (describe.each(testBackends)).
 const ONCE = [
   '/test/(config|benchmarks|fuzz|distributed)/',
-  '/test/io/(readers|windows)\\.test\\.ts$',
+  '/test/io/(readers|windows|h5-coalesce)\\.test\\.ts$',
   '/test/kernels/(bad-input|cellpose|fmm|fuzz-regressions|labels|morphology|threads)\\.test\\.ts$',
   // the browser page runs the WASM kernels in Chromium whatever SCSEG_BACKEND is (its Node reference uses WASM too)
   '/test/web/',
