@@ -59,8 +59,8 @@ function pngChunk(type: string, data: Uint8Array): Buffer {
 
 /**
  * An 8-bit RGB PNG of RGBA pixels (alpha dropped): every row with the Sub filter (the overlay is mostly flat grey
- * runs, which Sub turns into zeros), deflated at level 6 with zlib's RLE strategy — a few times faster than a
- * general encoder's per-row filter trials and default strategy, and about as small for this content.
+ * runs, which Sub turns into zeros), deflated at zlib's level 1 — several times faster than a general encoder's
+ * per-row filter trials at its default level (see DEFLATE).
  */
 export function encodeRgbPng(rgba: Uint8Array, width: number, height: number): Buffer {
   return pngFile(width, height, zlib.deflateSync(subFilteredRgb(rgba, width, height), DEFLATE));
@@ -78,7 +78,9 @@ export async function encodeRgbPngAsync(rgba: Uint8Array, width: number, height:
   return pngFile(width, height, idat);
 }
 
-const DEFLATE: zlib.ZlibOptions = { level: 6, strategy: zlib.constants.Z_RLE };
+// Level 1 (zlib's fast matcher): on 2048² overlays of real WGA / DAPI runs it took 45-59 ms for 1.96-2.61 MB,
+// where the RLE strategy took ~100 ms for 5.2 MB and level 6 240 ms for 1.4 MB.
+const DEFLATE: zlib.ZlibOptions = { level: 1 };
 
 /** PNG scanlines of RGBA pixels as RGB, each row with the Sub filter. */
 function subFilteredRgb(rgba: Uint8Array, width: number, height: number): Uint8Array {
