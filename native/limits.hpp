@@ -25,12 +25,16 @@ constexpr int64_t kMaxCellposeIterations = int64_t(1) << 20;
 // fast marching holds ~35 bytes/pixel (inputs, output, 17 bytes/pixel of state), so it gets half.
 constexpr uint64_t kMaxPixels = uint64_t(1) << 27;
 constexpr uint64_t kMaxFastMarchingPixels = uint64_t(1) << 26;
+// WGA's fused march + flood, with the rest of a run in the same memory: a 7094² WGA run (50.3 Mpx) finished, an
+// 8192² one (2^26) ran out of linear memory inside travelTimeWatershed.
+constexpr uint64_t kMaxTravelWatershedPixels = uint64_t(3) << 24;
 // Cellpose's dynamics hold ~50 bytes/pixel (inputs and output copied in, flow field, positions, histogram, masks).
 constexpr uint64_t kMaxCellposePixels = uint64_t(1) << 25;
 #else
 // Native memory is the machine's: the only bound is JavaScript's exact integers (2^53 − 1).
 constexpr uint64_t kMaxPixels = (uint64_t(1) << 53) - 1;
 constexpr uint64_t kMaxFastMarchingPixels = kMaxPixels;
+constexpr uint64_t kMaxTravelWatershedPixels = kMaxPixels;
 // Torch's histogram of converged points counts in int32, and so do we.
 constexpr uint64_t kMaxCellposePixels = (uint64_t(1) << 31) - 1;
 #endif

@@ -21,6 +21,8 @@ export interface KernelLimits {
   readonly maxPixels: number;
   /** The same for the fast-marching kernels, which hold more state per pixel. */
   readonly maxFastMarchingPixels: number;
+  /** The same for travelTimeWatershed (WGA's cytosol: march and flood at once, in one run's memory). */
+  readonly maxTravelWatershedPixels: number;
   /** The same for the Cellpose dynamics (WASM: ~50 bytes per pixel in 4 GiB; native: torch's int32 histogram). */
   readonly maxCellposePixels: number;
   /** Largest `niter` (Euler steps) of cellposeMasks. */

@@ -128,7 +128,7 @@ export function assertThreads(value: unknown, max: number, what = 'threads'): as
 }
 
 /** The fast-marching kernels hold more state per pixel: limits.maxFastMarchingPixels bounds them. */
-const FAST_MARCHING = new Set<KernelName>(['fmmDistance', 'distanceWatershed', 'travelTime', 'travelTimeWatershed']);
+const FAST_MARCHING = new Set<KernelName>(['fmmDistance', 'distanceWatershed', 'travelTime']);
 /** So do the Cellpose dynamics: limits.maxCellposePixels. */
 const CELLPOSE = new Set<KernelName>(['cellposeMasks', 'cellposeCleanMasks', 'cellposeMasksToFlows', 'cellposeBlendTiles']);
 
@@ -138,7 +138,9 @@ export function assertCapacity(kernel: KernelName, shape: Shape, limits: KernelL
     ? limits.maxCellposePixels
     : FAST_MARCHING.has(kernel)
       ? limits.maxFastMarchingPixels
-      : limits.maxPixels;
+      : kernel === 'travelTimeWatershed'
+        ? limits.maxTravelWatershedPixels
+        : limits.maxPixels;
   if (shape.width * shape.height > max) {
     throw new InputError(
       `${kernel}: ${shape.width}×${shape.height} exceeds what the ${backend === 'wasm' ? 'WASM' : backend} backend can hold ` +

@@ -9,6 +9,7 @@ import { InputError } from '../errors.js';
 import { allocLike, cropImage, dtypeOf, type DType, type Image2D, type PixelArray, type PixelWindow } from '../image.js';
 import type { BackendName, KernelLimits } from '../kernels/backend.js';
 import { assertImageFits } from '../kernels/validate.js';
+import type { WorkflowDescriptor } from '../workflows/registry.js';
 import type { MaskStacks, StackReader } from '../workflows/types.js';
 
 /** What channel selection needs from an input: its shape and per-channel decoding, whole or windowed. */
@@ -49,9 +50,23 @@ export function assertFitsInMemory(
   source: ChannelReader,
   kernels: { readonly backendName: BackendName; readonly backend: { readonly limits: KernelLimits } },
   memoryBytes?: number,
+  workflow?: Pick<WorkflowDescriptor, 'name' | 'capacity'>,
 ): void {
   const { width, height } = source;
-  assertImageFits(inputName(source), width, height, kernels.backend.limits, kernels.backendName);
+  const { limits } = kernels.backend;
+  assertImageFits(inputName(source), width, height, limits, kernels.backendName);
+  // The workflow's largest kernels hold more per pixel (fast marching, WGA's march + flood, Cellpose's dynamics):
+  // refused here rather than when the run gets to them, possibly minutes later.
+  const cap = Math.min(...(workflow?.capacity ?? []).map((limit) => limits[limit]));
+  if (width * height > cap) {
+    const wasm = kernels.backendName === 'wasm';
+    throw new InputError(
+      `${inputName(source)}: ${width}×${height} is more than ${workflow!.name} can hold on the ` +
+        `${wasm ? 'WASM' : kernels.backendName} backend (${cap} pixels${wasm ? ' in its 4 GiB memory' : ''}); ` +
+        `${wasm ? 'use the native backend, or ' : ''}segment it sharded (--shard-size, ShardedSegmentation), which works on windows of it`,
+      'ERR_SCSEG_TOO_LARGE',
+    );
+  }
   const need = BigInt(width) * BigInt(height) * BigInt(IN_MEMORY_BYTES_PER_PIXEL);
   if (memoryBytes !== undefined && need > BigInt(Math.floor(memoryBytes))) {
     const gib = (b: bigint | number) => `${(Number(b) / 2 ** 30).toFixed(1)} GiB`;

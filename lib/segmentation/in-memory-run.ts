@@ -56,7 +56,7 @@ export async function runInMemory(run: InMemoryRun): Promise<InMemoryResult> {
           `numpy.moveaxis(a, -1, 0)) or save one file per channel`,
       );
     }
-    assertFitsInMemory(source, run.kernels, os.totalmem());
+    assertFitsInMemory(source, run.kernels, os.totalmem(), workflow.descriptor);
     stacks = await selectChannels(source, config, masks);
     signal?.throwIfAborted();
   } finally {

@@ -20,7 +20,15 @@ export interface WorkflowDescriptor {
   available: boolean;
   /** Has a sharded form (a global pass and a window pass): ShardedSegmentation can drive it. */
   sharded: boolean;
+  /**
+   * The kernel limits its largest kernels are bound by (beside maxPixels): an image above any of them is refused
+   * before it is read, not when the run gets to that kernel.
+   */
+  capacity: readonly CapacityLimit[];
 }
+
+/** Limits that bound a whole workflow: fast marching, WGA's fused march + flood, Cellpose's dynamics. */
+export type CapacityLimit = 'maxFastMarchingPixels' | 'maxTravelWatershedPixels' | 'maxCellposePixels';
 
 export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
   WGASegmentation: {
@@ -31,6 +39,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     defaultChannels: { nucleus: [0], cytosol: [1] },
     available: true,
     sharded: true,
+    capacity: ['maxFastMarchingPixels', 'maxTravelWatershedPixels'],
   },
   DAPISegmentation: {
     name: 'DAPISegmentation',
@@ -40,6 +49,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     defaultChannels: { nucleus: [0] },
     available: true,
     sharded: true,
+    capacity: ['maxFastMarchingPixels'],
   },
   CytosolSegmentationCellpose: {
     name: 'CytosolSegmentationCellpose',
@@ -49,6 +59,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     defaultChannels: { nucleus: [0], cytosol: [1] },
     available: true,
     sharded: true,
+    capacity: ['maxCellposePixels'],
   },
   DAPISegmentationCellpose: {
     name: 'DAPISegmentationCellpose',
@@ -58,6 +69,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     defaultChannels: { nucleus: [0] },
     available: true,
     sharded: true,
+    capacity: ['maxCellposePixels'],
   },
   CytosolOnlySegmentationCellpose: {
     name: 'CytosolOnlySegmentationCellpose',
@@ -67,6 +79,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     defaultChannels: { cytosol: [0, 1] },
     available: true,
     sharded: true,
+    capacity: ['maxCellposePixels'],
   },
   NuclearExpansionSegmentationCellpose: {
     name: 'NuclearExpansionSegmentationCellpose',
@@ -77,6 +90,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     defaultChannels: { nucleus: [0] },
     available: true,
     sharded: false,
+    capacity: ['maxCellposePixels', 'maxTravelWatershedPixels'],
   },
   CytosolSegmentationDownsamplingCellpose: {
     name: 'CytosolSegmentationDownsamplingCellpose',
@@ -86,6 +100,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     defaultChannels: { nucleus: [0], cytosol: [1] },
     available: true,
     sharded: false,
+    capacity: [], // Cellpose runs on the binned image: its kernels check that
   },
   CytosolOnlySegmentationDownsamplingCellpose: {
     name: 'CytosolOnlySegmentationDownsamplingCellpose',
@@ -95,6 +110,7 @@ export const WORKFLOWS: Readonly<Record<WorkflowName, WorkflowDescriptor>> = {
     defaultChannels: { cytosol: [0, 1] },
     available: true,
     sharded: false,
+    capacity: [], // likewise
   },
 };
 

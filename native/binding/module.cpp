@@ -28,6 +28,7 @@ Napi::Object exportLimits(Napi::Env env) {
   l.Set("maxThreads", Napi::Number::New(env, double(limits::kMaxThreads)));
   l.Set("maxPixels", Napi::Number::New(env, double(limits::kMaxPixels)));
   l.Set("maxFastMarchingPixels", Napi::Number::New(env, double(limits::kMaxFastMarchingPixels)));
+  l.Set("maxTravelWatershedPixels", Napi::Number::New(env, double(limits::kMaxTravelWatershedPixels)));
   l.Set("maxCellposePixels", Napi::Number::New(env, double(limits::kMaxCellposePixels)));
   l.Set("maxCellposeIterations", Napi::Number::New(env, double(limits::kMaxCellposeIterations)));
   l.Freeze();

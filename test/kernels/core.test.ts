@@ -122,10 +122,11 @@ describe('WASM kernels loaded from bytes through core.ts', () => {
   it('instantiates synchronously and asynchronously from bytes, with the limits the Node facade sees', async () => {
     const sync = instantiateWasmKernelsSync(bytes, { reserveHeapMB: 0 });
     const async_ = await instantiateWasmKernels(new Uint8Array(bytes), { reserveHeapMB: 0 });
-    const { maxPixels, maxFastMarchingPixels, maxCellposePixels } = sync.limits;
-    expect({ ...sync.limits }).toEqual({ ...node.limits, maxPixels, maxFastMarchingPixels, maxCellposePixels });
+    const { maxPixels, maxFastMarchingPixels, maxTravelWatershedPixels, maxCellposePixels } = sync.limits;
+    expect({ ...sync.limits }).toEqual({ ...node.limits, maxPixels, maxFastMarchingPixels, maxTravelWatershedPixels, maxCellposePixels });
     expect(async_.limits.maxPixels).toBe(2 ** 27);
     expect(async_.limits.maxFastMarchingPixels).toBe(2 ** 26);
+    expect(async_.limits.maxTravelWatershedPixels).toBe(3 * 2 ** 24);
     expect(async_.limits.maxCellposePixels).toBe(2 ** 25);
   });
 

@@ -2,7 +2,7 @@
 import { loadConfig } from '../../lib/config/index.js';
 import { InputError } from '../../lib/errors.js';
 import type { Image2D } from '../../lib/image.js';
-import { selectChannels, stackReader, type ChannelReader } from '../../lib/segmentation/channels.js';
+import { assertFitsInMemory, selectChannels, stackReader, type ChannelReader } from '../../lib/segmentation/channels.js';
 import type { MaskStacks } from '../../lib/workflows/types.js';
 
 const W = 4;
@@ -110,5 +110,59 @@ describe('channel selection', () => {
       const expected = Array.from({ length: 4 }, (_, i) => whole[m]![0].data[(1 + (i >> 1)) * W + 1 + (i & 1)]);
       expect(Array.from(part[m]![0].data)).toEqual(expected);
     }
+  });
+});
+
+describe('assertFitsInMemory: refused from the header, before any pixel is read', () => {
+  // Limits as the WASM build exports them (native/limits.hpp), on a reader that cannot read: a refusal must
+  // come before any decoding.
+  const wasm = {
+    backendName: 'wasm' as const,
+    backend: {
+      limits: {
+        maxMedianRadius: 4096, maxMorphologyRadius: 4096, maxPeakFootprintRadius: 4096, maxMedianBlock: 4095, maxThreads: 64,
+        maxPixels: 2 ** 27, maxFastMarchingPixels: 2 ** 26, maxTravelWatershedPixels: 3 * 2 ** 24, maxCellposePixels: 2 ** 25,
+        maxCellposeIterations: 2 ** 20,
+      },
+    },
+  };
+  const header = (width: number, height: number): ChannelReader => ({
+    channelCount: 2, width, height, dtype: 'uint16', paths: ['big.tif'],
+    readChannel: () => Promise.reject(new Error('must not be read')),
+  });
+  const refused = (f: () => void, ...fragments: RegExp[]) => {
+    let caught: unknown;
+    try {
+      f();
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(InputError);
+    expect((caught as InputError).code).toBe('ERR_SCSEG_TOO_LARGE');
+    for (const m of fragments) expect((caught as Error).message).toMatch(m);
+  };
+
+  it("the workflow's largest kernels bound it: fast marching, WGA's march + flood, Cellpose's dynamics", () => {
+    const wga = { name: 'WGASegmentation', capacity: ['maxFastMarchingPixels', 'maxTravelWatershedPixels'] } as const;
+    const dapi = { name: 'DAPISegmentation', capacity: ['maxFastMarchingPixels'] } as const;
+    const cellpose = { name: 'DAPISegmentationCellpose', capacity: ['maxCellposePixels'] } as const;
+    // 8192² is within the WASM backend's pixels (2^27) and fast marching (2^26), not its march + flood (3 · 2^24)
+    refused(() => assertFitsInMemory(header(8192, 8192), wasm, undefined, wga),
+      /^big\.tif: 8192×8192 is more than WGASegmentation can hold on the WASM backend \(50331648 pixels in its 4 GiB memory\); use the native backend, or segment it sharded \(--shard-size/);
+    expect(() => assertFitsInMemory(header(7094, 7094), wasm, undefined, wga)).not.toThrow();
+    expect(() => assertFitsInMemory(header(8192, 8192), wasm, undefined, dapi)).not.toThrow();
+    refused(() => assertFitsInMemory(header(8200, 8200), wasm, undefined, dapi), /DAPISegmentation can hold on the WASM backend \(67108864 pixels/);
+    refused(() => assertFitsInMemory(header(6000, 6000), wasm, undefined, cellpose), /DAPISegmentationCellpose can hold on the WASM backend \(33554432 pixels/);
+    expect(() => assertFitsInMemory(header(5792, 5792), wasm, undefined, cellpose)).not.toThrow();
+    // without a workflow (or one with no such kernel), only the plain pixel bound
+    expect(() => assertFitsInMemory(header(8200, 8200), wasm)).not.toThrow();
+    expect(() => assertFitsInMemory(header(8200, 8200), wasm, undefined, { name: 'CytosolSegmentationDownsamplingCellpose', capacity: [] })).not.toThrow();
+    refused(() => assertFitsInMemory(header(12000, 12000), wasm), /12000×12000/);
+  });
+
+  it("the machine's memory bounds it: 16 bytes per pixel at least", () => {
+    const native = { backendName: 'native' as const, backend: { limits: { ...wasm.backend.limits, maxPixels: 2 ** 53 - 1, maxFastMarchingPixels: 2 ** 53 - 1, maxTravelWatershedPixels: 2 ** 53 - 1, maxCellposePixels: 2 ** 31 - 1 } } };
+    refused(() => assertFitsInMemory(header(10000, 10000), native, 1.5e9, { name: 'WGASegmentation', capacity: ['maxTravelWatershedPixels'] }), /needs at least 1\.5 GiB to segment in memory, more than this machine's 1\.4 GiB/);
+    expect(() => assertFitsInMemory(header(10000, 10000), native, 2e9, { name: 'WGASegmentation', capacity: ['maxTravelWatershedPixels'] })).not.toThrow();
   });
 });
