@@ -25,11 +25,11 @@ if (tsc.status !== 0) {
 }
 const cliEntry = path.join(root, 'dist', 'lib', 'cli', 'main.js');
 // Suites whose result does not depend on SCSEG_BACKEND run in the first pass only: pure TypeScript (config, the
-// image readers, the metrics), the distributed transport (its kernels are the sharded run's, tested per backend
+// image readers and writers, the metrics), the distributed transport (its kernels are the sharded run's, tested per backend
 // elsewhere), and the kernel suites that test every backend themselves (describe.each(testBackends)).
 const ONCE = [
   '/test/(config|benchmarks|fuzz|distributed)/',
-  '/test/io/(readers|windows|h5-coalesce)\\.test\\.ts$',
+  '/test/io/(readers|windows|h5-coalesce|writers|label-writers)\\.test\\.ts$',
   '/test/kernels/(bad-input|cellpose|fmm|fuzz-regressions|labels|morphology|threads)\\.test\\.ts$',
   // the browser page runs the WASM kernels in Chromium whatever SCSEG_BACKEND is (its Node reference uses WASM too)
   '/test/web/',
