@@ -18,7 +18,7 @@ export * from './errors.js';
 export type { DType, Image2D, PixelArray, PixelWindow } from './image.js';
 export * from './kernels/core.js';
 export * from './config/index.js';
-export { planesReader, selectChannels, stackReader } from './segmentation/channels.js';
+export { assertFitsInMemory, planesReader, selectChannels, stackReader } from './segmentation/channels.js';
 export type { ChannelReader } from './segmentation/channels.js';
 export * from './workflows/index.js';
 export * from './cellpose/transforms.js';

@@ -4,6 +4,7 @@
  * terminating this worker and starting a new one.
  */
 import {
+  assertFitsInMemory,
   Kernels,
   planesReader,
   registerBackend,
@@ -71,7 +72,10 @@ async function run(id: number, workflowName: string, yaml: string, planes: reado
   }
   const k = await timed('load kernels', loadKernels);
   const masks = workflow.descriptor.masks;
-  const stacks = await timed('read', () => selectChannels(planesReader(planes), config, masks));
+  const source = planesReader(planes);
+  // An image the workflow's largest kernels cannot hold in WASM's 4 GiB is refused now, not minutes into the run.
+  assertFitsInMemory(source, k, undefined, workflow.descriptor);
+  const stacks = await timed('read', () => selectChannels(source, config, masks));
   const progress = (step: string) => scope.postMessage({ type: 'progress', id, step });
   const result = await workflow.run({ kernels: k, progress }, stacks, config);
   Object.assign(timings, result.timings);
