@@ -26,6 +26,12 @@ interface Stream {
 const FLUSHING_OPS = ['read', 'llseek', 'close', 'ftruncate', 'fsync', 'fstat', 'stat'] as const;
 const CAPACITY = 8 << 20;
 
+/** A write's byte count, which must move on (a regular file takes at least one byte, or the call fails). */
+function wrote(bytes: number): number {
+  if (!(bytes > 0)) throw new Error(`a write made no progress (${bytes} bytes)`);
+  return bytes;
+}
+
 /** "No space left on device" for ENOSPC, as HDF5 (strerror) words it. */
 function systemMessage(err: unknown): string {
   const errno = (err as { errno?: number })?.errno;
@@ -64,7 +70,7 @@ export class H5WriteCoalescer {
       const [stream, length] = [this.stream, this.length];
       this.length = 0;
       try {
-        write.call(FS, stream, this.buffer, 0, length, this.start);
+        for (let done = 0; done < length; ) done += wrote(write.call(FS, stream, this.buffer, done, length - done, this.start + done));
       } catch (err) {
         failed = true;
         throw err;
@@ -118,7 +124,7 @@ export class H5WriteCoalescer {
     this.stream = undefined;
     if (length === 0 || typeof stream?.nfd !== 'number') return;
     try {
-      for (let done = 0; done < length; ) done += fs.writeSync(stream.nfd, this.buffer, done, length - done, start + done);
+      for (let done = 0; done < length; ) done += wrote(fs.writeSync(stream.nfd, this.buffer, done, length - done, start + done));
     } catch (err) {
       throw new Error(systemMessage(err), { cause: err });
     }
