@@ -42,9 +42,6 @@
 #include <cstdint>
 #include <limits>
 #include <vector>
-#if !defined(__wasm__)
-#include <thread>
-#endif
 
 #include "common.hpp"
 #include "components.hpp"
@@ -246,17 +243,11 @@ struct FreezeLog {
   std::atomic<bool> finished{false};
   std::atomic<bool> abandoned{false};
 
+  Entry& at(size_t k) { return entries[k & (capacity - 1)]; }
   const Entry& at(size_t k) const { return entries[k & (capacity - 1)]; }
 };
 
 namespace fmm_detail {
-
-// Gives the core away while waiting on the other thread (no threads, so never reached, on WASM).
-inline void yieldThread() {
-#if !defined(__wasm__)
-  std::this_thread::yield();
-#endif
-}
 
 class Marcher {
  public:
@@ -518,7 +509,7 @@ class Marcher {
 
   SCSEG_FMM_INLINE void logFrozen(uint32_t p) {
     if (logged_ - consumed_ >= log_->capacity && !waitForRoom()) return;
-    FreezeLog::Entry& e = log_->entries[logged_ & (log_->capacity - 1)];
+    FreezeLog::Entry& e = log_->at(logged_);
     e.site = p;
     e.value = cells_[p].t;
     ++logged_;
@@ -532,14 +523,14 @@ class Marcher {
   bool waitForRoom() {
     if (dropLog_) return false;
     publish();
-    for (unsigned spins = 0;; ++spins) {
+    for (unsigned spins = 0;;) {
       consumed_ = log_->consumed.load(std::memory_order_acquire);
       if (logged_ - consumed_ < log_->capacity) return true;
       if (log_->abandoned.load(std::memory_order_acquire)) {
         dropLog_ = true;
         return false;
       }
-      if (spins > 64) yieldThread();
+      spinWait(spins);
     }
   }
 };

@@ -29,6 +29,16 @@ inline size_t usableThreads(size_t budget) {
 #endif
 }
 
+// One turn of a busy wait on another thread (native/travel_watershed.hpp's march and flood): spin 64 times,
+// then give the core away on every turn. `spins` counts the turns; reset it on progress. Never reached on WASM.
+inline void spinWait(unsigned& spins) {
+#if !defined(__wasm__)
+  if (++spins > 64) std::this_thread::yield();
+#else
+  (void)spins;
+#endif
+}
+
 // Rows per chunk for a row-parallel image loop: ~128 Ki pixels, so one chunk outweighs starting a thread.
 inline size_t rowsPerChunk(int64_t width) {
   return std::max<size_t>(4, size_t(131072) / size_t(std::max<int64_t>(width, 1)));

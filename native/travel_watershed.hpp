@@ -89,8 +89,8 @@ class FollowedValues {
       }
       if (ingest(&queue))
         idle = 0;
-      else if (++idle > 64)
-        std::this_thread::yield();
+      else
+        spinWait(idle);
     }
   }
 
@@ -105,7 +105,7 @@ class FollowedValues {
         continue;
       }
       if (log_.finished.load(std::memory_order_acquire) && log_.published.load(std::memory_order_acquire) == consumed_) return;
-      if (++idle > 64) std::this_thread::yield();
+      spinWait(idle);
     }
   }
 
