@@ -132,6 +132,16 @@ const FAST_MARCHING = new Set<KernelName>(['fmmDistance', 'distanceWatershed', '
 /** So do the Cellpose dynamics: limits.maxCellposePixels. */
 const CELLPOSE = new Set<KernelName>(['cellposeMasks', 'cellposeCleanMasks', 'cellposeMasksToFlows', 'cellposeBlendTiles']);
 
+/** A backend as messages name it. */
+export function backendTitle(backend: BackendName): string {
+  return backend === 'wasm' ? 'WASM' : backend;
+}
+
+/** What to do with an image too large for `backend` (ERR_SCSEG_TOO_LARGE's advice): the native backend, sharding. */
+export function tooLargeAdvice(backend: BackendName, sharded = 'which works on windows of it'): string {
+  return `${backend === 'wasm' ? 'use the native backend, or ' : ''}segment it sharded (--shard-size, ShardedSegmentation), ${sharded}`;
+}
+
 /** The image fits the backend's memory (only WASM's 4 GiB ever binds, and torch's int32 histogram natively). */
 export function assertCapacity(kernel: KernelName, shape: Shape, limits: KernelLimits, backend: BackendName): void {
   const max = CELLPOSE.has(kernel)
@@ -143,10 +153,8 @@ export function assertCapacity(kernel: KernelName, shape: Shape, limits: KernelL
         : limits.maxPixels;
   if (shape.width * shape.height > max) {
     throw new InputError(
-      `${kernel}: ${shape.width}×${shape.height} exceeds what the ${backend === 'wasm' ? 'WASM' : backend} backend can hold ` +
-        `(${max} pixels${backend === 'wasm' ? ' in its 4 GiB memory' : ''}); ` +
-        `${backend === 'wasm' ? 'use the native backend, or ' : ''}segment it sharded (--shard-size, ShardedSegmentation), ` +
-        'which works on windows of it',
+      `${kernel}: ${shape.width}×${shape.height} exceeds what the ${backendTitle(backend)} backend can hold ` +
+        `(${max} pixels${backend === 'wasm' ? ' in its 4 GiB memory' : ''}); ${tooLargeAdvice(backend)}`,
       'ERR_SCSEG_TOO_LARGE',
     );
   }
@@ -160,10 +168,9 @@ export function assertImageFits(what: string, width: number, height: number, lim
   const pixels = BigInt(width) * BigInt(height);
   if (pixels > BigInt(limits.maxPixels)) {
     throw new InputError(
-      `${what}: ${width}×${height} (${pixels} pixels) is more than the ${backend === 'wasm' ? 'WASM' : backend} backend ` +
+      `${what}: ${width}×${height} (${pixels} pixels) is more than the ${backendTitle(backend)} backend ` +
         `can hold in memory (${limits.maxPixels} pixels${backend === 'wasm' ? ' in its 4 GiB' : ''}); ` +
-        `${backend === 'wasm' ? 'use the native backend, or ' : ''}segment it sharded (--shard-size, ShardedSegmentation), ` +
-        'which reads it window by window',
+        tooLargeAdvice(backend, 'which reads it window by window'),
       'ERR_SCSEG_TOO_LARGE',
     );
   }

@@ -8,7 +8,7 @@ import type { MaskChannels, MaskName, SegmentationConfig } from '../config/types
 import { InputError } from '../errors.js';
 import { allocLike, cropImage, dtypeOf, type DType, type Image2D, type PixelArray, type PixelWindow } from '../image.js';
 import type { BackendName, KernelLimits } from '../kernels/backend.js';
-import { assertImageFits } from '../kernels/validate.js';
+import { assertImageFits, backendTitle, tooLargeAdvice } from '../kernels/validate.js';
 import type { WorkflowDescriptor } from '../workflows/registry.js';
 import type { MaskStacks, StackReader } from '../workflows/types.js';
 
@@ -59,11 +59,10 @@ export function assertFitsInMemory(
   // refused here rather than when the run gets to them, possibly minutes later.
   const cap = Math.min(...(workflow?.capacity ?? []).map((limit) => limits[limit]));
   if (width * height > cap) {
-    const wasm = kernels.backendName === 'wasm';
+    const backend = kernels.backendName;
     throw new InputError(
-      `${inputName(source)}: ${width}×${height} is more than ${workflow!.name} can hold on the ` +
-        `${wasm ? 'WASM' : kernels.backendName} backend (${cap} pixels${wasm ? ' in its 4 GiB memory' : ''}); ` +
-        `${wasm ? 'use the native backend, or ' : ''}segment it sharded (--shard-size, ShardedSegmentation), which works on windows of it`,
+      `${inputName(source)}: ${width}×${height} is more than ${workflow!.name} can hold on the ${backendTitle(backend)} ` +
+        `backend (${cap} pixels${backend === 'wasm' ? ' in its 4 GiB memory' : ''}); ${tooLargeAdvice(backend)}`,
       'ERR_SCSEG_TOO_LARGE',
     );
   }
