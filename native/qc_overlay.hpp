@@ -156,15 +156,16 @@ Status qcOverlay(const T* background, int64_t width, int64_t height, const uint3
           // A neighbour outside the image compares as the pixel itself (equal: no outline).
           const uint32_t* up = y > 0 ? row - W : row;
           const uint32_t* down = y + 1 < H ? row + W : row;
+          // A labelled pixel with a 4-neighbour of another label.
+          auto edgeAt = [&](size_t x) {
+            const uint32_t v = row[x];
+            const uint32_t left = row[x > 0 ? x - 1 : x], right = row[x + 1 < W ? x + 1 : x];
+            return v != 0 && ((left != v) | (right != v) | (up[x] != v) | (down[x] != v));
+          };
           if (f == 1) {
             // Full size: one pixel per block. The first and last pixel (a neighbour outside compares equal), then
             // the inside as a branch-free select the compiler vectorises (the block loop below multiplied and
             // branched per pixel: 2-3x slower at 2048²).
-            auto edgeAt = [&](size_t x) {
-              const uint32_t v = row[x];
-              const uint32_t left = row[x > 0 ? x - 1 : x], right = row[x + 1 < W ? x + 1 : x];
-              return v != 0 && ((left != v) | (right != v) | (up[x] != v) | (down[x] != v));
-            };
             if (edgeAt(0)) detail::put(out, 0, word);
             if (W > 1 && edgeAt(W - 1)) detail::put(out, W - 1, word);
             for (size_t x = 1; x + 1 < W; ++x) {
@@ -180,9 +181,7 @@ Status qcOverlay(const T* background, int64_t width, int64_t height, const uint3
           for (size_t ox = 0; ox < w; ++ox) {
             const size_t x0 = ox * f, x1 = x0 + std::min(f, W - x0);
             for (size_t x = x0; x < x1; ++x) {
-              const uint32_t v = row[x];
-              const uint32_t left = row[x > 0 ? x - 1 : x], right = row[x + 1 < W ? x + 1 : x];
-              if (v != 0 && ((left != v) | (right != v) | (up[x] != v) | (down[x] != v))) {
+              if (edgeAt(x)) {
                 detail::put(out, ox, word);
                 break;  // the block is coloured: on to the next one
               }
